@@ -1,0 +1,141 @@
+/**
+ * One place for the labels and one-sentence explanations of every option.
+ * The UI shows them on hover/focus, the CLI prints them in `--help`.
+ */
+
+export interface OptionMeta {
+  label: string;
+  help: string;
+}
+
+function meta<K extends string>(m: Record<K, OptionMeta>): Record<K, OptionMeta> {
+  return m;
+}
+
+export const DATASETS = ['circle', 'xor', 'gauss', 'spiral', 'moons', 'shapes'] as const;
+export type DatasetName = (typeof DATASETS)[number];
+export const DATASET_META = meta<DatasetName>({
+  circle: { label: 'Circle', help: 'A disc of one class inside a ring of the other: needs a curved boundary.' },
+  xor: { label: 'XOR', help: 'Four quadrants with alternating classes: no single straight line separates them.' },
+  gauss: { label: 'Gaussians', help: 'Two Gaussian blobs: nearly linearly separable, the easiest set.' },
+  spiral: { label: 'Spiral', help: 'Two interleaved spirals: hard, needs several layers.' },
+  moons: { label: 'Moons', help: 'Two interleaving half circles.' },
+  shapes: {
+    label: 'Shapes (16×16 images)',
+    help: 'Synthetic 16×16 grey images of squares, circles and triangles with jitter and noise; for the CNN.',
+  },
+});
+export const IMAGE_DATASETS: readonly DatasetName[] = ['shapes'];
+
+export const ARCHS = ['mlp', 'cnn'] as const;
+export type Arch = (typeof ARCHS)[number];
+export const ARCH_META = meta<Arch>({
+  mlp: { label: 'MLP', help: 'Fully connected layers; hidden sizes are units per layer.' },
+  cnn: { label: 'CNN', help: '3×3 convolutions (hidden sizes are filters), 2×2 max-pooling after the first two, a dense head.' },
+});
+
+export const ACTIVATIONS = ['relu', 'leaky_relu', 'relu6', 'elu', 'selu', 'tanh', 'sigmoid', 'linear'] as const;
+export type Activation = (typeof ACTIVATIONS)[number];
+export const ACTIVATION_META = meta<Activation>({
+  relu: { label: 'ReLU', help: 'max(0, x): halves the signal variance per layer, so He init (gain √2) keeps it stable.' },
+  leaky_relu: { label: 'Leaky ReLU (0.2)', help: 'Like ReLU but lets 0.2·x through for x < 0, so no unit dies completely.' },
+  relu6: { label: 'ReLU6', help: 'ReLU capped at 6: bounds activations, not gradients.' },
+  elu: { label: 'ELU', help: 'Smooth ReLU with a negative saturation at -1; keeps means closer to zero.' },
+  selu: { label: 'SELU', help: 'Scaled ELU that self-normalises with LeCun-normal init.' },
+  tanh: { label: 'tanh', help: 'Saturating S-curve in (-1, 1): large gains saturate it, small ones make gradients vanish.' },
+  sigmoid: { label: 'Sigmoid', help: 'S-curve in (0, 1) with slope at most 1/4: gradients shrink at least 4× per layer, the classic vanishing case.' },
+  linear: { label: 'Linear (none)', help: 'No non-linearity: the net is one matrix, gradients scale by the gain per layer.' },
+});
+
+export const INITS = ['he_normal', 'he_uniform', 'glorot_normal', 'glorot_uniform', 'lecun_normal', 'normal', 'orthogonal'] as const;
+export type InitName = (typeof INITS)[number];
+export const INIT_META = meta<InitName>({
+  he_normal: { label: 'He normal', help: 'W ~ N(0, 2/fan_in): keeps the signal variance constant through ReLU layers.' },
+  he_uniform: { label: 'He uniform', help: 'Uniform with variance 2/fan_in (same variance as He normal).' },
+  glorot_normal: { label: 'Xavier/Glorot normal', help: 'W ~ N(0, 2/(fan_in+fan_out)): made for tanh/linear; too small for deep ReLU nets.' },
+  glorot_uniform: { label: 'Xavier/Glorot uniform', help: 'Uniform with variance 2/(fan_in+fan_out).' },
+  lecun_normal: { label: 'LeCun normal', help: 'W ~ N(0, 1/fan_in): the partner of SELU.' },
+  normal: { label: 'Normal (1/fan_in)·gain²', help: 'W ~ N(0, g²/fan_in): set the gain g to move a net from vanishing (small g) to exploding (large g).' },
+  orthogonal: { label: 'Orthogonal', help: 'A random orthogonal matrix times the gain: preserves norms exactly in linear nets.' },
+});
+
+export const NORMS = ['none', 'batch', 'layer'] as const;
+export type NormName = (typeof NORMS)[number];
+export const NORM_META = meta<NormName>({
+  none: { label: 'None', help: 'No normalization.' },
+  batch: { label: 'BatchNorm', help: 'Normalises each unit over the batch before the activation: keeps pre-activations at unit scale whatever the init.' },
+  layer: { label: 'LayerNorm', help: 'Normalises over the units of each example: batch-size independent.' },
+});
+
+export const OPTIMIZERS = ['sgd', 'momentum', 'nesterov', 'adagrad', 'adadelta', 'rmsprop', 'adam', 'adamax', 'adamw'] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+export const OPTIMIZER_META = meta<OptimizerName>({
+  sgd: { label: 'SGD', help: 'w ← w − lr·g: the step is proportional to the gradient, so an exploding gradient is an exploding step.' },
+  momentum: { label: 'Momentum', help: 'v ← m·v + g; w ← w − lr·v: smooths the direction, but a spike stays in v for ~1/(1−m) steps.' },
+  nesterov: { label: 'Nesterov', help: 'Momentum with a look-ahead correction: w ← w − lr·(g + m·v).' },
+  adagrad: { label: 'Adagrad', help: 'Divides by the root of all past squared gradients: steps only shrink over time.' },
+  adadelta: { label: 'Adadelta', help: 'Ratio of running RMS of updates to RMS of gradients (decay ρ); usually needs lr ≈ 1.' },
+  rmsprop: { label: 'RMSprop', help: 'Divides by a running RMS of the gradient (decay ρ) with momentum: step size is roughly lr whatever the gradient scale.' },
+  adam: { label: 'Adam', help: 'Momentum (β1) over a running RMS (β2) with bias correction: per-weight step ≈ lr, robust to gradient scale.' },
+  adamax: { label: 'Adamax', help: 'Adam with the infinity norm: divides by the running maximum of |g|.' },
+  adamw: { label: 'AdamW', help: 'Adam plus decoupled weight decay: w ← w − lr·λ·w applied outside the adaptive step.' },
+});
+
+export const SCHEDULES = ['constant', 'step', 'exp', 'cosine'] as const;
+export type ScheduleKind = (typeof SCHEDULES)[number];
+export const SCHEDULE_META = meta<ScheduleKind>({
+  constant: { label: 'Constant', help: 'The same learning rate every step (after warm-up).' },
+  step: { label: 'Step decay', help: 'Multiply the rate by γ every `stepSize` steps.' },
+  exp: { label: 'Exponential', help: 'Multiply the rate by γ every step: lr·γ^t.' },
+  cosine: { label: 'Cosine', help: 'Cosine decay from lr to lr·minFactor over the run.' },
+});
+
+export const CLIP_MODES = ['none', 'global_norm', 'layer_norm', 'value', 'agc', 'adaptive'] as const;
+export type ClipMode = (typeof CLIP_MODES)[number];
+export const CLIP_META = meta<ClipMode>({
+  none: { label: 'No clipping', help: 'Gradients are applied as computed.' },
+  global_norm: {
+    label: 'Global norm',
+    help: 'Scales all gradients together by min(1, τ/(‖g‖+1e-6)) (PyTorch clip_grad_norm_): keeps the direction, caps the step length.',
+  },
+  layer_norm: {
+    label: 'Per-layer norm',
+    help: 'Applies the norm cap to each layer on its own (Keras clipnorm): changes the direction across layers.',
+  },
+  value: { label: 'Value', help: 'Clamps every gradient element to [−τ, τ]: crude, changes the direction.' },
+  agc: {
+    label: 'Adaptive (AGC)',
+    help: 'Per unit, caps ‖g‖ at τ·max(‖w‖, 1e-3) (Brock et al. 2021): the step is limited relative to the weights it changes.',
+  },
+  adaptive: {
+    label: 'Outlier (z-score)',
+    help: 'Learns the typical log gradient norm (running mean μ and std σ) and clips the global norm to exp(μ + z·σ) when a step is an outlier.',
+  },
+});
+
+/** Help texts of numeric fields, keyed by their path in a run config. */
+export const FIELD_HELP: Record<string, string> = {
+  label: 'Name of the run in legends (at most 40 characters).',
+  seed: 'Fixes the initial weights, the data and the batch order (unsigned 32-bit integer).',
+  'data.samples': 'Number of examples generated (train + test).',
+  'data.noise': 'Amount of noise added to the examples, 0..1.',
+  'data.testFraction': 'Share of examples held out for the test metrics.',
+  'model.hidden': 'Units (MLP) or filters (CNN) per hidden layer, input to output.',
+  'model.initGain': 'Multiplies the initial weights’ standard deviation: above the critical value the gradients explode, below it they vanish.',
+  'model.residual': 'Adds the layer’s input to its output where the widths match: gives the gradient a path around each layer.',
+  'optimizer.lr': 'Learning rate: the step size. Too large and the loss blows up even with well-behaved gradients.',
+  'optimizer.momentum': 'Momentum coefficient (momentum, nesterov, rmsprop).',
+  'optimizer.rho': 'Decay of the running averages of squared gradients (rmsprop, adadelta).',
+  'optimizer.beta1': 'Decay of Adam’s first moment (momentum).',
+  'optimizer.beta2': 'Decay of Adam’s second moment (running mean square).',
+  'optimizer.epsilon': 'Added to denominators to avoid division by zero.',
+  'optimizer.weightDecay': 'Decoupled weight decay λ: every step w ← w − lr·λ·w (AdamW style; for every optimizer).',
+  'optimizer.schedule.warmupSteps': 'Linear warm-up: the rate grows from lr/warmup to lr over these steps.',
+  'stabilizers.clip.threshold': 'τ: the clip bound (norm for global/per-layer, value for value, ratio for AGC).',
+  'stabilizers.clip.z': 'Outlier rule: clip when the log-norm is more than z standard deviations above its running mean.',
+  'stabilizers.l1': 'L1 penalty λ·Σ|w| added to the loss (pushes weights to exactly zero).',
+  'stabilizers.l2': 'L2 penalty λ·Σw² added to the loss (shrinks weights, included in the gradient norms).',
+  'stabilizers.skipNonFinite': 'A step whose loss or gradient is NaN/Inf is not applied: weights and optimizer state stay as they were.',
+  'train.batchSize': 'Examples per step.',
+  'train.steps': 'Number of updates to train.',
+};
