@@ -4,7 +4,7 @@
  * Used by the CLI, the worker and the UI alike.
  */
 import { z } from 'zod';
-import { compressToEncodedURIComponent, decompressFromEncodedURIComponent } from 'lz-string';
+import LZString from 'lz-string';
 import {
   ACTIVATIONS,
   ARCHS,
@@ -300,7 +300,7 @@ export const FRAGMENT_KEY = 'e';
 export const DEFAULT_BASE_URL = 'http://127.0.0.1:5173/';
 
 export function encodeExperiment(exp: Experiment): string {
-  return compressToEncodedURIComponent(JSON.stringify(exp));
+  return LZString.compressToEncodedURIComponent(JSON.stringify(exp));
 }
 
 export function experimentToFragment(exp: Experiment, options: Record<string, string> = {}): string {
@@ -357,9 +357,9 @@ export function parseFragment(fragmentOrUrl: string): FragmentContents {
     }
   }
   if (encoded === null) return { experiment: null, options };
-  let json: string | null = null;
+  let json: string | null;
   try {
-    json = decompressFromEncodedURIComponent(encoded);
+    json = LZString.decompressFromEncodedURIComponent(encoded);
   } catch {
     json = null;
   }

@@ -1,0 +1,356 @@
+/**
+ * One training run. A step is synchronous and runs inside tf.tidy:
+ *   batch → tf.variableGrads over [model variables, activation probes]
+ *   → per-layer norms on the device → clip → optimizer rule
+ *   → commit with tf.where(apply, new, old) → one packed row tensor.
+ * `runSteps(k)` stacks k rows and reads them back with a single `data()`.
+ *
+ * The back-propagated signal ‖∂L/∂h_l‖ is measured with zero "probe" variables
+ * added to each layer's output: ∂L/∂probe_l = ∂L/∂h_l, so the same
+ * variableGrads call gives it.
+ */
+import * as tf from './tf.ts';
+import type { RunConfig } from './config.ts';
+import { BatchStream, makeDataset, type Dataset } from './data/datasets.ts';
+import { BN_MOMENTUM, buildModel, correctCount, crossEntropy, disposeModel, forward, type Model } from './model.ts';
+import { OPTIMIZER_RULES, learningRateAt } from './optimizers.ts';
+import { ROW, decodeRow, rowLength, type StepRecord } from './records.ts';
+import {
+  clipGradients,
+  createAdaptiveState,
+  disposeAdaptiveState,
+  layerMatrixOf,
+  layerSquares,
+  type AdaptiveState,
+} from './stabilizers.ts';
+
+export interface TrainerOptions {
+  run?: number;
+}
+
+const EVAL_CHUNK = 512;
+const STATUS_CLIPPED = 1;
+const STATUS_DIVERGED = 3;
+
+export class Trainer {
+  cfg: RunConfig;
+  readonly run: number;
+  readonly data: Dataset;
+  readonly model: Model;
+  readonly layerNames: string[];
+  readonly batchSize: number;
+  /** Index of the next step (= updates attempted so far). */
+  step = 0;
+
+  private readonly batches: BatchStream;
+  private readonly xTrain: tf.Tensor;
+  private readonly yTrain: tf.Tensor; // one-hot
+  private readonly labelsTrain: tf.Tensor1D;
+  private readonly xTest: tf.Tensor | null;
+  private readonly yTest: tf.Tensor | null;
+  private readonly labelsTest: tf.Tensor1D | null;
+  private readonly probes: tf.Variable[];
+  private readonly slots: tf.Variable[][];
+  private readonly iteration: tf.Variable<tf.Rank.R0>;
+  private readonly adaptive: AdaptiveState;
+  private readonly varLayer: tf.Tensor1D;
+  private readonly layerMatrix: tf.Tensor2D;
+  private readonly optimizerName: RunConfig['optimizer']['name'];
+  private disposed = false;
+
+  constructor(cfg: RunConfig, opts: TrainerOptions = {}) {
+    this.cfg = cfg;
+    this.run = opts.run ?? 0;
+    this.data = makeDataset(cfg);
+    const d = this.data;
+    this.batchSize = Math.min(cfg.train.batchSize, d.nTrain);
+    this.batches = new BatchStream(d.nTrain, cfg.seed);
+    this.optimizerName = cfg.optimizer.name;
+
+    this.xTrain = tf.tensor(d.xTrain, [d.nTrain, ...d.inputShape], 'float32');
+    this.labelsTrain = tf.tensor1d(d.yTrain, 'int32');
+    this.yTrain = tf.tidy(() => tf.cast(tf.oneHot(this.labelsTrain, d.nClasses), 'float32'));
+    if (d.nTest > 0) {
+      this.xTest = tf.tensor(d.xTest, [d.nTest, ...d.inputShape], 'float32');
+      this.labelsTest = tf.tensor1d(d.yTest, 'int32');
+      this.yTest = tf.tidy(() => tf.cast(tf.oneHot(this.labelsTest!, d.nClasses), 'float32'));
+    } else {
+      this.xTest = this.yTest = this.labelsTest = null;
+    }
+
+    this.model = buildModel(cfg, d.inputShape, d.nClasses);
+    this.layerNames = this.model.layers.map((l) => l.name);
+    this.varLayer = tf.tensor1d(this.model.varLayer, 'int32');
+    this.layerMatrix = layerMatrixOf(this.model.varLayer, this.nLayers);
+    this.probes = this.model.layers.map((l, i) =>
+      tf.variable(tf.zeros([this.batchSize, ...l.outShape]), true, `${this.model.trainable[0].name.split('/')[0]}/probe${i}`),
+    );
+    const rule = OPTIMIZER_RULES[cfg.optimizer.name];
+    this.slots = this.model.trainable.map((v) => rule.slots.map((s) => tf.variable(tf.fill(v.shape, s.init), false)));
+    this.iteration = tf.variable(tf.scalar(0), false);
+    this.adaptive = createAdaptiveState();
+  }
+
+  get nLayers(): number {
+    return this.model.layers.length;
+  }
+
+  get rowLength(): number {
+    return rowLength(this.nLayers);
+  }
+
+  /** Applies hyper-parameter changes that need no rebuild; returns false if a reset is needed. */
+  updateConfig(cfg: RunConfig): boolean {
+    if (cfg.optimizer.name !== this.optimizerName || cfg.train.batchSize !== this.cfg.train.batchSize) return false;
+    this.cfg = cfg;
+    return true;
+  }
+
+  lrAt(step: number): number {
+    return learningRateAt(this.cfg.optimizer, this.cfg.train.steps, step);
+  }
+
+  private isEvalStep(step: number): boolean {
+    if (!this.xTest) return false;
+    const every = this.cfg.train.evalEvery;
+    return (every > 0 && step % every === 0) || step === this.cfg.train.steps - 1;
+  }
+
+  /** Test loss and accuracy over the held-out set, in chunks (inference mode). */
+  private evaluate(): [tf.Scalar, tf.Scalar] {
+    const n = this.data.nTest;
+    let lossSum: tf.Scalar = tf.scalar(0);
+    let correct: tf.Scalar = tf.scalar(0);
+    for (let s = 0; s < n; s += EVAL_CHUNK) {
+      const size = Math.min(EVAL_CHUNK, n - s);
+      const x = tf.slice(this.xTest!, s, size);
+      const logits = forward(this.model, x, { training: false });
+      const y = tf.slice(this.yTest!, s, size);
+      lossSum = tf.add(lossSum, tf.mul(crossEntropy(logits, y), size));
+      correct = tf.add(correct, correctCount(logits, tf.slice(this.labelsTest!, s, size)));
+    }
+    return [tf.div(lossSum, n), tf.div(correct, n)];
+  }
+
+  /** One step; returns the packed row [rowLength]. Synchronous, call inside tf.tidy. */
+  private stepRow(step: number): tf.Tensor1D {
+    const cfg = this.cfg;
+    const model = this.model;
+    const B = this.batchSize;
+    const idx = tf.tensor1d(this.batches.next(B), 'int32');
+    const xb = tf.gather(this.xTrain, idx);
+    const yb = tf.gather(this.yTrain, idx);
+    const labels = tf.gather(this.labelsTrain, idx);
+
+    // Evaluate before the update, on the weights this record describes.
+    const evalDue = this.isEvalStep(step);
+    const [testLoss, testAcc] = evalDue ? this.evaluate() : [tf.scalar(0), tf.scalar(0)];
+
+    const kept: tf.Tensor[] = [];
+    const batchStats = new Map<number, [tf.Tensor, tf.Tensor]>();
+    let correct: tf.Scalar | null = null;
+    const varList = [...model.trainable, ...this.probes];
+    const { l1, l2 } = cfg.stabilizers;
+    let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
+    try {
+      result = tf.variableGrads(() => {
+        const stats = new Map<number, [tf.Tensor, tf.Tensor]>();
+        const logits = forward(model, xb, { training: true, probes: this.probes, batchStats: stats });
+        correct = tf.keep(correctCount(logits, labels));
+        kept.push(correct);
+        for (const [li, [m, v]] of stats) {
+          batchStats.set(li, [tf.keep(m), tf.keep(v)]);
+          kept.push(m, v);
+        }
+        let loss = crossEntropy(logits, yb);
+        if (l1 > 0 || l2 > 0) {
+          for (const layer of model.layers) {
+            if (l1 > 0) loss = tf.add(loss, tf.mul(l1, tf.sum(tf.abs(layer.kernel))));
+            if (l2 > 0) loss = tf.add(loss, tf.mul(l2, tf.sum(tf.square(layer.kernel))));
+          }
+        }
+        return loss;
+      }, varList);
+    } catch (e) {
+      for (const t of kept) t.dispose();
+      throw e;
+    }
+    // Kept tensors now belong to this (outer) tidy scope's caller: track them for disposal.
+    try {
+      const { value: loss, grads } = result;
+      const gs = model.trainable.map((v) => grads[v.name] ?? tf.zerosLike(v));
+      const actNorm = tf.stack(this.probes.map((p) => (grads[p.name] ? tf.norm(grads[p.name]) : tf.scalar(0))));
+
+      const layerSq = layerSquares(gs, this.layerMatrix);
+      const gNorm = tf.sqrt(tf.sum(layerSq)) as tf.Scalar;
+      const finite = tf.logicalAnd(tf.isFinite(loss), tf.isFinite(gNorm)) as tf.Scalar;
+      const apply = cfg.stabilizers.skipNonFinite ? finite : tf.scalar(true, 'bool');
+
+      const weights = model.trainable as tf.Tensor[];
+      const weightNorm = tf.sqrt(layerSquares(weights, this.layerMatrix));
+      const clip = clipGradients(
+        { grads: gs, weights, varLayer: this.varLayer, layerMatrix: this.layerMatrix, layerSq, globalNorm: gNorm, adaptive: this.adaptive },
+        cfg.stabilizers.clip,
+      );
+      const gNormClipped = tf.sqrt(tf.sum(clip.layerSq));
+
+      const lr = tf.scalar(this.lrAt(step));
+      const t = tf.add(this.iteration, 1) as tf.Scalar;
+      const rule = OPTIMIZER_RULES[this.optimizerName];
+      const wd = cfg.optimizer.weightDecay;
+      const commits: [tf.Variable, tf.Tensor][] = [];
+      const diffs: tf.Tensor[] = [];
+      model.trainable.forEach((v, i) => {
+        const upd = rule.update({ w: v, g: clip.grads[i], slots: this.slots[i], lr, t, cfg: cfg.optimizer });
+        const next = wd > 0 ? tf.sub(upd.w, tf.mul(tf.mul(lr, wd), v)) : upd.w;
+        const applied = tf.where(apply, next, v);
+        diffs.push(tf.sub(applied, v));
+        commits.push([v, applied]);
+        upd.slots.forEach((s, j) => commits.push([this.slots[i][j], tf.where(apply, s, this.slots[i][j])]));
+      });
+      for (const [li, [m, vr]] of batchStats) {
+        const layer = model.layers[li];
+        const mm = layer.movingMean!;
+        const mv = layer.movingVar!;
+        commits.push([mm, tf.where(apply, tf.add(tf.mul(mm, BN_MOMENTUM), tf.mul(m, 1 - BN_MOMENTUM)), mm)]);
+        commits.push([mv, tf.where(apply, tf.add(tf.mul(mv, BN_MOMENTUM), tf.mul(vr, 1 - BN_MOMENTUM)), mv)]);
+      }
+      commits.push([this.iteration, tf.where(apply, t, this.iteration)]);
+      commits.push([this.adaptive.mu, tf.where(finite, clip.adaptiveNext.mu, this.adaptive.mu)]);
+      commits.push([this.adaptive.nu, tf.where(finite, clip.adaptiveNext.nu, this.adaptive.nu)]);
+      commits.push([this.adaptive.count, tf.where(finite, clip.adaptiveNext.count, this.adaptive.count)]);
+      const updateNorm = tf.sqrt(layerSquares(diffs, this.layerMatrix));
+
+      const status = tf.where(
+        finite,
+        tf.where(clip.changed, tf.scalar(STATUS_CLIPPED), tf.scalar(0)),
+        tf.scalar(STATUS_DIVERGED),
+      );
+      const head = tf.stack([
+        loss,
+        tf.div(correct!, B),
+        gNorm,
+        gNormClipped,
+        status,
+        tf.scalar(evalDue ? 1 : 0),
+        testLoss,
+        testAcc,
+      ]);
+      const perLayer = tf.stack([tf.sqrt(layerSq), tf.sqrt(clip.layerSq), weightNorm, updateNorm, actNorm], 1);
+      const row = tf.concat([head, tf.reshape(perLayer, [-1])]) as tf.Tensor1D;
+      // Commit last: everything above read the old values.
+      for (const [v, val] of commits) v.assign(val);
+      return row;
+    } finally {
+      for (const t of kept) t.dispose();
+    }
+  }
+
+  /** Runs k steps on the device and returns their packed rows [k, rowLength] (not read back). */
+  runStepsTensor(k: number): tf.Tensor2D {
+    if (this.disposed) throw new Error('trainer is disposed');
+    return tf.tidy(() => {
+      const rows: tf.Tensor1D[] = [];
+      for (let i = 0; i < k; i++) rows.push(this.stepRow(this.step + i));
+      return tf.stack(rows) as tf.Tensor2D;
+    });
+  }
+
+  /**
+   * Runs k steps and reads all their numbers back with ONE data() call.
+   * Returns the raw rows, the first step index and the lr of each step.
+   */
+  async runStepsPacked(k: number): Promise<{ rows: Float32Array; firstStep: number; lrs: Float64Array }> {
+    const first = this.step;
+    const lrs = new Float64Array(k);
+    for (let i = 0; i < k; i++) lrs[i] = this.lrAt(first + i);
+    const packed = this.runStepsTensor(k);
+    this.step += k;
+    try {
+      const rows = (await packed.data()) as Float32Array;
+      return { rows, firstStep: first, lrs };
+    } finally {
+      packed.dispose();
+    }
+  }
+
+  decode(rows: Float32Array, firstStep: number, lrs: ArrayLike<number>): StepRecord[] {
+    const n = rows.length / this.rowLength;
+    const meta = { run: this.run, label: this.cfg.label, layerNames: this.layerNames };
+    const out: StepRecord[] = [];
+    for (let i = 0; i < n; i++) out.push(decodeRow(rows, i * this.rowLength, firstStep + i, lrs[i], meta));
+    return out;
+  }
+
+  async runSteps(k: number): Promise<StepRecord[]> {
+    const { rows, firstStep, lrs } = await this.runStepsPacked(k);
+    return this.decode(rows, firstStep, lrs);
+  }
+
+  /**
+   * Class-1 probability on an n×n grid over [lo, hi]² (2-D data sets only),
+   * row-major from (lo, lo); for the decision-boundary view.
+   */
+  async predictGrid(n: number, lo = -1.5, hi = 1.5): Promise<Float32Array> {
+    if (this.data.inputSize !== 2) throw new Error('predictGrid needs a 2-D data set');
+    const pts = new Float32Array(n * n * 2);
+    for (let r = 0; r < n; r++) {
+      for (let c = 0; c < n; c++) {
+        pts[(r * n + c) * 2] = lo + ((hi - lo) * (c + 0.5)) / n;
+        pts[(r * n + c) * 2 + 1] = lo + ((hi - lo) * (r + 0.5)) / n;
+      }
+    }
+    const probs = tf.tidy(() => {
+      const logits = forward(this.model, tf.tensor2d(pts, [n * n, 2]), { training: false });
+      return tf.reshape(tf.slice(tf.softmax(logits), [0, 1], [-1, 1]), [-1]);
+    });
+    try {
+      return (await probs.data()) as Float32Array;
+    } finally {
+      probs.dispose();
+    }
+  }
+
+  /** Current values of every trainable variable (for tests). */
+  async snapshot(): Promise<Float32Array[]> {
+    return Promise.all(this.model.trainable.map(async (v) => (await v.data()) as Float32Array));
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    disposeModel(this.model);
+    for (const t of [this.xTrain, this.yTrain, this.labelsTrain, this.xTest, this.yTest, this.labelsTest, this.varLayer, this.layerMatrix, this.iteration]) t?.dispose();
+    for (const p of this.probes) p.dispose();
+    for (const s of this.slots) for (const v of s) v.dispose();
+    disposeAdaptiveState(this.adaptive);
+  }
+}
+
+export interface TrainCallbacks {
+  onStep?: (r: StepRecord) => void;
+  /** Called after each readback's records were reported (awaited: back-pressure). */
+  onChunk?: () => void | Promise<void>;
+  /** Stops training between readbacks when `aborted` turns true (an AbortSignal fits). */
+  signal?: { readonly aborted: boolean };
+  /** Steps per readback (default 16). */
+  chunk?: number;
+}
+
+/** Trains a run to `cfg.train.steps`, reporting every record through the callback. */
+export async function trainRun(cfg: RunConfig, run: number, cb: TrainCallbacks = {}): Promise<void> {
+  const trainer = new Trainer(cfg, { run });
+  const chunk = Math.max(1, cb.chunk ?? 16);
+  try {
+    while (trainer.step < cfg.train.steps) {
+      if (cb.signal?.aborted) return;
+      const k = Math.min(chunk, cfg.train.steps - trainer.step);
+      for (const r of await trainer.runSteps(k)) cb.onStep?.(r);
+      await cb.onChunk?.();
+    }
+  } finally {
+    trainer.dispose();
+  }
+}
+
+export { ROW };
