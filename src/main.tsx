@@ -1,0 +1,16 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { App } from './ui/App.tsx';
+import { bootFromUrl } from './ui/urlSync.ts';
+import { useStore, runClient } from './ui/store.ts';
+import { metrics } from './ui/metrics.ts';
+import './ui/styles.css';
+
+bootFromUrl();
+// Introspection for browser tests and curious users (read-only use).
+(window as unknown as { gradscope: unknown }).gradscope = { store: useStore, metrics, runClient };
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);

@@ -1,0 +1,231 @@
+import { useEffect, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { MAX_RUNS } from '../engine/config.ts';
+import { BACKEND_CHOICES, type BackendChoice } from '../worker/protocol.ts';
+import { useStore } from './store.ts';
+import { RunPanel } from './RunPanel.tsx';
+import { LayerHeatmap, LayerNormChart, LossChart, DecisionBoundary } from './Charts.tsx';
+import { ShareExport } from './ShareExport.tsx';
+import { RUN_COLORS } from './colors.ts';
+
+function Banner() {
+  const banner = useStore((s) => s.banner);
+  const setBanner = useStore((s) => s.setBanner);
+  if (!banner) return null;
+  return (
+    <div className="banner error" role="alert" data-testid="error-banner">
+      <span>{banner}</span>
+      <button type="button" onClick={() => setBanner(null)} aria-label="Dismiss message">
+        ×
+      </button>
+    </div>
+  );
+}
+
+function BackendBadge() {
+  const { rt, choice, setChoice } = useStore(
+    useShallow((s) => ({ rt: s.runtime[0], choice: s.backendChoice, setChoice: s.setBackendChoice })),
+  );
+  return (
+    <div className="backend">
+      <label>
+        Backend{' '}
+        <select value={choice} onChange={(e) => setChoice(e.target.value as BackendChoice)} aria-label="TensorFlow.js backend">
+          {BACKEND_CHOICES.map((b) => (
+            <option key={b} value={b}>
+              {b === 'auto' ? 'auto (best available)' : b}
+            </option>
+          ))}
+        </select>
+      </label>{' '}
+      in use: <strong data-testid="backend">{rt?.backend ?? '…'}</strong>
+      {rt?.fallbackReason ? (
+        <span className="muted" data-testid="backend-reason" title={rt.fallbackReason}>
+          {' '}
+          (not {rt.attempts?.[0]?.backend}: {rt.fallbackReason})
+        </span>
+      ) : null}
+    </div>
+  );
+}
+
+function Controls() {
+  const { anyTraining, toggleAll, stepAll, resetAll, addRun, nRuns } = useStore(
+    useShallow((s) => ({
+      anyTraining: s.runtime.some((r) => r.status === 'training'),
+      toggleAll: s.toggleAll,
+      stepAll: s.stepAll,
+      resetAll: s.resetAll,
+      addRun: s.addRun,
+      nRuns: s.experiment.runs.length,
+    })),
+  );
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const tag = (e.target as HTMLElement | null)?.tagName;
+      if (tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA' || tag === 'BUTTON') return;
+      if (e.key === ' ') {
+        e.preventDefault();
+        toggleAll();
+      } else if (e.key === 's') stepAll();
+      else if (e.key === 'r') resetAll();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [toggleAll, stepAll, resetAll]);
+  return (
+    <div className="controls" role="toolbar" aria-label="Training controls">
+      <button type="button" className="primary" data-testid="train-toggle" onClick={toggleAll} aria-pressed={anyTraining} title="Start or pause all runs (Space)">
+        {anyTraining ? '❚❚ Pause' : '▶ Train'}
+      </button>
+      <button type="button" data-testid="step-once" onClick={stepAll} disabled={anyTraining} title="One step of every run (S)">
+        Step
+      </button>
+      <button type="button" data-testid="reset" onClick={resetAll} title="Back to step 0 with the same seed (R)">
+        ↺ Reset
+      </button>
+      <button type="button" data-testid="add-run" onClick={() => addRun()} disabled={nRuns >= MAX_RUNS} title="Add a run (a copy of the last one)">
+        + Add run
+      </button>
+    </div>
+  );
+}
+
+function ViewOptions() {
+  const { layout, smoothing, logScale, showClipped, setView } = useStore(
+    useShallow((s) => ({ layout: s.layout, smoothing: s.smoothing, logScale: s.logScale, showClipped: s.showClipped, setView: s.setView })),
+  );
+  return (
+    <div className="view-options">
+      <label>
+        Layout{' '}
+        <select value={layout} onChange={(e) => setView({ layout: e.target.value as 'columns' | 'overlay' })}>
+          <option value="overlay">shared axes</option>
+          <option value="columns">columns</option>
+        </select>
+      </label>
+      <label title="Exponential moving average of the plotted values">
+        Smoothing{' '}
+        <input type="range" min={0} max={0.99} step={0.01} value={smoothing} onChange={(e) => setView({ smoothing: Number(e.target.value) })} />
+      </label>
+      <label>
+        <input type="checkbox" checked={logScale} onChange={(e) => setView({ logScale: e.target.checked })} /> log scale
+      </label>
+      <label>
+        <input type="checkbox" checked={showClipped} onChange={(e) => setView({ showClipped: e.target.checked })} /> show post-clip norm
+      </label>
+    </div>
+  );
+}
+
+function RunSummary({ i }: { i: number }) {
+  const { rt, label } = useStore(useShallow((s) => ({ rt: s.runtime[i], label: s.experiment.runs[i]?.label })));
+  if (!rt) return null;
+  return (
+    <div className="run-summary" style={{ borderColor: RUN_COLORS[i % RUN_COLORS.length] }}>
+      <strong>{label}</strong> <span className={`status status-${rt.status}`} data-testid="run-status">{rt.status}</span>{' '}
+      step <span data-testid="step-count">{rt.step}</span> · <span data-testid="steps-per-sec">{rt.stepsPerSec.toFixed(1)}</span> steps/s
+      {rt.divergedAt !== undefined && rt.status === 'diverged' ? (
+        <div className="banner diverged" role="status" data-testid="diverged-banner">
+          Diverged at step {rt.divergedAt}: {rt.divergedReason}
+        </div>
+      ) : null}
+      {rt.error ? <RunError i={i} /> : null}
+    </div>
+  );
+}
+
+function RunError({ i }: { i: number }) {
+  const { error, restart } = useStore(useShallow((s) => ({ error: s.runtime[i]?.error, restart: s.restartRun })));
+  if (!error) return null;
+  return (
+    <div className="banner error" role="alert" data-testid="run-error">
+      {error.message}{' '}
+      {error.recoverable ? (
+        <button type="button" data-testid="restart-run" onClick={() => restart(i)}>
+          Restart{error.kind === 'device-lost' ? ' on another backend' : ''}
+        </button>
+      ) : null}
+    </div>
+  );
+}
+
+function ChartsArea() {
+  const layout = useStore((s) => s.layout);
+  const runs = useStore(useShallow((s) => s.experiment.runs.map((r) => r.data.name)));
+  const nRuns = runs.length;
+  const [focus, setFocus] = useState(0);
+  const f = Math.min(focus, nRuns - 1);
+  const indices = layout === 'columns' ? Array.from({ length: nRuns }, (_, i) => i) : [f];
+  return (
+    <section className="charts" aria-label="Live charts">
+      {layout === 'overlay' && nRuns > 1 ? (
+        <div className="focus" role="tablist" aria-label="Run shown in the per-layer charts">
+          {Array.from({ length: nRuns }, (_, i) => (
+            <button key={i} type="button" role="tab" aria-selected={i === f} className={i === f ? 'active' : ''} onClick={() => setFocus(i)}>
+              <RunLabel i={i} />
+            </button>
+          ))}
+        </div>
+      ) : null}
+      <div className={`chart-columns n${indices.length}`}>
+        {indices.map((i, k) => (
+          <div key={i} className="chart-column">
+            {layout === 'columns' ? (
+              <h3>
+                <RunLabel i={i} />
+              </h3>
+            ) : null}
+            <LayerNormChart run={i} field="gradNorm" testId={k === 0 ? 'grad-norm-chart' : `grad-norm-chart-${i}`} title="Per-layer gradient norm ‖∂L/∂W‖ (black: global; dashed: after clipping)" />
+            <LayerNormChart run={i} field="actGradNorm" testId={k === 0 ? 'act-grad-chart' : `act-grad-chart-${i}`} title="Back-propagated signal ‖∂L/∂h‖ per layer" />
+            <LayerHeatmap run={i} testId={k === 0 ? 'layer-heatmap' : `layer-heatmap-${i}`} />
+            {runs[i] !== 'shapes' ? <DecisionBoundary run={i} /> : null}
+          </div>
+        ))}
+      </div>
+      <LossChart />
+    </section>
+  );
+}
+
+function RunLabel({ i }: { i: number }) {
+  const label = useStore((s) => s.experiment.runs[i]?.label);
+  return <span style={{ color: RUN_COLORS[i % RUN_COLORS.length] }}>{label}</span>;
+}
+
+export function App() {
+  const nRuns = useStore((s) => s.experiment.runs.length);
+  return (
+    <div className="app">
+      <header className="topbar">
+        <h1>
+          grad<span>scope</span>
+        </h1>
+        <p className="tagline">Watch gradients explode — and tame them — while a network trains in your browser.</p>
+        <BackendBadge />
+        <ShareExport />
+      </header>
+      <Banner />
+      <div className="toolbar">
+        <Controls />
+        <ViewOptions />
+      </div>
+      <div className="summaries">
+        {Array.from({ length: nRuns }, (_, i) => (
+          <RunSummary key={i} i={i} />
+        ))}
+      </div>
+      <main className="layout">
+        <aside className="panels" aria-label="Experiment settings">
+          {Array.from({ length: nRuns }, (_, i) => (
+            <RunPanel key={i} i={i} />
+          ))}
+        </aside>
+        <ChartsArea />
+      </main>
+      <footer className="muted small">
+        Numbers are measured on the device every step: L2 norms of each layer's gradient before and after clipping, of its weights, of the applied update, and of the back-propagated signal.
+      </footer>
+    </div>
+  );
+}

@@ -1,0 +1,62 @@
+import { useState } from 'react';
+import { csvHeader, recordToCsv, recordToJson, type StepRecord } from '../engine/records.ts';
+import { useStore, runClient } from './store.ts';
+import { currentShareUrl } from './urlSync.ts';
+
+function download(name: string, text: string, type: string): void {
+  const blob = new Blob([text], { type });
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+async function allRecords(): Promise<StepRecord[][]> {
+  const n = useStore.getState().experiment.runs.length;
+  return Promise.all(Array.from({ length: n }, (_, i) => runClient().exportRecords(i)));
+}
+
+export function ShareExport() {
+  const [copied, setCopied] = useState<string | null>(null);
+  const share = async () => {
+    const url = currentShareUrl();
+    try {
+      await navigator.clipboard.writeText(url);
+      setCopied('Link copied');
+    } catch {
+      setCopied('Copy the link from the address bar');
+    }
+    setTimeout(() => setCopied(null), 2500);
+  };
+  const exportJson = async () => {
+    const runs = await allRecords();
+    const lines = runs.flat().map(recordToJson).join('\n');
+    download('gradscope-records.jsonl', lines + '\n', 'application/x-ndjson');
+  };
+  const exportCsv = async () => {
+    const runs = await allRecords();
+    const names = [...new Set(runs.flat().flatMap((r) => r.layers.map((l) => l.name)))];
+    const text = [csvHeader(names), ...runs.flat().map((r) => recordToCsv(r, names))].join('\n');
+    download('gradscope-records.csv', text + '\n', 'text/csv');
+  };
+  return (
+    <div className="share">
+      <button type="button" data-testid="share-link" onClick={share} title="Copy a link that reproduces this experiment">
+        🔗 Share
+      </button>
+      <button type="button" data-testid="export-json" onClick={exportJson} title="Download every step record (JSON lines, contract format)">
+        ⬇ JSON
+      </button>
+      <button type="button" data-testid="export-csv" onClick={exportCsv} title="Download every step record as CSV">
+        ⬇ CSV
+      </button>
+      <span role="status" aria-live="polite" className="muted" data-testid="share-status">
+        {copied}
+      </span>
+    </div>
+  );
+}

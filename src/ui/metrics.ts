@@ -1,0 +1,207 @@
+/**
+ * High-rate training metrics, kept out of React. Each run's history is a list
+ * of wire rows ([step, lr, ...device row]) decimated by stride doubling: when
+ * it holds MAX_POINTS rows, every other row is dropped and only every
+ * 2·stride-th step is kept from then on. Memory stays bounded and the whole run
+ * stays visible (decimation, not truncation). The latest row is kept apart.
+ *
+ * Subscribers are notified at most once per animation frame.
+ */
+import { ROW, STATUS_CODES, type LayerRecord, type StepRecord } from '../engine/records.ts';
+import { WIRE_EXTRA } from '../worker/protocol.ts';
+
+export const MAX_POINTS = 4096;
+
+export interface RunSeries {
+  run: number;
+  label: string;
+  layerNames: string[];
+  rowLength: number; // device row length
+  rows: Float32Array[];
+  stride: number;
+  latest: Float32Array | null;
+  /** Latest row that carried test metrics. */
+  latestEval: Float32Array | null;
+  divergedAt: number | null;
+  clippedCount: number;
+  total: number;
+  boundary: { n: number; probs: Float32Array; step: number } | null;
+}
+
+export function newSeries(run: number, label: string, layerNames: string[], rowLength: number): RunSeries {
+  return {
+    run,
+    label,
+    layerNames,
+    rowLength,
+    rows: [],
+    stride: 1,
+    latest: null,
+    latestEval: null,
+    divergedAt: null,
+    clippedCount: 0,
+    total: 0,
+    boundary: null,
+  };
+}
+
+export function pushRows(s: RunSeries, packed: Float32Array, count: number): void {
+  const w = s.rowLength + WIRE_EXTRA;
+  for (let i = 0; i < count; i++) {
+    const row = packed.slice(i * w, i * w + w);
+    const step = row[0];
+    s.latest = row;
+    s.total++;
+    const status = row[WIRE_EXTRA + ROW.status];
+    if (status === 1) s.clippedCount++;
+    if (status === 3 && s.divergedAt === null) s.divergedAt = step;
+    if (row[WIRE_EXTRA + ROW.evaluated] === 1) s.latestEval = row;
+    // Keep diverged and evaluation rows whatever the stride: they are events.
+    if (step % s.stride === 0 || status === 3 || row[WIRE_EXTRA + ROW.evaluated] === 1) s.rows.push(row);
+    if (s.rows.length > MAX_POINTS) {
+      s.stride *= 2;
+      s.rows = s.rows.filter((r) => r[0] % s.stride === 0 || r[WIRE_EXTRA + ROW.status] === 3 || r[WIRE_EXTRA + ROW.evaluated] === 1);
+    }
+  }
+}
+
+/** A wire row as a contract step record. */
+export function wireToRecord(row: Float32Array, s: Pick<RunSeries, 'run' | 'label' | 'layerNames'>): StepRecord {
+  const o = WIRE_EXTRA;
+  const layers: LayerRecord[] = s.layerNames.map((name, l) => {
+    const b = o + ROW.HEAD + l * ROW.PER_LAYER;
+    return {
+      name,
+      gradNorm: row[b + ROW.lGrad],
+      gradNormClipped: row[b + ROW.lGradClipped],
+      weightNorm: row[b + ROW.lWeight],
+      updateNorm: row[b + ROW.lUpdate],
+      actGradNorm: row[b + ROW.lActGrad],
+    };
+  });
+  const rec: StepRecord = {
+    run: s.run,
+    label: s.label,
+    step: row[0],
+    loss: row[o + ROW.loss],
+    acc: row[o + ROW.acc],
+    lr: row[1],
+    gradNorm: row[o + ROW.gradNorm],
+    gradNormClipped: row[o + ROW.gradNormClipped],
+    status: STATUS_CODES[row[o + ROW.status]] ?? 'diverged',
+    layers,
+  };
+  if (row[o + ROW.evaluated] === 1) {
+    rec.testLoss = row[o + ROW.testLoss];
+    rec.testAcc = row[o + ROW.testAcc];
+  }
+  return rec;
+}
+
+export type MetricField = 'loss' | 'acc' | 'gradNorm' | 'gradNormClipped';
+export type LayerField = 'gradNorm' | 'gradNormClipped' | 'weightNorm' | 'updateNorm' | 'actGradNorm';
+
+const LAYER_OFFSET: Record<LayerField, number> = {
+  gradNorm: ROW.lGrad,
+  gradNormClipped: ROW.lGradClipped,
+  weightNorm: ROW.lWeight,
+  updateNorm: ROW.lUpdate,
+  actGradNorm: ROW.lActGrad,
+};
+
+export function headValue(row: Float32Array, f: MetricField | 'testLoss' | 'testAcc' | 'lr' | 'step'): number {
+  if (f === 'step') return row[0];
+  if (f === 'lr') return row[1];
+  return row[WIRE_EXTRA + ROW[f]];
+}
+
+export function isEvaluated(row: Float32Array): boolean {
+  return row[WIRE_EXTRA + ROW.evaluated] === 1;
+}
+
+export function layerValue(row: Float32Array, layer: number, f: LayerField): number {
+  return row[WIRE_EXTRA + ROW.HEAD + layer * ROW.PER_LAYER + LAYER_OFFSET[f]];
+}
+
+/** Evenly thins a list to at most n items (keeps the last). */
+export function thin<T>(xs: T[], n: number): T[] {
+  if (xs.length <= n) return xs;
+  const out: T[] = [];
+  const step = xs.length / n;
+  for (let i = 0; i < n - 1; i++) out.push(xs[Math.floor(i * step)]);
+  out.push(xs[xs.length - 1]);
+  return out;
+}
+
+// ------------------------------------------------------------------ the store
+
+type Listener = () => void;
+
+class MetricsStore {
+  private series = new Map<number, RunSeries>();
+  private listeners = new Set<Listener>();
+  private scheduled = false;
+  version = 0;
+
+  get(run: number): RunSeries | undefined {
+    return this.series.get(run);
+  }
+
+  all(): RunSeries[] {
+    return [...this.series.values()].sort((a, b) => a.run - b.run);
+  }
+
+  reset(run: number, label: string, layerNames: string[], rowLength: number): void {
+    this.series.set(run, newSeries(run, label, layerNames, rowLength));
+    this.changed();
+  }
+
+  remove(run: number): void {
+    this.series.delete(run);
+    this.changed();
+  }
+
+  clear(): void {
+    this.series.clear();
+    this.changed();
+  }
+
+  add(run: number, packed: Float32Array, count: number): void {
+    const s = this.series.get(run);
+    if (!s) return;
+    pushRows(s, packed, count);
+    this.changed();
+  }
+
+  setBoundary(run: number, b: RunSeries['boundary']): void {
+    const s = this.series.get(run);
+    if (!s) return;
+    s.boundary = b;
+    this.changed();
+  }
+
+  setLabel(run: number, label: string): void {
+    const s = this.series.get(run);
+    if (s) s.label = label;
+  }
+
+  subscribe(fn: Listener): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Coalesces notifications to one per animation frame. */
+  private changed(): void {
+    this.version++;
+    if (this.scheduled) return;
+    this.scheduled = true;
+    const run = () => {
+      this.scheduled = false;
+      for (const l of this.listeners) l();
+    };
+    if (typeof requestAnimationFrame === 'function') requestAnimationFrame(run);
+    else setTimeout(run, 16);
+  }
+}
+
+export const metrics = new MetricsStore();

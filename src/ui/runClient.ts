@@ -1,0 +1,183 @@
+/**
+ * The page side of the worker protocol: one module Web Worker per run.
+ * Records go straight into `metrics` (outside React); status changes go to the
+ * zustand store. Messages from a stale generation are dropped.
+ */
+import type { RunConfig } from '../engine/config.ts';
+import type { StepRecord } from '../engine/records.ts';
+import {
+  assertNever,
+  type BackendChoice,
+  type BackendName,
+  type FromWorker,
+  type ToWorker,
+} from '../worker/protocol.ts';
+import { metrics, wireToRecord } from './metrics.ts';
+import { WIRE_EXTRA } from '../worker/protocol.ts';
+
+export interface RunEvents {
+  onReady(run: number, m: Extract<FromWorker, { type: 'ready' }>): void;
+  onStatus(run: number, m: Extract<FromWorker, { type: 'status' }>): void;
+  onError(run: number, m: Extract<FromWorker, { type: 'error' }>): void;
+}
+
+interface Handle {
+  worker: Worker;
+  gen: number;
+  config: RunConfig;
+  label: string;
+  layerNames: string[];
+  rowLength: number;
+  pendingExports: Map<number, (rows: Float32Array, count: number) => void>;
+  lastMemory?: (n: { numTensors: number; numBytes: number }) => void;
+}
+
+let genCounter = 0;
+let requestCounter = 0;
+
+export class RunClient {
+  private handles = new Map<number, Handle>();
+  constructor(private events: RunEvents) {}
+
+  has(run: number): boolean {
+    return this.handles.has(run);
+  }
+
+  /** Starts a fresh worker for a run (terminating any previous one). */
+  create(run: number, config: RunConfig, backend: BackendChoice, disable: BackendName[] = []): void {
+    this.terminate(run);
+    const worker = new Worker(new URL('../worker/worker.ts', import.meta.url), { type: 'module', name: `gradscope-run-${run}` });
+    const h: Handle = {
+      worker,
+      gen: ++genCounter,
+      config,
+      label: config.label,
+      layerNames: [],
+      rowLength: 0,
+      pendingExports: new Map(),
+    };
+    this.handles.set(run, h);
+    worker.onmessage = (ev: MessageEvent<FromWorker>) => this.receive(run, h, ev.data);
+    worker.onerror = (ev) => {
+      ev.preventDefault();
+      this.events.onError(run, { type: 'error', gen: h.gen, kind: 'internal', message: ev.message || 'the training worker failed', recoverable: true });
+    };
+    this.send(h, { type: 'init', gen: h.gen, run, config, backend, disable });
+  }
+
+  private send(h: Handle, msg: ToWorker): void {
+    h.worker.postMessage(msg);
+  }
+
+  private receive(run: number, h: Handle, msg: FromWorker): void {
+    if (this.handles.get(run) !== h || msg.gen !== h.gen) return; // stale
+    switch (msg.type) {
+      case 'ready':
+        h.layerNames = msg.layerNames;
+        h.rowLength = msg.rowLength;
+        metrics.reset(run, h.label, msg.layerNames, msg.rowLength);
+        this.events.onReady(run, msg);
+        break;
+      case 'records':
+        metrics.add(run, msg.rows, msg.count);
+        break;
+      case 'status':
+        this.events.onStatus(run, msg);
+        break;
+      case 'error':
+        this.events.onError(run, msg);
+        break;
+      case 'boundary':
+        metrics.setBoundary(run, { n: msg.n, probs: msg.probs, step: msg.step });
+        break;
+      case 'history': {
+        const cb = h.pendingExports.get(msg.requestId);
+        h.pendingExports.delete(msg.requestId);
+        cb?.(msg.rows, msg.count);
+        break;
+      }
+      case 'memory':
+        h.lastMemory?.({ numTensors: msg.numTensors, numBytes: msg.numBytes });
+        break;
+      default:
+        assertNever(msg);
+    }
+  }
+
+  start(run: number, stopAt?: number): void {
+    const h = this.handles.get(run);
+    if (h) this.send(h, { type: 'start', gen: h.gen, stopAt });
+  }
+
+  pause(run: number): void {
+    const h = this.handles.get(run);
+    if (h) this.send(h, { type: 'pause', gen: h.gen });
+  }
+
+  stepOnce(run: number): void {
+    const h = this.handles.get(run);
+    if (h) this.send(h, { type: 'step-once', gen: h.gen });
+  }
+
+  /** Rebuilds the run from its config at step 0; drops everything in flight. */
+  reset(run: number, config: RunConfig): void {
+    const h = this.handles.get(run);
+    if (!h) return;
+    h.gen = ++genCounter;
+    h.config = config;
+    h.label = config.label;
+    this.send(h, { type: 'reset', gen: h.gen, config });
+  }
+
+  /** Live hyper-parameter change (no rebuild). */
+  update(run: number, config: RunConfig): void {
+    const h = this.handles.get(run);
+    if (!h) return;
+    h.config = config;
+    h.label = config.label;
+    metrics.setLabel(run, config.label);
+    this.send(h, { type: 'update-config', gen: h.gen, config });
+  }
+
+  /** Every recorded step of a run (thinned 2:1 repeatedly only for very long runs). */
+  exportRecords(run: number): Promise<StepRecord[]> {
+    const h = this.handles.get(run);
+    if (!h) return Promise.resolve([]);
+    const requestId = ++requestCounter;
+    return new Promise((resolve) => {
+      h.pendingExports.set(requestId, (rows, count) => {
+        const w = h.rowLength + WIRE_EXTRA;
+        const meta = { run, label: h.label, layerNames: h.layerNames };
+        const out: StepRecord[] = [];
+        for (let i = 0; i < count; i++) out.push(wireToRecord(rows.subarray(i * w, i * w + w), meta));
+        resolve(out);
+      });
+      this.send(h, { type: 'export', gen: h.gen, requestId });
+    });
+  }
+
+  debug(run: number, action: 'throw-in-step' | 'lose-device'): void {
+    const h = this.handles.get(run);
+    if (h) this.send(h, { type: 'debug', gen: h.gen, action });
+  }
+
+  memory(run: number): Promise<{ numTensors: number; numBytes: number }> {
+    const h = this.handles.get(run);
+    if (!h) return Promise.resolve({ numTensors: 0, numBytes: 0 });
+    return new Promise((resolve) => {
+      h.lastMemory = resolve;
+      this.send(h, { type: 'debug', gen: h.gen, action: 'memory' });
+    });
+  }
+
+  terminate(run: number): void {
+    const h = this.handles.get(run);
+    if (!h) return;
+    this.handles.delete(run);
+    h.worker.terminate();
+  }
+
+  terminateAll(): void {
+    for (const run of [...this.handles.keys()]) this.terminate(run);
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * Every message between the page and a training worker, both directions.
+ * One worker trains one run. Each message carries the run's generation `gen`:
+ * the page bumps it on every (re)initialisation, and drops any message from
+ * the worker whose gen is not the current one (a stale loop's records).
+ */
+import type { RunConfig } from '../engine/config.ts';
+
+export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+export type BackendChoice = BackendName | 'auto';
+export const BACKEND_CHOICES: BackendChoice[] = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'];
+
+export type RunStatus = 'idle' | 'training' | 'paused' | 'diverged' | 'done' | 'error';
+
+export interface BackendAttempt {
+  backend: BackendName;
+  ok: boolean;
+  reason?: string;
+  info?: string;
+  ms?: number;
+}
+
+// ---------------------------------------------------------------- page → worker
+
+export interface InitMsg {
+  type: 'init';
+  gen: number;
+  run: number;
+  config: RunConfig;
+  backend: BackendChoice;
+  /** Backends to treat as unavailable (fallback after a lost device, tests). */
+  disable?: BackendName[];
+}
+export interface StartMsg {
+  type: 'start';
+  gen: number;
+  /** Stop (status done) when this many steps are reached; default train.steps. */
+  stopAt?: number;
+}
+export interface PauseMsg {
+  type: 'pause';
+  gen: number;
+}
+export interface StepOnceMsg {
+  type: 'step-once';
+  gen: number;
+}
+/** Rebuild model, data and optimizer from the config (step 0, same seed). */
+export interface ResetMsg {
+  type: 'reset';
+  gen: number;
+  config: RunConfig;
+}
+/** Hyper-parameter change; the worker resets by itself if the change needs a rebuild. */
+export interface UpdateConfigMsg {
+  type: 'update-config';
+  gen: number;
+  config: RunConfig;
+}
+/** Ask for the full step history (for exports). */
+export interface ExportMsg {
+  type: 'export';
+  gen: number;
+  requestId: number;
+}
+export interface DisposeMsg {
+  type: 'dispose';
+  gen: number;
+}
+/** Fault injection and introspection for tests: not used by the UI. */
+export interface DebugMsg {
+  type: 'debug';
+  gen: number;
+  action: 'throw-in-step' | 'lose-device' | 'memory';
+}
+
+export type ToWorker = InitMsg | StartMsg | PauseMsg | StepOnceMsg | ResetMsg | UpdateConfigMsg | ExportMsg | DisposeMsg | DebugMsg;
+
+// ---------------------------------------------------------------- worker → page
+
+export interface ReadyMsg {
+  type: 'ready';
+  gen: number;
+  run: number;
+  backend: BackendName;
+  attempts: BackendAttempt[];
+  /** Why a better backend was not used (empty when running on the first choice). */
+  fallbackReason: string;
+  layerNames: string[];
+  paramCount: number;
+  inputShape: number[];
+  nTrain: number;
+  nTest: number;
+  /** Floats per device row (see engine/records.ts ROW). */
+  rowLength: number;
+}
+
+/**
+ * New records, packed. Each wire row is [step, lr, ...device row]; `rows`
+ * holds count·(rowLength+2) floats. Sent at most ~30 times a second.
+ * `stride` > 1 means only every stride-th step is included (the page fell behind).
+ */
+export interface RecordsMsg {
+  type: 'records';
+  gen: number;
+  rows: Float32Array;
+  count: number;
+  stride: number;
+}
+
+export interface StatusMsg {
+  type: 'status';
+  gen: number;
+  status: RunStatus;
+  step: number;
+  stepsPerSec: number;
+  /** First diverged step and a readable reason, when diverged. */
+  divergedAt?: number;
+  divergedReason?: string;
+  /** tf.memory().numTensors in the worker (debug; not shown as text). */
+  numTensors: number;
+}
+
+export interface ErrorMsg {
+  type: 'error';
+  gen: number;
+  kind: 'backend' | 'step' | 'device-lost' | 'config' | 'internal';
+  message: string;
+  /** The run can be restarted (on a fallback backend for device-lost). */
+  recoverable: boolean;
+}
+
+/** Class-1 probability on an n×n grid over [-1.5, 1.5]² (2-D data sets). */
+export interface BoundaryMsg {
+  type: 'boundary';
+  gen: number;
+  step: number;
+  n: number;
+  probs: Float32Array;
+}
+
+export interface HistoryMsg {
+  type: 'history';
+  gen: number;
+  requestId: number;
+  rows: Float32Array;
+  count: number;
+  /** Every stride-th step is kept once the history outgrows its budget. */
+  stride: number;
+}
+
+export interface MemoryMsg {
+  type: 'memory';
+  gen: number;
+  numTensors: number;
+  numBytes: number;
+}
+
+export type FromWorker = ReadyMsg | RecordsMsg | StatusMsg | ErrorMsg | BoundaryMsg | HistoryMsg | MemoryMsg;
+
+export const WIRE_EXTRA = 2; // step, lr before the device row
+
+export function wireRowLength(rowLength: number): number {
+  return rowLength + WIRE_EXTRA;
+}
+
+export function assertNever(x: never): never {
+  throw new Error(`unhandled message ${JSON.stringify(x)}`);
+}
