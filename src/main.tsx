@@ -8,7 +8,7 @@ import './ui/styles.css';
 
 bootFromUrl();
 // Introspection for browser tests and curious users (read-only use).
-(window as unknown as { gradscope: unknown }).gradscope = { store: useStore, metrics, runClient };
+(window as unknown as { gradscope: unknown }).gradscope = { store: useStore, metrics, runClient: runClient() };
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <App />

@@ -3,7 +3,7 @@
  *   gradscope run <config|file|url> [--steps N] [--format jsonl|csv] [--every K] [--out FILE] [--backend auto|cpu|wasm]
  *   gradscope url <config|file|url> [--base URL]
  */
-import { existsSync, readFileSync, createWriteStream, statSync } from 'node:fs';
+import { existsSync, readFileSync, createWriteStream, openSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
   DEFAULT_BASE_URL,
@@ -139,15 +139,36 @@ function stdoutOut(): Out {
 }
 
 function fileOut(path: string): Out {
-  const ws = createWriteStream(path);
+  // Open synchronously, so that a bad path is a usage error before any training
+  // (a stream's asynchronous 'error' event would otherwise go unhandled).
+  let fd: number;
+  try {
+    fd = openSync(path, 'w');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new UsageError(`--out: cannot write ${JSON.stringify(path)} (${err.code ?? err.message})`);
+  }
+  const ws = createWriteStream(path, { fd });
+  // One permanent listener (not one per write: that piles up listeners and warns).
+  let failure: Error | null = null;
+  ws.on('error', (e) => (failure = e));
+  const failed = () => new UsageError(`--out: cannot write ${JSON.stringify(path)} (${failure?.message})`);
   return {
     write: (s) =>
       new Promise((resolve, reject) => {
-        if (!ws.write(s)) ws.once('drain', resolve);
-        else resolve();
-        ws.once('error', reject);
+        if (failure) return reject(failed());
+        if (!ws.write(s)) {
+          const done = () => {
+            ws.off('drain', done);
+            ws.off('error', done);
+            if (failure) reject(failed());
+            else resolve();
+          };
+          ws.on('drain', done);
+          ws.on('error', done);
+        } else resolve();
       }),
-    close: () => new Promise((resolve, reject) => ws.end((e?: Error | null) => (e ? reject(e) : resolve()))),
+    close: () => new Promise((resolve, reject) => ws.end(() => (failure ? reject(failed()) : resolve()))),
   };
 }
 
@@ -188,12 +209,13 @@ async function cmdRun(argv: string[]): Promise<number> {
   }
   if (steps !== undefined) for (const r of exp.runs) r.train.steps = steps;
 
+  const out = values.out ? fileOut(values.out) : stdoutOut();
+
   // Load TensorFlow.js only now: a bad config or --help answers at once.
   const { setNodeBackend } = await import('../node/tf-node.ts');
   const { trainRun } = await import('../engine/trainer.ts');
   const { layerNamesFor } = await import('../engine/model.ts');
 
-  const out = values.out ? fileOut(values.out) : stdoutOut();
   const allLayers = [...new Set(exp.runs.flatMap((r) => layerNamesFor(r.model)))];
   if (format === 'csv') await out.write(csvHeader(allLayers) + '\n');
   let pending = '';

@@ -340,7 +340,7 @@ export function parseFragment(fragmentOrUrl: string): FragmentContents {
     } catch {
       return { experiment: { ok: false, errors: ['share URL: the fragment is not valid URL encoding'] }, options };
     }
-    return { experiment: parseExperimentJson(text), options };
+    return { experiment: fromLink(parseExperimentJson(text)), options };
   }
   let encoded: string | null = null;
   for (const part of frag.split('&')) {
@@ -366,9 +366,23 @@ export function parseFragment(fragmentOrUrl: string): FragmentContents {
   if (!json) {
     return { experiment: { ok: false, errors: ['share URL: the experiment in the link is corrupted or truncated (cannot decompress it)'] }, options };
   }
-  const parsed = parseExperimentJson(json);
-  if (!parsed.ok) return { experiment: { ok: false, errors: parsed.errors.map((e) => e.replace('(config): not valid JSON', 'share URL: the experiment is not valid JSON')) }, options };
-  return { experiment: parsed, options };
+  return { experiment: fromLink(parseExperimentJson(json)), options };
+}
+
+/**
+ * Every error about a link's experiment names the share URL (a corrupted link can
+ * decode to JSON whose only fault is a mangled field name).
+ */
+function fromLink(parsed: ValidationResult<Experiment>): ValidationResult<Experiment> {
+  if (parsed.ok) return parsed;
+  return {
+    ok: false,
+    errors: parsed.errors.map((e) =>
+      e.startsWith('(config): not valid JSON')
+        ? e.replace('(config): not valid JSON', 'share URL: the experiment is not valid JSON')
+        : `share URL: ${e}`,
+    ),
+  };
 }
 
 /** Paths of run-config fields whose change needs a rebuild of the model/data (a reset). */

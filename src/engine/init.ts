@@ -31,14 +31,23 @@ export function initStd(init: InitName, fanIn: number, fanOut: number): number {
 }
 
 /**
- * Values of a kernel seen as a fanIn × fanOut row-major matrix (a conv kernel
- * [kh, kw, in, out] has the same memory layout with fanIn = kh·kw·in).
+ * Values of a kernel seen as a rows × cols row-major matrix (a conv kernel
+ * [kh, kw, in, out] has the same memory layout with rows = kh·kw·in, cols = out).
+ * `fans` are the fans of the variance formulas; they default to rows and cols,
+ * and a conv kernel passes fan_out = kh·kw·out (PyTorch/Keras).
  */
-export function initKernel(init: InitName, fanIn: number, fanOut: number, gain: number, rng: Rng): Float32Array {
-  const n = fanIn * fanOut;
+export function initKernel(
+  init: InitName,
+  rows: number,
+  cols: number,
+  gain: number,
+  rng: Rng,
+  fans: { fanIn: number; fanOut: number } = { fanIn: rows, fanOut: cols },
+): Float32Array {
+  const n = rows * cols;
   const out = new Float32Array(n);
-  if (init === 'orthogonal') return orthogonal(fanIn, fanOut, gain, rng);
-  const std = gain * initStd(init, fanIn, fanOut);
+  if (init === 'orthogonal') return orthogonal(rows, cols, gain, rng);
+  const std = gain * initStd(init, fans.fanIn, fans.fanOut);
   if (init === 'he_uniform' || init === 'glorot_uniform') {
     const a = Math.sqrt(3) * std;
     for (let i = 0; i < n; i++) out[i] = rng.uniform(-a, a);

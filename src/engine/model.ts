@@ -135,7 +135,7 @@ export function buildModel(cfg: RunConfig, inputShape: number[], nClasses: numbe
       const [h, w, c] = shape;
       const fanIn = 9 * c;
       const fanOut = 9 * units;
-      const kernel = mkVar(initKernel(init, fanIn, units, initGain, rng), [3, 3, c, units], name, 'kernel');
+      const kernel = mkVar(initKernel(init, fanIn, units, initGain, rng, { fanIn, fanOut }), [3, 3, c, units], name, 'kernel');
       const bias = mkVar(0, [units], name, 'bias');
       const pool = i < 2 && h >= 4 && w >= 4;
       const outShape = pool ? [Math.floor(h / 2), Math.floor(w / 2), units] : [h, w, units];

@@ -32,11 +32,12 @@ export interface AdaptiveState {
 }
 
 export function createAdaptiveState(): AdaptiveState {
-  return {
+  // inside tidy: the initial scalars are disposed, only the variables remain
+  return tf.tidy(() => ({
     mu: tf.variable(tf.scalar(0), false),
     nu: tf.variable(tf.scalar(0), false),
     count: tf.variable(tf.scalar(0), false),
-  };
+  }));
 }
 
 export function disposeAdaptiveState(s: AdaptiveState): void {

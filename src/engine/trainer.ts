@@ -82,12 +82,14 @@ export class Trainer {
     this.layerNames = this.model.layers.map((l) => l.name);
     this.varLayer = tf.tensor1d(this.model.varLayer, 'int32');
     this.layerMatrix = layerMatrixOf(this.model.varLayer, this.nLayers);
+    // tf.variable(init) keeps `init` alive as a tensor of its own: create the initial
+    // values inside tidy so that only the variables remain.
     this.probes = this.model.layers.map((l, i) =>
-      tf.variable(tf.zeros([this.batchSize, ...l.outShape]), true, `${this.model.trainable[0].name.split('/')[0]}/probe${i}`),
+      tf.tidy(() => tf.variable(tf.zeros([this.batchSize, ...l.outShape]), true, `${this.model.trainable[0].name.split('/')[0]}/probe${i}`)),
     );
     const rule = OPTIMIZER_RULES[cfg.optimizer.name];
-    this.slots = this.model.trainable.map((v) => rule.slots.map((s) => tf.variable(tf.fill(v.shape, s.init), false)));
-    this.iteration = tf.variable(tf.scalar(0), false);
+    this.slots = this.model.trainable.map((v) => rule.slots.map((s) => tf.tidy(() => tf.variable(tf.fill(v.shape, s.init), false))));
+    this.iteration = tf.tidy(() => tf.variable(tf.scalar(0), false));
     this.adaptive = createAdaptiveState();
   }
 

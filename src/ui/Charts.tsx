@@ -17,7 +17,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { useStore } from './store.ts';
 
 /** Points drawn per line: recharts renders SVG, so charts stay light. */
-const CHART_POINTS = 300;
+const CHART_POINTS = 200;
 const TINY = 1e-12;
 
 function fmt(x: unknown): string {
@@ -67,7 +67,7 @@ function divergedMarker(s: RunSeries | undefined) {
 }
 
 export function LayerNormChart({ run, field, testId, title }: { run: number; field: LayerField; testId: string; title: string }) {
-  const version = useMetricsVersion(150);
+  const version = useMetricsVersion(400);
   const { smoothing, logScale, hiddenLayers, showClipped, toggleLayer, clip } = useStore(useShallow((s) => ({
     smoothing: s.smoothing,
     logScale: s.logScale,
@@ -157,7 +157,7 @@ export function LayerNormChart({ run, field, testId, title }: { run: number; fie
 
 /** Loss (train, and test where evaluated) of every run on shared axes. */
 export function LossChart({ testId = 'loss-chart' }: { testId?: string }) {
-  const version = useMetricsVersion(150);
+  const version = useMetricsVersion(400);
   const smoothing = useStore((s) => s.smoothing);
   const labels = useStore(useShallow((s) => s.experiment.runs.map((r) => r.label)));
   const series = metrics.all();
@@ -222,7 +222,7 @@ export function LossChart({ testId = 'loss-chart' }: { testId?: string }) {
  * layers (input at the top), columns are recorded steps (decimated).
  */
 export function LayerHeatmap({ run, field = 'gradNorm', testId = 'layer-heatmap' }: { run: number; field?: LayerField; testId?: string }) {
-  const version = useMetricsVersion(200);
+  const version = useMetricsVersion(500);
   const ref = useRef<HTMLCanvasElement>(null);
   const legendRef = useRef<HTMLSpanElement>(null);
   useEffect(() => {
@@ -290,7 +290,7 @@ export function LayerHeatmap({ run, field = 'gradNorm', testId = 'layer-heatmap'
 
 /** Decision boundary of a 2-D data set: class-1 probability on a grid. */
 export function DecisionBoundary({ run }: { run: number }) {
-  const version = useMetricsVersion(300);
+  const version = useMetricsVersion(600);
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     const canvas = ref.current;

@@ -150,7 +150,7 @@ async function precheck(name: BackendName): Promise<string | undefined> {
       if (typeof OffscreenCanvas === 'undefined') {
         return 'WebGL: OffscreenCanvas is not available in this worker';
       }
-      let gl: WebGL2RenderingContext | null = null;
+      let gl: WebGL2RenderingContext | null;
       try {
         gl = new OffscreenCanvas(1, 1).getContext('webgl2');
       } catch (e) {
@@ -283,6 +283,12 @@ async function tryBackend(name: BackendName, opts: SelectBackendOptions): Promis
       await tf.ready();
       await smokeTest();
     } catch (e) {
+      // Drop the half-working backend (frees its GPU device/context); it is not retried.
+      try {
+        tf.removeBackend(name);
+      } catch {
+        /* ignore */
+      }
       return done({ ok: false, reason: `${label(name)}: smoke test failed: ${message(e)}` });
     }
     return done({ ok: true, info: successInfo(name) });

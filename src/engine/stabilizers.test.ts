@@ -1,0 +1,467 @@
+/**
+ * Gradient clipping rules (contract section 1, "Exact meanings"), checked element by
+ * element against the rules computed here in float64 from the same inputs:
+ *   global_norm  g·min(1, τ/(‖g‖+1e-6))                 (PyTorch clip_grad_norm_)
+ *   layer_norm   the same per layer                       (Keras clipnorm)
+ *   value        clamp to [−τ, τ]
+ *   agc          per unit: ‖G_u‖/max(‖W_u‖, 1e-3) ≤ λ     (Brock et al. 2021)
+ *   adaptive     no clipping during warm-up, then clip the global norm to exp(μ + z·σ)
+ * and the trainer's records: norms consistent with each other and `clipped` status.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { setNodeBackend } from '../node/tf-node.ts';
+import * as tf from './tf.ts';
+import { defaultRunConfig, type RunConfigInput } from './config.ts';
+import type { ClipMode } from './meta.ts';
+import { clipGradients, createAdaptiveState, disposeAdaptiveState, type AdaptiveState, type ClipConfig } from './stabilizers.ts';
+import { makeRng, type Rng } from './rng.ts';
+import { Trainer } from './trainer.ts';
+import type { StepRecord } from './records.ts';
+
+beforeAll(async () => {
+  await setNodeBackend('wasm');
+});
+
+// ---------------------------------------------------------------------------
+// A fake model: per variable a shape and the layer it belongs to.
+//   layer 0: dense kernel [6,5], bias [5]
+//   layer 1: conv kernel [3,3,2,4], bias [4], norm gamma [4], beta [4]
+//   layer 2: dense kernel [4,3], bias [3]
+const SHAPES: number[][] = [[6, 5], [5], [3, 3, 2, 4], [4], [4], [4], [4, 3], [3]];
+const VAR_LAYER = [0, 0, 1, 1, 1, 1, 2, 2];
+const N_LAYERS = 3;
+
+interface GradSet {
+  grads: Float64Array[];
+  weights: Float64Array[];
+}
+
+function size(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+function randomSet(rng: Rng, zeroBiasWeights: boolean): GradSet {
+  const grads: Float64Array[] = [];
+  const weights: Float64Array[] = [];
+  SHAPES.forEach((shape, i) => {
+    const n = size(shape);
+    // gradient scales spread over three decades, so some layers/units clip and some do not
+    const gs = Math.pow(10, rng.uniform(-2, 1));
+    const ws = Math.pow(10, rng.uniform(-1, 0.5));
+    const g = new Float64Array(n);
+    const w = new Float64Array(n);
+    for (let k = 0; k < n; k++) {
+      // float32-representable inputs, so the device sees exactly these numbers
+      g[k] = Math.fround(gs * rng.normal() * (rng.next() < 0.1 ? 20 : 1));
+      w[k] = zeroBiasWeights && shape.length === 1 && i === 1 ? 0 : Math.fround(ws * rng.normal());
+    }
+    grads.push(g);
+    weights.push(w);
+  });
+  return { grads, weights };
+}
+
+const sq = (a: ArrayLike<number>) => {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
+  return s;
+};
+const layerSqOf = (ts: ArrayLike<number>[]) => {
+  const out = new Array(N_LAYERS).fill(0);
+  ts.forEach((t, i) => (out[VAR_LAYER[i]] += sq(t)));
+  return out as number[];
+};
+
+interface ClipResult {
+  grads: Float32Array[];
+  layerSq: number[];
+  changed: boolean;
+}
+
+function clipCfg(mode: ClipMode, threshold: number, extra: Partial<ClipConfig> = {}): ClipConfig {
+  return { ...defaultRunConfig({ stabilizers: { clip: { mode, threshold } } }).stabilizers.clip, ...extra };
+}
+
+/**
+ * Runs clipGradients on a gradient set. The pre-clip norms fed to it are computed
+ * here in float64; the adaptive state is committed afterwards as the trainer does.
+ */
+function runClip(set: GradSet, cfg: ClipConfig, adaptive: AdaptiveState): ClipResult {
+  const preSq = layerSqOf(set.grads);
+  const out = tf.tidy(() => {
+    const onehot = new Float32Array(VAR_LAYER.length * N_LAYERS);
+    VAR_LAYER.forEach((l, i) => (onehot[i * N_LAYERS + l] = 1));
+    const r = clipGradients(
+      {
+        grads: set.grads.map((g, i) => tf.tensor(Float32Array.from(g), SHAPES[i])),
+        weights: set.weights.map((w, i) => tf.tensor(Float32Array.from(w), SHAPES[i])),
+        varLayer: tf.tensor1d(VAR_LAYER, 'int32'),
+        layerMatrix: tf.tensor2d(onehot, [VAR_LAYER.length, N_LAYERS]),
+        layerSq: tf.tensor1d(preSq),
+        globalNorm: tf.scalar(Math.sqrt(preSq.reduce((a, b) => a + b, 0))),
+        adaptive,
+      },
+      cfg,
+    );
+    adaptive.mu.assign(r.adaptiveNext.mu);
+    adaptive.nu.assign(r.adaptiveNext.nu);
+    adaptive.count.assign(r.adaptiveNext.count);
+    return { grads: r.grads, layerSq: r.layerSq, changed: r.changed };
+  });
+  const res: ClipResult = {
+    grads: out.grads.map((g) => g.dataSync() as Float32Array),
+    layerSq: Array.from(out.layerSq.dataSync()),
+    changed: out.changed.dataSync()[0] === 1,
+  };
+  tf.dispose([...out.grads, out.layerSq, out.changed]);
+  return res;
+}
+
+function close(a: number, b: number, rel = 2e-5, abs = 1e-12): boolean {
+  return Math.abs(a - b) <= abs + rel * Math.max(Math.abs(a), Math.abs(b));
+}
+
+function expectClose(a: number, b: number, what: string, rel = 2e-5): void {
+  expect(close(a, b, rel), `${what}: ${a} vs ${b}`).toBe(true);
+}
+
+/** Unit norms of a tensor given as flat row-major values: columns (last axis) for rank ≥ 2, the whole vector for rank 1. */
+function unitNorms(values: ArrayLike<number>, shape: number[]): number[] {
+  if (shape.length === 1) return [Math.sqrt(sq(values))];
+  const units = shape[shape.length - 1];
+  const out = new Array(units).fill(0);
+  for (let k = 0; k < values.length; k++) out[k % units] += values[k] * values[k];
+  return out.map(Math.sqrt);
+}
+function unitOf(k: number, shape: number[]): number {
+  return shape.length === 1 ? 0 : k % shape[shape.length - 1];
+}
+
+const SEEDS = [1, 2, 3, 4, 5, 6];
+let adaptive: AdaptiveState;
+beforeAll(() => {
+  adaptive = createAdaptiveState();
+});
+afterAll(() => disposeAdaptiveState(adaptive));
+
+describe('clipGradients on random gradient sets', () => {
+  test('none: gradients unchanged', () => {
+    for (const seed of SEEDS) {
+      const set = randomSet(makeRng(`none${seed}`), false);
+      const r = runClip(set, clipCfg('none', 1), adaptive);
+      r.grads.forEach((g, i) => expect(Array.from(g)).toEqual(Array.from(set.grads[i])));
+      expect(r.changed).toBe(false);
+    }
+  });
+
+  test('global_norm: one common factor min(1, τ/(‖g‖+1e-6)); post-norm = min(pre, τ)', () => {
+    let clipped = 0;
+    for (const seed of SEEDS) {
+      for (const frac of [0.1, 0.5, 0.9, 1.5, 10]) {
+        const set = randomSet(makeRng(`global${seed}`), false);
+        const pre = Math.sqrt(sq(set.grads.flatMap((g) => Array.from(g))));
+        const tau = frac * pre;
+        const r = runClip(set, clipCfg('global_norm', tau), adaptive);
+        const factor = Math.min(1, tau / (pre + 1e-6));
+        r.grads.forEach((g, i) => g.forEach((v, k) => expectClose(v, set.grads[i][k] * factor, `var ${i}[${k}]`)));
+        const post = Math.sqrt(layerSqOf(r.grads).reduce((a, b) => a + b, 0));
+        // post = min(pre, τ) up to the 1e-6 epsilon (relative τ·1e-6/pre) and float32 rounding
+        expect(Math.abs(post - Math.min(pre, tau)) / Math.min(pre, tau)).toBeLessThan(1e-5);
+        expect(post).toBeLessThanOrEqual(tau * (1 + 1e-6));
+        expect(r.changed).toBe(frac < 1);
+        r.layerSq.forEach((s, l) => expectClose(s, layerSqOf(r.grads)[l], `layerSq ${l}`, 1e-5));
+        if (frac < 1) clipped++;
+      }
+    }
+    expect(clipped).toBe(SEEDS.length * 3);
+  });
+
+  test('layer_norm: each layer ≤ τ, layers already ≤ τ unchanged', () => {
+    let clippedLayers = 0;
+    let keptLayers = 0;
+    for (const seed of SEEDS) {
+      const set = randomSet(makeRng(`layer${seed}`), false);
+      const pre = layerSqOf(set.grads).map(Math.sqrt);
+      // τ between the smallest and largest layer norm (away from any of them)
+      const sorted = [...pre].sort((a, b) => a - b);
+      const tau = Math.sqrt(sorted[0] * sorted[1]);
+      const r = runClip(set, clipCfg('layer_norm', tau), adaptive);
+      const post = layerSqOf(r.grads).map(Math.sqrt);
+      for (let l = 0; l < N_LAYERS; l++) {
+        const factor = Math.min(1, tau / (pre[l] + 1e-6));
+        expect(post[l]).toBeLessThanOrEqual(tau * (1 + 1e-5));
+        if (pre[l] <= tau) {
+          keptLayers++;
+          expect(post[l]).toBe(Math.sqrt(layerSqOf(set.grads)[l])); // bit-identical values
+        } else {
+          clippedLayers++;
+          expectClose(post[l], tau, `layer ${l} post-norm`, 1e-5);
+        }
+        r.grads.forEach((g, i) => {
+          if (VAR_LAYER[i] === l) g.forEach((v, k) => expectClose(v, set.grads[i][k] * factor, `var ${i}[${k}]`));
+        });
+      }
+      expect(r.changed).toBe(pre.some((p) => p > tau));
+      r.layerSq.forEach((s, l) => expectClose(s, post[l] ** 2, `layerSq ${l}`, 1e-5));
+    }
+    expect(clippedLayers).toBeGreaterThan(0);
+    expect(keptLayers).toBeGreaterThan(0);
+  });
+
+  test('value: every element in [−τ, τ], elements inside unchanged', () => {
+    let inside = 0;
+    let outside = 0;
+    for (const seed of SEEDS) {
+      const set = randomSet(makeRng(`value${seed}`), false);
+      const all = set.grads.flatMap((g) => Array.from(g, Math.abs)).sort((a, b) => a - b);
+      const tau = all[Math.floor(all.length * 0.8)] * 1.0001;
+      const r = runClip(set, clipCfg('value', tau), adaptive);
+      r.grads.forEach((g, i) =>
+        g.forEach((v, k) => {
+          const x = set.grads[i][k];
+          if (Math.abs(x) <= tau) {
+            inside++;
+            expect(v).toBe(x);
+          } else {
+            outside++;
+            expect(v).toBe(Math.fround(Math.sign(x) * tau));
+          }
+        }),
+      );
+      expect(r.changed).toBe(true);
+      r.layerSq.forEach((s, l) => expectClose(s, layerSqOf(r.grads)[l], `layerSq ${l}`, 1e-5));
+      // τ above every element: nothing changes
+      const big = runClip(set, clipCfg('value', all[all.length - 1] * 1.01), adaptive);
+      expect(big.changed).toBe(false);
+      big.grads.forEach((g, i) => expect(Array.from(g)).toEqual(Array.from(set.grads[i])));
+    }
+    expect(inside).toBeGreaterThan(outside);
+    expect(outside).toBeGreaterThan(0);
+  });
+
+  test('agc: every unit ratio ‖G_u‖/max(‖W_u‖, 1e-3) ≤ λ; units below the bound unchanged', () => {
+    let clippedUnits = 0;
+    let keptUnits = 0;
+    let floorUsed = 0;
+    for (const seed of SEEDS) {
+      for (const lambda of [0.01, 0.1, 1]) {
+        const set = randomSet(makeRng(`agc${seed}`), seed % 2 === 0); // even seeds: a zero bias weight → the 1e-3 floor
+        const r = runClip(set, clipCfg('agc', lambda), adaptive);
+        let anyClipped = false;
+        SHAPES.forEach((shape, i) => {
+          const gPre = unitNorms(set.grads[i], shape);
+          const wN = unitNorms(set.weights[i], shape).map((w) => Math.max(w, 1e-3));
+          const gPost = unitNorms(r.grads[i], shape);
+          gPre.forEach((gn, u) => {
+            if (wN[u] === 1e-3) floorUsed++;
+            const bound = lambda * wN[u];
+            expect(gPost[u] / wN[u]).toBeLessThanOrEqual(lambda * (1 + 1e-5));
+            if (gn <= bound * (1 - 1e-5)) {
+              keptUnits++;
+              for (let k = 0; k < r.grads[i].length; k++) if (unitOf(k, shape) === u) expect(r.grads[i][k]).toBe(set.grads[i][k]);
+            } else if (gn > bound * (1 + 1e-5)) {
+              clippedUnits++;
+              anyClipped = true;
+              expectClose(gPost[u], bound, `var ${i} unit ${u}`, 1e-5);
+              // direction kept: every element scaled by bound/‖G_u‖
+              for (let k = 0; k < r.grads[i].length; k++) {
+                if (unitOf(k, shape) === u) expectClose(r.grads[i][k], (set.grads[i][k] * bound) / gn, `var ${i}[${k}]`, 1e-5);
+              }
+            }
+          });
+        });
+        expect(r.changed).toBe(anyClipped);
+        r.layerSq.forEach((s, l) => expectClose(s, layerSqOf(r.grads)[l], `layerSq ${l}`, 1e-5));
+      }
+    }
+    expect(clippedUnits).toBeGreaterThan(20);
+    expect(keptUnits).toBeGreaterThan(20);
+    expect(floorUsed).toBeGreaterThan(0);
+  });
+
+  test('adaptive: no clipping during warm-up, then clipping to exp(μ + z·σ) of the fed history', () => {
+    const warmup = 8;
+    const z = 2;
+    const state = createAdaptiveState();
+    const rng = makeRng('adaptive');
+    const base = randomSet(makeRng('adaptive-base'), false);
+    const baseNorm = Math.sqrt(sq(base.grads.flatMap((g) => Array.from(g))));
+    // Reference statistics of ln‖g‖, recomputed here in float64 from the fed history:
+    // EMA with α = max(1/(n+1), 0.05) (so plain mean/variance while n < 20).
+    const fed: number[] = [];
+    let mu = 0;
+    let nu = 0;
+    let clippedAfterWarmup = 0;
+    let spikesInWarmup = 0;
+    try {
+      for (let step = 0; step < 60; step++) {
+        // log-normal norms around 1 with occasional ×30 spikes (one inside the warm-up)
+        let target = Math.exp(0.2 * rng.normal());
+        if (step === 3 || step % 11 === 10) target *= 30;
+        const f = target / baseNorm;
+        const set = { grads: base.grads.map((g) => g.map((x) => Math.fround(x * f))), weights: base.weights };
+        const pre = Math.sqrt(sq(set.grads.flatMap((g) => Array.from(g))));
+        const n = fed.length;
+        const sigma = Math.sqrt(Math.max(0, nu - mu * mu));
+        const bound = Math.exp(mu + z * sigma);
+        // cross-check the EMA against the plain mean/std while α = 1/(n+1)
+        if (n > 0 && n < 20) {
+          const m = fed.reduce((a, b) => a + b, 0) / n;
+          const sd = Math.sqrt(fed.reduce((a, b) => a + (b - m) ** 2, 0) / n);
+          expect(mu).toBeCloseTo(m, 10);
+          expect(sigma).toBeCloseTo(sd, 8);
+        }
+        const active = n >= warmup;
+        const trigger = active && pre > bound;
+        const r = runClip(set, clipCfg('adaptive', 1, { z, warmup }), state);
+        const post = Math.sqrt(layerSqOf(r.grads).reduce((a, b) => a + b, 0));
+        expect(r.changed, `step ${step}`).toBe(trigger);
+        if (trigger) {
+          clippedAfterWarmup++;
+          expectClose(post, bound, `step ${step} post-norm`, 1e-4);
+          r.grads.forEach((g, i) => g.forEach((v, k) => expectClose(v, (set.grads[i][k] * bound) / pre, `var ${i}`, 1e-4)));
+        } else {
+          if (!active && target > 10) spikesInWarmup++;
+          r.grads.forEach((g, i) => expect(Array.from(g)).toEqual(Array.from(set.grads[i])));
+        }
+        // the statistics are fed the clipped norm
+        const x = Math.log(trigger ? bound : pre);
+        fed.push(x);
+        const alpha = Math.max(1 / (n + 1), 0.05);
+        mu += alpha * (x - mu);
+        nu += alpha * (x * x - nu);
+      }
+    } finally {
+      disposeAdaptiveState(state);
+    }
+    expect(spikesInWarmup).toBe(1);
+    expect(clippedAfterWarmup).toBeGreaterThanOrEqual(4);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// The trainer's records. lr = 0 so every run sees the same gradients at the same
+// step whatever the clip mode (the weights never move; batches follow the seed).
+
+describe('trainer records', () => {
+  const STEPS = 24;
+  const base: RunConfigInput = {
+    seed: 7,
+    data: { name: 'moons', samples: 256 },
+    model: { hidden: [12, 12, 12], activation: 'tanh', initGain: 1.5 },
+    optimizer: { lr: 0 },
+    train: { batchSize: 16, evalEvery: 0 },
+  };
+  let reference: StepRecord[];
+
+  async function records(clip: RunConfigInput['stabilizers']): Promise<StepRecord[]> {
+    const tr = new Trainer(defaultRunConfig({ ...base, stabilizers: clip }));
+    try {
+      return await tr.runSteps(STEPS);
+    } finally {
+      tr.dispose();
+    }
+  }
+
+  beforeAll(async () => {
+    reference = await records({ clip: { mode: 'none' } });
+  });
+
+  function checkConsistent(rs: StepRecord[]): void {
+    for (const r of rs) {
+      const sumSq = r.layers.reduce((a, l) => a + l.gradNorm ** 2, 0);
+      const sumSqC = r.layers.reduce((a, l) => a + l.gradNormClipped ** 2, 0);
+      expectClose(r.gradNorm, Math.sqrt(sumSq), `step ${r.step} gradNorm`, 1e-5);
+      expectClose(r.gradNormClipped, Math.sqrt(sumSqC), `step ${r.step} gradNormClipped`, 1e-5);
+      expect(r.gradNormClipped).toBeLessThanOrEqual(r.gradNorm * (1 + 1e-6));
+      expect(r.layers.map((l) => l.updateNorm)).toEqual(r.layers.map(() => 0)); // lr 0
+    }
+  }
+
+  test('no clipping: status ok, clipped norms equal the norms, gradNorm = √Σ layer²', () => {
+    checkConsistent(reference);
+    for (const r of reference) {
+      expect(r.status).toBe('ok');
+      expect(r.gradNormClipped).toBe(r.gradNorm);
+      r.layers.forEach((l) => expect(l.gradNormClipped).toBe(l.gradNorm));
+    }
+    // the batches differ, so the norms do
+    expect(new Set(reference.map((r) => r.gradNorm)).size).toBe(STEPS);
+  });
+
+  test('global_norm: gradNormClipped = min(gradNorm, τ); clipped exactly when gradNorm > τ', async () => {
+    const norms = reference.map((r) => r.gradNorm).sort((a, b) => a - b);
+    const tau = (norms[STEPS / 2 - 1] + norms[STEPS / 2]) / 2; // the median: half the steps clip
+    const rs = await records({ clip: { mode: 'global_norm', threshold: tau } });
+    checkConsistent(rs);
+    let n = 0;
+    rs.forEach((r, i) => {
+      expect(r.gradNorm).toBeCloseTo(reference[i].gradNorm, 6);
+      const clip = r.gradNorm > tau;
+      n += clip ? 1 : 0;
+      expect(r.status).toBe(clip ? 'clipped' : 'ok');
+      expectClose(r.gradNormClipped, Math.min(r.gradNorm, tau), `step ${i}`, 1e-5);
+      const f = Math.min(1, tau / (r.gradNorm + 1e-6));
+      r.layers.forEach((l) => expectClose(l.gradNormClipped, l.gradNorm * f, `step ${i} ${l.name}`, 1e-5));
+    });
+    expect(n).toBe(STEPS / 2);
+  });
+
+  test('layer_norm: every layer ≤ τ, unchanged layers equal; clipped exactly when a layer > τ', async () => {
+    const all = reference.flatMap((r) => r.layers.map((l) => l.gradNorm)).sort((a, b) => a - b);
+    const tau = all[Math.floor(all.length * 0.75)] * 1.00001;
+    const rs = await records({ clip: { mode: 'layer_norm', threshold: tau } });
+    checkConsistent(rs);
+    const statuses = new Set<string>();
+    rs.forEach((r) => {
+      const clip = r.layers.some((l) => l.gradNorm > tau);
+      expect(r.status).toBe(clip ? 'clipped' : 'ok');
+      statuses.add(r.status);
+      r.layers.forEach((l) => {
+        if (l.gradNorm > tau) expectClose(l.gradNormClipped, tau, `${r.step} ${l.name}`, 1e-5);
+        else expect(l.gradNormClipped).toBeCloseTo(l.gradNorm, 7);
+      });
+    });
+    expect(statuses).toEqual(new Set(['ok', 'clipped']));
+  });
+
+  for (const mode of ['value', 'agc'] as const) {
+    test(`${mode}: clipped exactly when some norm went down`, async () => {
+      // value: clamp at a small value; agc: λ around the typical gradient/weight ratio
+      const tau = mode === 'value' ? 0.05 : 0.02;
+      const rs = await records({ clip: { mode, threshold: tau } });
+      checkConsistent(rs);
+      const statuses = new Set<string>();
+      rs.forEach((r, i) => {
+        expect(r.gradNorm).toBeCloseTo(reference[i].gradNorm, 6);
+        const changed = r.layers.some((l) => l.gradNormClipped < l.gradNorm * (1 - 1e-6));
+        expect(r.status, `step ${i}`).toBe(changed ? 'clipped' : 'ok');
+        statuses.add(r.status);
+        r.layers.forEach((l) => expect(l.gradNormClipped).toBeLessThanOrEqual(l.gradNorm * (1 + 1e-6)));
+      });
+      expect(statuses.has('clipped')).toBe(true);
+    });
+  }
+
+  test('adaptive: records follow the rule computed from the recorded history', async () => {
+    const warmup = 5;
+    const z = 0.5; // small z: many steps clip
+    const rs = await records({ clip: { mode: 'adaptive', z, warmup } });
+    checkConsistent(rs);
+    let mu = 0;
+    let nu = 0;
+    let clipped = 0;
+    rs.forEach((r, n) => {
+      const bound = Math.exp(mu + z * Math.sqrt(Math.max(0, nu - mu * mu)));
+      const trigger = n >= warmup && r.gradNorm > bound;
+      expect(r.status, `step ${n}`).toBe(trigger ? 'clipped' : 'ok');
+      expectClose(r.gradNormClipped, trigger ? bound : r.gradNorm, `step ${n}`, 1e-4);
+      clipped += trigger ? 1 : 0;
+      const x = Math.log(r.gradNormClipped);
+      const a = Math.max(1 / (n + 1), 0.05);
+      mu += a * (x - mu);
+      nu += a * (x * x - nu);
+    });
+    expect(clipped).toBeGreaterThan(2);
+  });
+});
