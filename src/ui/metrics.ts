@@ -7,7 +7,7 @@
  *
  * Subscribers are notified at most once per animation frame.
  */
-import { ROW, STATUS_CODES, type LayerRecord, type StepRecord } from '../engine/records.ts';
+import { ROW, decodeRow, type StepRecord } from '../engine/records.ts';
 import { WIRE_EXTRA } from '../worker/protocol.ts';
 
 export const MAX_POINTS = 4096;
@@ -65,37 +65,9 @@ export function pushRows(s: RunSeries, packed: Float32Array, count: number): voi
   }
 }
 
-/** A wire row as a contract step record. */
+/** A wire row ([step, lr, ...device row]) as a contract step record. */
 export function wireToRecord(row: Float32Array, s: Pick<RunSeries, 'run' | 'label' | 'layerNames'>): StepRecord {
-  const o = WIRE_EXTRA;
-  const layers: LayerRecord[] = s.layerNames.map((name, l) => {
-    const b = o + ROW.HEAD + l * ROW.PER_LAYER;
-    return {
-      name,
-      gradNorm: row[b + ROW.lGrad],
-      gradNormClipped: row[b + ROW.lGradClipped],
-      weightNorm: row[b + ROW.lWeight],
-      updateNorm: row[b + ROW.lUpdate],
-      actGradNorm: row[b + ROW.lActGrad],
-    };
-  });
-  const rec: StepRecord = {
-    run: s.run,
-    label: s.label,
-    step: row[0],
-    loss: row[o + ROW.loss],
-    acc: row[o + ROW.acc],
-    lr: row[1],
-    gradNorm: row[o + ROW.gradNorm],
-    gradNormClipped: row[o + ROW.gradNormClipped],
-    status: STATUS_CODES[row[o + ROW.status]] ?? 'diverged',
-    layers,
-  };
-  if (row[o + ROW.evaluated] === 1) {
-    rec.testLoss = row[o + ROW.testLoss];
-    rec.testAcc = row[o + ROW.testAcc];
-  }
-  return rec;
+  return decodeRow(row, WIRE_EXTRA, row[0], row[1], s);
 }
 
 export type MetricField = 'loss' | 'acc' | 'gradNorm' | 'gradNormClipped';

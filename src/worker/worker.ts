@@ -309,8 +309,13 @@ async function init(msg: Extract<ToWorker, { type: 'init' }>): Promise<void> {
     post({ type: 'error', gen, kind: 'backend', message: message(e), recoverable: false });
     return;
   }
+  rebuild(msg.config);
+}
+
+/** A fresh trainer at step 0 from the config, announced to the page. */
+function rebuild(cfg: RunConfig): void {
   try {
-    buildTrainer(msg.config);
+    buildTrainer(cfg);
   } catch (e) {
     post({ type: 'error', gen, kind: 'config', message: message(e), recoverable: true });
     return;
@@ -394,29 +399,13 @@ async function handle(msg: ToWorker): Promise<void> {
       break;
     case 'reset':
       gen = msg.gen;
-      try {
-        buildTrainer(msg.config);
-      } catch (e) {
-        post({ type: 'error', gen, kind: 'config', message: message(e), recoverable: true });
-        break;
-      }
-      sendReady();
-      postStatus();
-      void maybeBoundary(true);
+      rebuild(msg.config);
       break;
     case 'update-config':
       if (!trainer || !config) break;
       if (needsReset(config, msg.config) || !trainer.updateConfig(msg.config)) {
-        // A structural change: rebuild at step 0 (the page already bumped gen).
-        try {
-          buildTrainer(msg.config);
-        } catch (e) {
-          post({ type: 'error', gen, kind: 'config', message: message(e), recoverable: true });
-          break;
-        }
-        sendReady();
-        postStatus();
-        void maybeBoundary(true);
+        // A structural change: rebuild at step 0.
+        rebuild(msg.config);
       } else {
         config = msg.config;
         if (status !== 'training') stopAt = msg.config.train.steps;
