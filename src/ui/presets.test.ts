@@ -1,0 +1,97 @@
+/**
+ * Every preset is a valid experiment (and a share URL that decodes back to
+ * it), and its runs do what its text promises when trained in Node: the
+ * diverging ones diverge, the rescued ones stay finite.
+ */
+import { beforeAll, describe, expect, test } from 'vitest';
+import { setNodeBackend } from '../node/tf-node.ts';
+import { parseExperiment, parseFragment, shareUrl } from '../engine/config.ts';
+import type { StepRecord } from '../engine/records.ts';
+import { Trainer } from '../engine/trainer.ts';
+import { PRESETS, findPreset, presetExperiment } from './presets.ts';
+
+beforeAll(async () => {
+  await setNodeBackend('wasm');
+});
+
+describe('preset definitions', () => {
+  test('every preset validates, round-trips through a share URL and is recognised', () => {
+    const ids = new Set<string>();
+    for (const p of PRESETS) {
+      expect(ids.has(p.id), `duplicate id ${p.id}`).toBe(false);
+      ids.add(p.id);
+      const r = parseExperiment(p.input);
+      expect(r.ok, `${p.id}: ${r.ok ? '' : r.errors.join('; ')}`).toBe(true);
+      const exp = presetExperiment(p);
+      expect(p.expect.length).toBe(exp.runs.length);
+      const labels = exp.runs.map((run) => run.label);
+      expect(new Set(labels).size, `${p.id}: run labels must differ`).toBe(labels.length);
+      const back = parseFragment(shareUrl(exp)).experiment;
+      expect(back?.ok && back.value).toEqual(exp);
+      expect(findPreset(exp)?.id).toBe(p.id);
+      // two or three sentences of what to watch for
+      const sentences = p.watch.split(/(?<=[.!?])\s+(?=[A-Z])/).filter((s) => s.trim());
+      expect(sentences.length, `${p.id}: ${sentences.length} sentences`).toBeGreaterThanOrEqual(2);
+      expect(sentences.length, `${p.id}: ${sentences.length} sentences`).toBeLessThanOrEqual(3);
+    }
+    for (const id of ['explode', 'clip-rescue', 'he-vs-xavier', 'sigmoid-vanishing', 'batchnorm', 'residual', 'adam-vs-sgd', 'agc-vs-global']) {
+      expect(ids.has(id), id).toBe(true);
+    }
+  });
+});
+
+async function train(p: (typeof PRESETS)[number], run: number): Promise<StepRecord[]> {
+  const cfg = presetExperiment(p).runs[run];
+  const tr = new Trainer({ ...cfg, train: { ...cfg.train, evalEvery: 0 } });
+  const out: StepRecord[] = [];
+  try {
+    while (tr.step < p.checkSteps) {
+      const rs = await tr.runSteps(Math.min(10, p.checkSteps - tr.step));
+      out.push(...rs);
+      if (rs.some((r) => r.status === 'diverged')) break;
+    }
+  } finally {
+    tr.dispose();
+  }
+  return out;
+}
+
+describe('presets do what they say (Node, wasm)', () => {
+  for (const p of PRESETS) {
+    test(`${p.id}: ${p.expect.join(', ')}`, async () => {
+      const exp = presetExperiment(p);
+      for (let i = 0; i < exp.runs.length; i++) {
+        const recs = await train(p, i);
+        const diverged = recs.find((r) => r.status === 'diverged');
+        const label = `${p.id} run ${i} (${exp.runs[i].label})`;
+        if (p.expect[i] === 'diverges') {
+          expect(diverged, `${label} should diverge within ${p.checkSteps} steps`).toBeDefined();
+        } else {
+          expect(diverged, `${label} diverged at step ${diverged?.step}`).toBeUndefined();
+          expect(recs.length).toBe(p.checkSteps);
+          for (const r of recs) expect(Number.isFinite(r.loss) && Number.isFinite(r.gradNorm), `${label} step ${r.step}`).toBe(true);
+        }
+        if (p.id === 'agc-vs-global' && exp.runs[i].stabilizers.clip.mode === 'agc') {
+          // AGC bounds every layer's relative update by lr·τ (the text says so)
+          const bound = exp.runs[i].optimizer.lr * exp.runs[i].stabilizers.clip.threshold;
+          for (const r of recs) for (const l of r.layers) expect(l.updateNorm / l.weightNorm, `${r.step} ${l.name}`).toBeLessThanOrEqual(bound * 1.01);
+        }
+      }
+    });
+  }
+
+  test('vanishing presets: the first layer gets a far smaller back-propagated signal than the last hidden layer at step 0', async () => {
+    const ratio = async (id: string, run: number) => {
+      const p = PRESETS.find((q) => q.id === id)!;
+      const [r0] = await train({ ...p, checkSteps: 1 }, run);
+      const L = r0.layers.length;
+      return r0.layers[0].actGradNorm / r0.layers[L - 2].actGradNorm;
+    };
+    expect(await ratio('sigmoid-vanishing', 0)).toBeLessThan(1e-4);
+    expect(await ratio('sigmoid-vanishing', 1)).toBeGreaterThan(0.1);
+    expect(await ratio('he-vs-xavier', 1)).toBeLessThan(1e-2);
+    expect(await ratio('he-vs-xavier', 0)).toBeGreaterThan(0.1);
+    expect(await ratio('residual', 0)).toBeLessThan(1e-2);
+    expect(await ratio('residual', 1)).toBeGreaterThan(0.3);
+  });
+});
