@@ -63,7 +63,7 @@ export interface ClipOutput {
   layerSq: tf.Tensor1D;
   changed: tf.Scalar; // bool
   /** New adaptive statistics (to be committed only for finite steps). */
-  adaptiveNext: { mu: tf.Scalar; nu: tf.Scalar; count: tf.Scalar };
+  adaptiveNext: { mu: tf.Scalar; nu: tf.Scalar; count: tf.Scalar } | null;
 }
 
 function sumSquares(t: tf.Tensor): tf.Scalar {
@@ -117,7 +117,6 @@ export function clipGradients(input: ClipInput, cfg: ClipConfig): ClipOutput {
   let outSq: tf.Tensor1D = layerSq;
   let changed: tf.Scalar = tf.scalar(false, 'bool');
 
-  const { bound, active } = adaptiveStats(input, cfg);
   let fedNorm: tf.Tensor = globalNorm;
 
   switch (cfg.mode) {
@@ -129,6 +128,7 @@ export function clipGradients(input: ClipInput, cfg: ClipConfig): ClipOutput {
       if (cfg.mode === 'global_norm') {
         s = tf.minimum(1, tf.div(tau, tf.add(globalNorm, CLIP_EPS)));
       } else {
+        const { bound, active } = adaptiveStats(input, cfg);
         const trigger = tf.logicalAnd(active, tf.greater(globalNorm, bound));
         s = tf.where(trigger, tf.div(bound, tf.add(globalNorm, CLIP_EPS)), tf.scalar(1));
         fedNorm = tf.where(trigger, bound, globalNorm);
@@ -168,7 +168,8 @@ export function clipGradients(input: ClipInput, cfg: ClipConfig): ClipOutput {
     }
   }
 
-  // Running statistics of ln‖g‖ (fed every finite step, whatever the mode).
+  if (cfg.mode !== 'adaptive') return { grads: out, layerSq: outSq, changed: changed as tf.Scalar, adaptiveNext: null };
+  // Running statistics of ln‖g‖ (fed every finite step while the mode is on).
   const { mu, nu, count } = input.adaptive;
   const x = tf.log(tf.maximum(fedNorm, 1e-30));
   const alpha = tf.maximum(tf.div(1, tf.add(count, 1)), ADAPTIVE_MIN_ALPHA);

@@ -181,7 +181,7 @@ export class Trainer {
     try {
       const { value: loss, grads } = result;
       const gs = model.trainable.map((v) => grads[v.name] ?? tf.zerosLike(v));
-      const actNorm = tf.stack(this.probes.map((p) => (grads[p.name] ? tf.norm(grads[p.name]) : tf.scalar(0))));
+      const actNorm = tf.sqrt(tf.stack(this.probes.map((p) => (grads[p.name] ? tf.sum(tf.square(grads[p.name])) : tf.scalar(0)))));
 
       const layerSq = layerSquares(gs, this.layerMatrix);
       const gNorm = tf.sqrt(tf.sum(layerSq)) as tf.Scalar;
@@ -218,9 +218,11 @@ export class Trainer {
         commits.push([mv, tf.where(apply, tf.add(tf.mul(mv, BN_MOMENTUM), tf.mul(vr, 1 - BN_MOMENTUM)), mv)]);
       }
       commits.push([this.iteration, tf.where(apply, t, this.iteration)]);
-      commits.push([this.adaptive.mu, tf.where(finite, clip.adaptiveNext.mu, this.adaptive.mu)]);
-      commits.push([this.adaptive.nu, tf.where(finite, clip.adaptiveNext.nu, this.adaptive.nu)]);
-      commits.push([this.adaptive.count, tf.where(finite, clip.adaptiveNext.count, this.adaptive.count)]);
+      if (clip.adaptiveNext) {
+        commits.push([this.adaptive.mu, tf.where(finite, clip.adaptiveNext.mu, this.adaptive.mu)]);
+        commits.push([this.adaptive.nu, tf.where(finite, clip.adaptiveNext.nu, this.adaptive.nu)]);
+        commits.push([this.adaptive.count, tf.where(finite, clip.adaptiveNext.count, this.adaptive.count)]);
+      }
       const updateNorm = tf.sqrt(layerSquares(diffs, this.layerMatrix));
 
       const status = tf.where(

@@ -268,20 +268,26 @@ function buildTrainer(cfg: RunConfig): void {
   status = 'idle';
 }
 
+let deviceLost = false;
+
+function reportDeviceLost(reason: string): void {
+  if (deviceLost) return;
+  deviceLost = true;
+  status = 'error';
+  post({
+    type: 'error',
+    gen,
+    kind: 'device-lost',
+    message: `The GPU device was lost (${reason}). Restart to continue on another backend.`,
+    recoverable: true,
+  });
+  postStatus();
+}
+
 function watchDevice(): void {
   if (backend !== 'webgpu') return;
   const b = tf.backend() as unknown as { device?: GPUDevice };
-  b.device?.lost.then((info) => {
-    status = 'error';
-    post({
-      type: 'error',
-      gen,
-      kind: 'device-lost',
-      message: `The GPU device was lost (${info.reason}${info.message ? `: ${info.message}` : ''}). Restart to continue on another backend.`,
-      recoverable: true,
-    });
-    postStatus();
-  });
+  b.device?.lost.then((info) => reportDeviceLost(`${info.reason}${info.message ? `: ${info.message}` : ''}`));
 }
 
 async function init(msg: Extract<ToWorker, { type: 'init' }>): Promise<void> {
@@ -423,9 +429,10 @@ async function handle(msg: ToWorker): Promise<void> {
     case 'debug':
       if (msg.action === 'throw-in-step') injectFault = true;
       else if (msg.action === 'lose-device') {
+        // Simulated loss: report it as the lost promise would, then really destroy the device.
+        reportDeviceLost(`simulated loss on ${backend}`);
         const b = tf.backend() as unknown as { device?: GPUDevice };
-        if (b.device) b.device.destroy();
-        else post({ type: 'error', gen, kind: 'device-lost', message: `simulated device loss on ${backend}: restart to continue on another backend.`, recoverable: true });
+        b.device?.destroy();
       } else if (msg.action === 'memory') {
         const m = tf.memory();
         post({ type: 'memory', gen, numTensors: m.numTensors, numBytes: m.numBytes });
@@ -448,6 +455,18 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
   queue = queue.then(() => handle(msg)).catch((e) => {
     post({ type: 'error', gen, kind: 'internal', message: message(e), recoverable: true });
   });
+};
+
+// After a lost device, tfjs's pending buffer mappings reject: they are part of the
+// loss already reported, not new failures. Anything else is reported to the page.
+self.onunhandledrejection = (ev: PromiseRejectionEvent) => {
+  ev.preventDefault();
+  const report = () => {
+    if (!deviceLost) post({ type: 'error', gen, kind: 'internal', message: message(ev.reason), recoverable: true });
+  };
+  // The device's `lost` promise can settle after the rejections it causes.
+  if (backend === 'webgpu') setTimeout(report, 500);
+  else report();
 };
 
 self.onerror = (e) => {

@@ -200,3 +200,35 @@ test('a malformed fragment shows error-banner with the validation message and ru
     await browser.close();
   }
 });
+
+test('a lost GPU device and a crashing step reach the page; restart resumes (on a fallback backend after device loss)', async () => {
+  const browser = await launchChromium({ webgpu: true });
+  try {
+    const { page, log } = await open(browser);
+    assert.equal(await waitBackend(page, log), 'webgpu');
+    await page.evaluate(() => window.gradscope.runClient.debug(0, 'lose-device'));
+    await page.waitForSelector('[data-testid="run-error"]', { timeout: 60_000 });
+    assert.match(await page.textContent('[data-testid="run-error"]'), /GPU device was lost/);
+    assert.deepEqual(await statuses(page), ['error']);
+    await page.click('[data-testid="restart-run"]');
+    await waitFor(page, () => {
+      const b = document.querySelector('[data-testid="backend"]')?.textContent;
+      return b && b !== 'webgpu' && b !== '…' && !document.querySelector('[data-testid="run-error"]');
+    }, null, 120_000, 'restart on a fallback backend');
+    const fallback = await page.textContent('[data-testid="backend"]');
+    assert.ok(['webgl', 'wasm', 'cpu'].includes(fallback), `restarted on ${fallback}`);
+
+    // An exception inside a step: reported, the run can be restarted from step 0.
+    await page.evaluate(() => window.gradscope.runClient.debug(0, 'throw-in-step'));
+    await page.click('[data-testid="train-toggle"]');
+    await page.waitForSelector('[data-testid="run-error"]', { timeout: 60_000 });
+    assert.match(await page.textContent('[data-testid="run-error"]'), /training step failed: injected fault/);
+    await page.click('[data-testid="restart-run"]');
+    await waitFor(page, () => document.querySelector('[data-testid="run-status"]')?.textContent === 'idle' && !document.querySelector('[data-testid="run-error"]'), null, 120_000, 'restarted');
+    await page.click('[data-testid="train-toggle"]');
+    await waitFor(page, ...stepAtLeast(3), 120_000, `training after restart (${await page.locator('[data-testid="run-error"]').textContent().catch(() => 'no error shown')})`);
+    assert.deepEqual(log.errors, [], log.dump());
+  } finally {
+    await browser.close();
+  }
+});
