@@ -23,7 +23,10 @@ export interface RunEvents {
 
 interface Handle {
   worker: Worker;
+  run: number;
   gen: number;
+  backend: BackendChoice;
+  disable: BackendName[];
   config: RunConfig;
   label: string;
   layerNames: string[];
@@ -49,7 +52,10 @@ export class RunClient {
     const worker = new Worker(new URL('../worker/worker.ts', import.meta.url), { type: 'module', name: `gradscope-run-${run}` });
     const h: Handle = {
       worker,
+      run,
       gen: ++genCounter,
+      backend,
+      disable,
       config,
       label: config.label,
       layerNames: [],
@@ -119,14 +125,19 @@ export class RunClient {
     if (h) this.send(h, { type: 'step-once', gen: h.gen });
   }
 
-  /** Rebuilds the run from its config at step 0; drops everything in flight. */
+  /**
+   * Rebuilds the run from its config at step 0 under a new generation; drops
+   * everything in flight. Sent as an `init` to the same worker (its backend is
+   * kept): the worker ignores every other command whose generation is not its
+   * current one, so a `reset` carrying the new generation would be dropped.
+   */
   reset(run: number, config: RunConfig): void {
     const h = this.handles.get(run);
     if (!h) return;
     h.gen = ++genCounter;
     h.config = config;
     h.label = config.label;
-    this.send(h, { type: 'reset', gen: h.gen, config });
+    this.send(h, { type: 'init', gen: h.gen, run: h.run, config, backend: h.backend, disable: h.disable });
   }
 
   /** Live hyper-parameter change (no rebuild). */
