@@ -128,13 +128,28 @@ interface Out {
 }
 
 function stdoutOut(): Out {
+  // A closed pipe (`gradscope run … | head`) is reported as an 'error' event: without a
+  // listener it would crash the process with a stack trace. Remember it and stop.
+  let failure: NodeJS.ErrnoException | null = null;
+  process.stdout.on('error', (e) => (failure = e));
   return {
     write: (s) =>
-      new Promise((resolve) => {
-        if (!process.stdout.write(s)) process.stdout.once('drain', resolve);
-        else resolve();
+      new Promise((resolve, reject) => {
+        if (failure) return reject(failure);
+        if (!process.stdout.write(s)) {
+          const done = () => {
+            process.stdout.off('drain', done);
+            process.stdout.off('error', done);
+            if (failure) reject(failure);
+            else resolve();
+          };
+          process.stdout.on('drain', done);
+          process.stdout.on('error', done);
+        } else resolve();
       }),
-    close: async () => {},
+    close: async () => {
+      if (failure) throw failure;
+    },
   };
 }
 

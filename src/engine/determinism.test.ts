@@ -37,7 +37,7 @@ const CONFIGS: [string, RunConfigInput, number][] = [
   ],
   [
     'CNN on shapes',
-    { data: { name: 'shapes', samples: 60 }, model: { arch: 'cnn', hidden: [4, 4], norm: 'batch' }, optimizer: { name: 'sgd', lr: 0.05 }, train: { batchSize: 8, evalEvery: 3 } },
+    { data: { name: 'shapes', samples: 30 }, model: { arch: 'cnn', hidden: [2, 2], norm: 'batch' }, optimizer: { name: 'sgd', lr: 0.05 }, train: { batchSize: 4, evalEvery: 3 } },
     4,
   ],
 ];

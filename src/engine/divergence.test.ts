@@ -143,7 +143,7 @@ describe('after a skipped step, training goes on as if it never happened', () =>
 
   for (const name of ['momentum', 'adam'] as const) {
     test(`${name}: a twin that never sees the diverged batches ends in the same state`, async () => {
-      const STEPS = 24;
+      const STEPS = 16;
       const a = new Trainer(cfg(name));
       const b = new Trainer(cfg(name));
       try {

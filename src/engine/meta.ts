@@ -86,7 +86,7 @@ export type ScheduleKind = (typeof SCHEDULES)[number];
 export const SCHEDULE_META = meta<ScheduleKind>({
   constant: { label: 'Constant', help: 'The same learning rate every step (after warm-up).' },
   step: { label: 'Step decay', help: 'Multiply the rate by γ every `stepSize` steps.' },
-  exp: { label: 'Exponential', help: 'Multiply the rate by γ every step: lr·γ^t.' },
+  exp: { label: 'Exponential', help: 'Smooth decay by γ per `stepSize` steps: lr·γ^(t/stepSize).' },
   cosine: { label: 'Cosine', help: 'Cosine decay from lr to lr·minFactor over the run.' },
 });
 

@@ -99,7 +99,7 @@ function jsonNumber(x: number): number | string {
   if (Number.isFinite(x)) {
     // Values read back from float32 tensors: the shortest decimal that is the same float32.
     if (Math.fround(x) === x) {
-      for (let p = 6; p < 9; p++) {
+      for (let p = 6; p <= 9; p++) {
         const y = Number(x.toPrecision(p));
         if (Math.fround(y) === x) return y;
       }
