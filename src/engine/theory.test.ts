@@ -41,7 +41,7 @@ beforeAll(async () => {
 const DEPTH = 16;
 const WIDTH = 128;
 const BATCH = 256;
-const SEEDS = [1, 2];
+const SEEDS = [1]; // one net per configuration is enough for 30% (two seeds gave the same slopes within 0.03)
 
 /** Least-squares slope of ys against their index. */
 function slope(ys: number[]): number {
