@@ -18,7 +18,7 @@ import { csvHeader, recordToCsv, recordToJson, type StepRecord } from '../engine
 
 export class UsageError extends Error {}
 
-const MAX_CONFIG_BYTES = 1_000_000;
+export const MAX_CONFIG_BYTES = 1_000_000;
 
 function list<T extends string>(m: Record<T, { help: string }>): string {
   return Object.entries<{ help: string }>(m)
@@ -31,6 +31,7 @@ export const MAIN_HELP = `gradscope — watch gradient explosion: train small ne
 Usage:
   gradscope run <config> [options]   train every run of an experiment, one record per step
   gradscope url <config> [options]   print the share URL of an experiment
+  gradscope sweep <sweep> [options]  hyper-parameter sweep in parallel threads, one line per trial
   gradscope <command> --help         help for a command
 
 <config> is a path to a JSON file, a JSON string, or a share URL (anything with
@@ -113,7 +114,7 @@ export function loadConfigArg(arg: string): ValidationResult<Experiment> {
   return parseExperimentJson(content);
 }
 
-function intOption(name: string, v: string | undefined, lo: number, hi: number): number | undefined {
+export function intOption(name: string, v: string | undefined, lo: number, hi: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!/^\s*\d+\s*$/.test(v) || !Number.isInteger(n) || n < lo || n > hi) {
@@ -122,7 +123,7 @@ function intOption(name: string, v: string | undefined, lo: number, hi: number):
   return n;
 }
 
-interface Out {
+export interface Out {
   write(s: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -291,6 +292,8 @@ export async function main(argv: string[]): Promise<number> {
     switch (cmd) {
       case 'run':
         return await cmdRun(rest);
+      case 'sweep':
+        return await (await import('./sweep.ts')).cmdSweep(rest);
       case 'url':
         return await cmdUrl(rest);
       case undefined:
@@ -300,7 +303,7 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(MAIN_HELP);
         return cmd === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command ${JSON.stringify(cmd)} (commands: run, url; see gradscope --help)`);
+        throw new UsageError(`unknown command ${JSON.stringify(cmd)} (commands: run, url, sweep; see gradscope --help)`);
     }
   } catch (e) {
     const err = e as Error & { code?: string };

@@ -207,7 +207,8 @@ export function normCdf(x: number): number {
   return 0.5 * erfc(-x / Math.SQRT2);
 }
 
-const normPdf = (x: number) => Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
+/** Standard normal density φ. */
+export const normPdf = (x: number) => Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
 
 /**
  * E[e^{a·z}; z < 0] = e^{a²/2}·Φ(−a), computed without overflow for large a.
