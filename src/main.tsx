@@ -4,11 +4,17 @@ import { App } from './ui/App.tsx';
 import { bootFromUrl } from './ui/urlSync.ts';
 import { useStore, runClient } from './ui/store.ts';
 import { metrics } from './ui/metrics.ts';
+import { PRESETS, presetExperiment } from './ui/presets.ts';
 import './ui/styles.css';
 
 bootFromUrl();
 // Introspection for browser tests and curious users (read-only use).
-(window as unknown as { gradscope: unknown }).gradscope = { store: useStore, metrics, runClient: runClient() };
+(window as unknown as { gradscope: unknown }).gradscope = {
+  store: useStore,
+  metrics,
+  runClient: runClient(),
+  presets: PRESETS.map((p) => ({ id: p.id, title: p.title, experiment: presetExperiment(p) })),
+};
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <App />

@@ -4,9 +4,15 @@ import { MAX_RUNS } from '../engine/config.ts';
 import { BACKEND_CHOICES, type BackendChoice } from '../worker/protocol.ts';
 import { useStore } from './store.ts';
 import { RunPanel } from './RunPanel.tsx';
-import { LayerHeatmap, LayerNormChart, LossChart, DecisionBoundary } from './Charts.tsx';
+import { LayerHeatmap, LayerNormChart, RunsChart, DecisionBoundary, fmt } from './Charts.tsx';
+import { GradientFlow } from './GradientFlow.tsx';
+import { Presets } from './Presets.tsx';
 import { ShareExport } from './ShareExport.tsx';
 import { RUN_COLORS } from './colors.ts';
+import { SweepPanel } from './sweep/SweepPanel.tsx';
+import { headValue, metrics } from './metrics.ts';
+import { SPEEDS, speedFromString } from './pacer.ts';
+import { useMetricsVersion } from './useMetrics.ts';
 
 function Banner() {
   const banner = useStore((s) => s.banner);
@@ -50,7 +56,7 @@ function BackendBadge() {
 }
 
 function Controls() {
-  const { anyTraining, toggleAll, stepAll, resetAll, addRun, nRuns } = useStore(
+  const { anyTraining, toggleAll, stepAll, resetAll, addRun, nRuns, speed, setSpeed } = useStore(
     useShallow((s) => ({
       anyTraining: s.runtime.some((r) => r.status === 'training'),
       toggleAll: s.toggleAll,
@@ -58,6 +64,8 @@ function Controls() {
       resetAll: s.resetAll,
       addRun: s.addRun,
       nRuns: s.experiment.runs.length,
+      speed: s.speed,
+      setSpeed: s.setSpeed,
     })),
   );
   useEffect(() => {
@@ -87,6 +95,16 @@ function Controls() {
       <button type="button" data-testid="add-run" onClick={() => addRun()} disabled={nRuns >= MAX_RUNS} title="Add a run (a copy of the last one)">
         + Add run
       </button>
+      <label title="Full speed lets the worker train as fast as it can; a slower speed sends one step at a time so an explosion can be followed step by step">
+        Speed{' '}
+        <select value={String(speed)} data-testid="speed" onChange={(e) => setSpeed(speedFromString(e.target.value))}>
+          {SPEEDS.map((o) => (
+            <option key={String(o.value)} value={String(o.value)}>
+              {o.label}
+            </option>
+          ))}
+        </select>
+      </label>
     </div>
   );
 }
@@ -124,7 +142,14 @@ function RunSummary({ i }: { i: number }) {
   return (
     <div className="run-summary" style={{ borderColor: RUN_COLORS[i % RUN_COLORS.length] }}>
       <strong>{label}</strong> <span className={`status status-${rt.status}`} data-testid="run-status">{rt.status}</span>{' '}
-      step <span data-testid="step-count">{rt.step}</span> · <span data-testid="steps-per-sec">{rt.stepsPerSec.toFixed(1)}</span> steps/s
+      <span className="nowrap">
+        step <span data-testid="step-count">{rt.step}</span>
+      </span>{' '}
+      ·{' '}
+      <span className="nowrap">
+        <span data-testid="steps-per-sec">{rt.stepsPerSec.toFixed(1)}</span> steps/s
+      </span>
+      <LatestNumbers i={i} />
       {rt.divergedAt !== undefined && rt.status === 'diverged' ? (
         <div className="banner diverged" role="status" data-testid="diverged-banner">
           Diverged at step {rt.divergedAt}: {rt.divergedReason}
@@ -132,6 +157,28 @@ function RunSummary({ i }: { i: number }) {
       ) : null}
       {rt.error ? <RunError i={i} /> : null}
     </div>
+  );
+}
+
+/** The last recorded loss and batch accuracy of a run (the same numbers as the exports). */
+function LatestNumbers({ i }: { i: number }) {
+  useMetricsVersion(250, undefined, i);
+  const row = metrics.get(i)?.latest;
+  if (!row) return null;
+  const loss = headValue(row, 'loss');
+  const acc = headValue(row, 'acc');
+  return (
+    <span className="latest">
+      {' '}
+      · loss{' '}
+      <span data-testid="last-loss" data-value={loss} data-step={row[0]}>
+        {fmt(loss)}
+      </span>{' '}
+      · acc{' '}
+      <span data-testid="last-acc" data-value={acc}>
+        {Number.isFinite(acc) ? `${(acc * 100).toFixed(1)}%` : fmt(acc)}
+      </span>
+    </span>
   );
 }
 
@@ -176,14 +223,20 @@ function ChartsArea() {
                 <RunLabel i={i} />
               </h3>
             ) : null}
+            <GradientFlow run={i} testId={k === 0 ? 'gradient-flow' : `gradient-flow-${i}`} />
             <LayerNormChart run={i} field="gradNorm" testId={k === 0 ? 'grad-norm-chart' : `grad-norm-chart-${i}`} title="Per-layer gradient norm ‖∂L/∂W‖ (black: global; dashed: after clipping)" />
             <LayerNormChart run={i} field="actGradNorm" testId={k === 0 ? 'act-grad-chart' : `act-grad-chart-${i}`} title="Back-propagated signal ‖∂L/∂h‖ per layer" />
+            <LayerNormChart run={i} field="updateRatio" testId={k === 0 ? 'update-ratio-chart' : `update-ratio-chart-${i}`} title="Update ratio ‖ΔW‖/‖W‖ per layer (dotted: 1e‑3)" />
             <LayerHeatmap run={i} testId={k === 0 ? 'layer-heatmap' : `layer-heatmap-${i}`} />
             {runs[i] !== 'shapes' ? <DecisionBoundary run={i} /> : null}
           </div>
         ))}
       </div>
-      <LossChart />
+      <div className="shared-charts">
+        <RunsChart metric="loss" testId="loss-chart" />
+        <RunsChart metric="acc" testId="acc-chart" />
+        <RunsChart metric="lr" testId="lr-chart" />
+      </div>
     </section>
   );
 }
@@ -210,6 +263,7 @@ export function App() {
         <Controls />
         <ViewOptions />
       </div>
+      <Presets />
       <div className="summaries">
         {Array.from({ length: nRuns }, (_, i) => (
           <RunSummary key={i} i={i} />
@@ -223,6 +277,7 @@ export function App() {
         </aside>
         <ChartsArea />
       </main>
+      <SweepPanel />
       <footer className="muted small">
         Numbers are measured on the device every step: L2 norms of each layer's gradient before and after clipping, of its weights, of the applied update, and of the back-propagated signal.
       </footer>

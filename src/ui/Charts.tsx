@@ -1,3 +1,4 @@
+import { context2d } from './canvas.ts';
 import { useEffect, useMemo, useRef } from 'react';
 import {
   CartesianGrid,
@@ -15,6 +16,12 @@ import { DIVERGED_COLOR, RUN_COLORS, layerColor, viridisRgb } from './colors.ts'
 import { useMetricsVersion } from './useMetrics.ts';
 import { useShallow } from 'zustand/react/shallow';
 import { useStore } from './store.ts';
+import { PngButton } from './PngButton.tsx';
+import { CLASS_COLORS } from './DataPreview.tsx';
+import { datasetView } from './datasetCache.ts';
+
+/** CSS size of the decision-boundary canvas. */
+const BOUNDARY_SIZE = 200;
 
 /** Points drawn per line: recharts renders SVG, so charts stay light. */
 const CHART_POINTS = 200;
@@ -30,6 +37,18 @@ function fmt(x: unknown): string {
 }
 
 export { fmt };
+
+/** Short axis labels: 2, 0.6, 1e-3, 5e-4, 1e14 (tooltips keep the exact values). */
+export function fmtTick(x: number): string {
+  if (!Number.isFinite(x)) return fmt(x);
+  if (x === 0) return '0';
+  const a = Math.abs(x);
+  if (a >= 1e4 || a < 1e-3) {
+    const [m, e] = x.toExponential(1).split('e');
+    return `${m.replace(/\.0$/, '')}e${Number(e)}`;
+  }
+  return String(Number(x.toPrecision(3)));
+}
 
 /** Exponential moving average used by the smoothing slider (0 = raw). */
 function smooth(values: number[], alpha: number): number[] {
@@ -66,8 +85,20 @@ function divergedMarker(s: RunSeries | undefined) {
   );
 }
 
-export function LayerNormChart({ run, field, testId, title }: { run: number; field: LayerField; testId: string; title: string }) {
-  const version = useMetricsVersion(400);
+/** A per-layer quantity over steps: a recorded norm, or the update/weight ratio. */
+export type LayerSeries = LayerField | 'updateRatio';
+
+function layerSeriesValue(row: Float32Array, l: number, field: LayerSeries): number {
+  if (field === 'updateRatio') return layerValue(row, l, 'updateNorm') / layerValue(row, l, 'weightNorm');
+  return layerValue(row, l, field);
+}
+
+/** Rule-of-thumb healthy update size relative to the weights (Karpathy): about 1e-3 per step. */
+export const UPDATE_RATIO_REFERENCE = 1e-3;
+
+export function LayerNormChart({ run, field, testId, title }: { run: number; field: LayerSeries; testId: string; title: string }) {
+  const figRef = useRef<HTMLElement>(null);
+  const version = useMetricsVersion(400, figRef, run);
   const { smoothing, logScale, hiddenLayers, showClipped, toggleLayer, clip } = useStore(useShallow((s) => ({
     smoothing: s.smoothing,
     logScale: s.logScale,
@@ -80,7 +111,7 @@ export function LayerNormChart({ run, field, testId, title }: { run: number; fie
   const names = s?.layerNames ?? [];
   const data = useMemo(() => {
     const rows = s ? thin(s.rows, CHART_POINTS) : [];
-    const cols = names.map((_, l) => smooth(rows.map((r) => layerValue(r, l, field)), smoothing));
+    const cols = names.map((_, l) => smooth(rows.map((r) => layerSeriesValue(r, l, field)), smoothing));
     const clipped =
       showClipped && field === 'gradNorm'
         ? smooth(rows.map((r) => headValue(r, 'gradNormClipped')), smoothing)
@@ -88,7 +119,8 @@ export function LayerNormChart({ run, field, testId, title }: { run: number; fie
     const global = field === 'gradNorm' ? smooth(rows.map((r) => headValue(r, 'gradNorm')), smoothing) : null;
     return rows.map((r, i) => {
       const d: Record<string, number | null> = { step: r[0] };
-      names.forEach((n, l) => (d[n] = logSafe(cols[l][i], logScale)));
+      // A ratio of 0 is a step that was not applied: leave it out rather than plot it at 1e-12.
+      names.forEach((n, l) => (d[n] = field === 'updateRatio' && cols[l][i] === 0 ? null : logSafe(cols[l][i], logScale)));
       if (global) d['global'] = logSafe(global[i], logScale);
       if (clipped) d['global (clipped)'] = logSafe(clipped[i], logScale);
       return d;
@@ -98,9 +130,12 @@ export function LayerNormChart({ run, field, testId, title }: { run: number; fie
   }, [version, s, field, smoothing, logScale, showClipped]);
   const thresholdLine = field === 'gradNorm' && clip && (clip.mode === 'global_norm' || clip.mode === 'layer_norm');
   return (
-    <figure className="chart" data-testid={testId} data-points={data.length} aria-label={title}>
-      <figcaption>{title}</figcaption>
-      <ResponsiveContainer width="100%" height={240}>
+    <figure ref={figRef} className="chart" data-testid={testId} data-points={data.length} aria-label={title}>
+      <figcaption>
+        <span>{title}</span>
+        <PngButton name={testId} />
+      </figcaption>
+      <ResponsiveContainer width="100%" height={field === 'updateRatio' ? 200 : 240}>
         <LineChart data={data} margin={{ top: 8, right: 16, bottom: 4, left: 4 }}>
           <CartesianGrid strokeDasharray="3 3" stroke="#e3e3e3" />
           <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} tick={{ fontSize: 11 }} />
@@ -109,7 +144,7 @@ export function LayerNormChart({ run, field, testId, title }: { run: number; fie
             domain={logScale ? ['auto', 'auto'] : ['auto', 'auto']}
             allowDataOverflow
             tick={{ fontSize: 11 }}
-            tickFormatter={(v: number) => fmt(v)}
+            tickFormatter={fmtTick}
             width={64}
           />
           <Tooltip formatter={(v) => fmt(v)} labelFormatter={(l) => `step ${l}`} isAnimationActive={false} />
@@ -145,6 +180,9 @@ export function LayerNormChart({ run, field, testId, title }: { run: number; fie
               hide={!!hiddenLayers['global (clipped)']}
             />
           )}
+          {field === 'updateRatio' && (
+            <ReferenceLine y={UPDATE_RATIO_REFERENCE} stroke="#7a7a7a" strokeDasharray="2 4" label={{ value: '1e-3', fontSize: 11, position: 'insideBottomRight' }} />
+          )}
           {thresholdLine && (
             <ReferenceLine y={clip!.threshold} stroke="#7a7a7a" strokeDasharray="2 4" label={{ value: `τ = ${clip!.threshold}`, fontSize: 11, position: 'insideBottomRight' }} />
           )}
@@ -155,42 +193,64 @@ export function LayerNormChart({ run, field, testId, title }: { run: number; fie
   );
 }
 
-/** Loss (train, and test where evaluated) of every run on shared axes. */
-export function LossChart({ testId = 'loss-chart' }: { testId?: string }) {
-  const version = useMetricsVersion(400);
+type RunMetric = 'loss' | 'acc' | 'lr';
+
+const RUN_METRIC: Record<RunMetric, { title: string; caption: string; log: boolean; test: 'testLoss' | 'testAcc' | null; height: number }> = {
+  loss: { title: 'Loss', caption: 'Loss (training batch; dots: held-out test set)', log: true, test: 'testLoss', height: 220 },
+  acc: { title: 'Accuracy', caption: 'Accuracy (training batch; dots: held-out test set)', log: false, test: 'testAcc', height: 200 },
+  lr: { title: 'Learning rate', caption: 'Learning rate used at each step (schedule and warm-up)', log: false, test: null, height: 160 },
+};
+
+/** One quantity of every run over steps on shared axes (train line, test dots where evaluated). */
+export function RunsChart({ metric, testId }: { metric: RunMetric; testId: string }) {
+  const figRef = useRef<HTMLElement>(null);
+  const version = useMetricsVersion(400, figRef);
   const smoothing = useStore((s) => s.smoothing);
   const labels = useStore(useShallow((s) => s.experiment.runs.map((r) => r.label)));
+  const m = RUN_METRIC[metric];
   const series = metrics.all();
   const data = useMemo(() => {
     const byStep = new Map<number, Record<string, number | null>>();
     series.forEach((s) => {
       const rows = thin(s.rows, CHART_POINTS);
-      const loss = smooth(rows.map((r) => headValue(r, 'loss')), smoothing);
+      const raw = rows.map((r) => headValue(r, metric));
+      const vals = metric === 'lr' ? raw : smooth(raw, smoothing);
       rows.forEach((r, i) => {
         const d = byStep.get(r[0]) ?? { step: r[0] };
-        d[`loss ${s.run}`] = logSafe(loss[i], true);
-        if (isEvaluated(r)) d[`test ${s.run}`] = logSafe(headValue(r, 'testLoss'), true);
+        d[`train ${s.run}`] = logSafe(vals[i], m.log);
+        if (m.test && isEvaluated(r)) d[`test ${s.run}`] = logSafe(headValue(r, m.test), m.log);
         byStep.set(r[0], d);
       });
     });
     return [...byStep.values()].sort((a, b) => (a.step as number) - (b.step as number));
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [version, smoothing]);
+  }, [version, smoothing, metric]);
+  const suffix = metric === 'lr' ? '' : ' train';
   return (
-    <figure className="chart" data-testid={testId} data-points={data.length} aria-label="Loss">
-      <figcaption>Loss (training batch; dots: held-out test set)</figcaption>
-      <ResponsiveContainer width="100%" height={220}>
+    <figure ref={figRef} className="chart" data-testid={testId} data-points={data.length} aria-label={m.title}>
+      <figcaption>
+        <span>{m.caption}</span>
+        <PngButton name={testId} />
+      </figcaption>
+      <ResponsiveContainer width="100%" height={m.height}>
         <LineChart data={data} margin={{ top: 8, right: 16, bottom: 4, left: 4 }}>
           <CartesianGrid strokeDasharray="3 3" stroke="#e3e3e3" />
           <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} tick={{ fontSize: 11 }} />
-          <YAxis scale="log" domain={['auto', 'auto']} allowDataOverflow tick={{ fontSize: 11 }} tickFormatter={(v: number) => fmt(v)} width={64} />
+          <YAxis
+            scale={m.log ? 'log' : 'auto'}
+            domain={metric === 'acc' ? [0, 1] : ['auto', 'auto']}
+            allowDataOverflow
+            tick={{ fontSize: 11 }}
+            tickFormatter={fmtTick}
+            width={64}
+          />
           <Tooltip formatter={(v) => fmt(v)} labelFormatter={(l) => `step ${l}`} isAnimationActive={false} />
           <Legend wrapperStyle={{ fontSize: 11 }} />
           {series.map((s) => (
             <Line
               key={`l${s.run}`}
-              name={`${labels[s.run] ?? s.label} train`}
-              dataKey={`loss ${s.run}`}
+              name={`${labels[s.run] ?? s.label}${suffix}`}
+              dataKey={`train ${s.run}`}
               stroke={RUN_COLORS[s.run % RUN_COLORS.length]}
               dot={false}
               strokeWidth={1.5}
@@ -198,18 +258,21 @@ export function LossChart({ testId = 'loss-chart' }: { testId?: string }) {
               connectNulls
             />
           ))}
-          {series.map((s) => (
-            <Line
-              key={`t${s.run}`}
-              name={`${labels[s.run] ?? s.label} test`}
-              dataKey={`test ${s.run}`}
-              stroke={RUN_COLORS[s.run % RUN_COLORS.length]}
-              strokeOpacity={0}
-              dot={{ r: 2.5, fill: RUN_COLORS[s.run % RUN_COLORS.length] }}
-              isAnimationActive={false}
-              connectNulls
-            />
-          ))}
+          {m.test
+            ? series.map((s) => (
+                <Line
+                  key={`t${s.run}`}
+                  name={`${labels[s.run] ?? s.label} test`}
+                  dataKey={`test ${s.run}`}
+                  stroke={RUN_COLORS[s.run % RUN_COLORS.length]}
+                  strokeOpacity={0}
+                  dot={{ r: 2.5, fill: RUN_COLORS[s.run % RUN_COLORS.length] }}
+                  legendType="circle"
+                  isAnimationActive={false}
+                  connectNulls
+                />
+              ))
+            : null}
           {series.map((s) => (s.divergedAt !== null ? <ReferenceLine key={`d${s.run}`} x={s.divergedAt} stroke={DIVERGED_COLOR} strokeDasharray="4 2" /> : null))}
         </LineChart>
       </ResponsiveContainer>
@@ -222,7 +285,8 @@ export function LossChart({ testId = 'loss-chart' }: { testId?: string }) {
  * layers (input at the top), columns are recorded steps (decimated).
  */
 export function LayerHeatmap({ run, field = 'gradNorm', testId = 'layer-heatmap' }: { run: number; field?: LayerField; testId?: string }) {
-  const version = useMetricsVersion(500);
+  const figRef = useRef<HTMLElement>(null);
+  const version = useMetricsVersion(500, figRef, run);
   const ref = useRef<HTMLCanvasElement>(null);
   const legendRef = useRef<HTMLSpanElement>(null);
   useEffect(() => {
@@ -234,7 +298,7 @@ export function LayerHeatmap({ run, field = 'gradNorm', testId = 'layer-heatmap'
     const W = Math.max(1, rows.length);
     canvas.width = W;
     canvas.height = L;
-    const ctx = canvas.getContext('2d');
+    const ctx = context2d(canvas);
     if (!ctx) return;
     let lo = Infinity;
     let hi = -Infinity;
@@ -272,9 +336,12 @@ export function LayerHeatmap({ run, field = 'gradNorm', testId = 'layer-heatmap'
   }, [version, run, field]);
   const names = metrics.get(run)?.layerNames ?? [];
   return (
-    <figure className="chart heatmap" data-testid={testId} aria-label="Layer by step heatmap of log gradient norm">
+    <figure ref={figRef} className="chart heatmap" data-testid={testId} aria-label="Layer by step heatmap of log gradient norm">
       <figcaption>
-        Layer × step heatmap of log₁₀ ‖∇W‖ (purple small → yellow large, red non-finite) <span ref={legendRef} className="muted" />
+        <span>
+          Layer × step heatmap of log₁₀ ‖∇W‖ (purple small → yellow large, red non-finite) <span ref={legendRef} className="muted" />
+        </span>
+        <PngButton name={testId} />
       </figcaption>
       <div className="heatmap-body">
         <div className="heatmap-labels">
@@ -290,30 +357,65 @@ export function LayerHeatmap({ run, field = 'gradNorm', testId = 'layer-heatmap'
 
 /** Decision boundary of a 2-D data set: class-1 probability on a grid. */
 export function DecisionBoundary({ run }: { run: number }) {
-  const version = useMetricsVersion(600);
+  const figRef = useRef<HTMLElement>(null);
+  const version = useMetricsVersion(600, figRef, run);
   const ref = useRef<HTMLCanvasElement>(null);
+  const gridRef = useRef<HTMLCanvasElement | null>(null);
+  const cfg = useStore((s) => s.experiment.runs[run]);
   useEffect(() => {
     const canvas = ref.current;
     const b = metrics.get(run)?.boundary;
-    if (!canvas || !b) return;
-    canvas.width = b.n;
-    canvas.height = b.n;
-    const ctx = canvas.getContext('2d');
+    if (!canvas) return;
+    const dpr = Math.min(3, window.devicePixelRatio || 1);
+    canvas.width = Math.round(BOUNDARY_SIZE * dpr);
+    canvas.height = Math.round(BOUNDARY_SIZE * dpr);
+    const ctx = context2d(canvas);
     if (!ctx) return;
-    const img = ctx.createImageData(b.n, b.n);
-    for (let r = 0; r < b.n; r++)
-      for (let c = 0; c < b.n; c++) {
-        const p = b.probs[r * b.n + c];
-        const q = Number.isFinite(p) ? p : 0.5;
-        // blue (class 0) ↔ orange (class 1), y up
-        const o = ((b.n - 1 - r) * b.n + c) * 4;
-        img.data.set([Math.round(0 + 230 * q), Math.round(114 + 45 * q - 45 * (1 - q)), Math.round(178 * (1 - q)), 140], o);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.fillStyle = '#fff';
+    ctx.fillRect(0, 0, BOUNDARY_SIZE, BOUNDARY_SIZE);
+    if (b) {
+      gridRef.current ??= document.createElement('canvas');
+      const grid = gridRef.current;
+      if (grid.width !== b.n) grid.width = grid.height = b.n;
+      const g = context2d(grid);
+      if (g) {
+        const img = g.createImageData(b.n, b.n);
+        for (let r = 0; r < b.n; r++)
+          for (let c = 0; c < b.n; c++) {
+            const p = b.probs[r * b.n + c];
+            const q = Number.isFinite(p) ? p : 0.5;
+            // blue (class 0) ↔ orange (class 1), y up
+            const o = ((b.n - 1 - r) * b.n + c) * 4;
+            img.data.set([Math.round(0 + 230 * q), Math.round(114 + 45 * q - 45 * (1 - q)), Math.round(178 * (1 - q)), 140], o);
+          }
+        g.putImageData(img, 0, 0);
+        ctx.imageSmoothingEnabled = true;
+        ctx.drawImage(grid, 0, 0, BOUNDARY_SIZE, BOUNDARY_SIZE);
       }
-    ctx.putImageData(img, 0, 0);
-  }, [version, run]);
+    }
+    // The training points on top (the grid spans [-1.5, 1.5]², like the data preview).
+    if (cfg && cfg.data.name !== 'shapes') {
+      const d = datasetView(cfg).data;
+      const px = (v: number) => ((v + 1.5) / 3) * BOUNDARY_SIZE;
+      const r = d.nTrain > 2000 ? 1.2 : 2;
+      ctx.lineWidth = 0.75;
+      ctx.strokeStyle = '#fff';
+      for (let i = 0; i < d.nTrain; i++) {
+        ctx.fillStyle = CLASS_COLORS[d.yTrain[i]];
+        ctx.beginPath();
+        ctx.arc(px(d.xTrain[2 * i]), BOUNDARY_SIZE - px(d.xTrain[2 * i + 1]), r, 0, 2 * Math.PI);
+        ctx.fill();
+        ctx.stroke();
+      }
+    }
+  }, [version, run, cfg]);
   return (
-    <figure className="chart boundary" aria-label="Decision boundary">
-      <figcaption>Decision boundary</figcaption>
+    <figure ref={figRef} className="chart boundary" aria-label="Decision boundary">
+      <figcaption>
+        <span>Decision boundary (shading: predicted class; dots: training points)</span>
+        <PngButton name={`decision-boundary-${run}`} />
+      </figcaption>
       <canvas ref={ref} className="boundary-canvas" data-testid="decision-boundary" />
     </figure>
   );

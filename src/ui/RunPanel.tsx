@@ -23,6 +23,8 @@ import {
 } from '../engine/meta.ts';
 import { useStore } from './store.ts';
 import { RUN_COLORS } from './colors.ts';
+import { DataPreview } from './DataPreview.tsx';
+import { useMediaQuery } from './useMediaQuery.ts';
 
 type Edit = (d: RunConfig) => void;
 
@@ -167,9 +169,13 @@ function Check({ label, checked, onChange, help, testId }: { label: string; chec
   );
 }
 
+/** On a phone the settings start folded so the charts are reachable. */
+const NARROW = '(max-width: 700px)';
+
 function Section({ title, children, open = true }: { title: string; children: ReactNode; open?: boolean }) {
+  const narrow = useMediaQuery(NARROW);
   return (
-    <details className="section" open={open}>
+    <details className="section" open={open && !narrow}>
       <summary>{title}</summary>
       <div className="section-body">{children}</div>
     </details>
@@ -236,6 +242,7 @@ export function RunPanel({ i }: { i: number }) {
         <NumberInput label="Samples" value={data.samples} min={16} max={20000} step={1} help={FIELD_HELP['data.samples']} onChange={(v) => edit((d) => (d.data.samples = v))} />
         <NumberInput label="Noise" value={data.noise} min={0} max={1} step={0.05} help={FIELD_HELP['data.noise']} onChange={(v) => edit((d) => (d.data.noise = v))} />
         <NumberInput label="Test fraction" value={data.testFraction} min={0} max={0.9} step={0.05} help={FIELD_HELP['data.testFraction']} onChange={(v) => edit((d) => (d.data.testFraction = v))} />
+        <DataPreview cfg={cfg} testId={tid('data-preview')} />
         <div className="row">
           <NumberInput label="Seed" value={cfg.seed} min={0} step={1} help={FIELD_HELP['seed']} testId={tid('seed')} onChange={(v) => edit((d) => (d.seed = v))} />
           <button type="button" className="small" onClick={() => edit((d) => (d.seed = Math.floor(Math.random() * 2 ** 31)))} title="New seed: new data, initial weights and batch order">

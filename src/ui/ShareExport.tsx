@@ -1,19 +1,8 @@
+import { downloadText } from './download.ts';
 import { useState } from 'react';
 import { csvHeader, recordToCsv, recordToJson, type StepRecord } from '../engine/records.ts';
 import { useStore, runClient } from './store.ts';
 import { currentShareUrl } from './urlSync.ts';
-
-function download(name: string, text: string, type: string): void {
-  const blob = new Blob([text], { type });
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
 
 async function allRecords(): Promise<StepRecord[][]> {
   const n = useStore.getState().experiment.runs.length;
@@ -35,13 +24,13 @@ export function ShareExport() {
   const exportJson = async () => {
     const runs = await allRecords();
     const lines = runs.flat().map(recordToJson).join('\n');
-    download('gradscope-records.jsonl', lines + '\n', 'application/x-ndjson');
+    downloadText('gradscope-records.jsonl', lines + '\n', 'application/x-ndjson');
   };
   const exportCsv = async () => {
     const runs = await allRecords();
     const names = [...new Set(runs.flat().flatMap((r) => r.layers.map((l) => l.name)))];
     const text = [csvHeader(names), ...runs.flat().map((r) => recordToCsv(r, names))].join('\n');
-    download('gradscope-records.csv', text + '\n', 'text/csv');
+    downloadText('gradscope-records.csv', text + '\n', 'text/csv');
   };
   return (
     <div className="share">

@@ -113,7 +113,13 @@ class MetricsStore {
   private series = new Map<number, RunSeries>();
   private listeners = new Set<Listener>();
   private scheduled = false;
+  private runVersions = new Map<number, number>();
   version = 0;
+
+  /** Changes whenever that run's series changes (not when another run's does). */
+  runVersion(run: number): number {
+    return this.runVersions.get(run) ?? 0;
+  }
 
   get(run: number): RunSeries | undefined {
     return this.series.get(run);
@@ -125,15 +131,16 @@ class MetricsStore {
 
   reset(run: number, label: string, layerNames: string[], rowLength: number): void {
     this.series.set(run, newSeries(run, label, layerNames, rowLength));
-    this.changed();
+    this.changed(run);
   }
 
   remove(run: number): void {
     this.series.delete(run);
-    this.changed();
+    this.changed(run);
   }
 
   clear(): void {
+    for (const run of this.series.keys()) this.bump(run);
     this.series.clear();
     this.changed();
   }
@@ -142,14 +149,14 @@ class MetricsStore {
     const s = this.series.get(run);
     if (!s) return;
     pushRows(s, packed, count);
-    this.changed();
+    this.changed(run);
   }
 
   setBoundary(run: number, b: RunSeries['boundary']): void {
     const s = this.series.get(run);
     if (!s) return;
     s.boundary = b;
-    this.changed();
+    this.changed(run);
   }
 
   setLabel(run: number, label: string): void {
@@ -162,17 +169,22 @@ class MetricsStore {
     return () => this.listeners.delete(fn);
   }
 
+  private bump(run: number): void {
+    this.runVersions.set(run, this.runVersion(run) + 1);
+  }
+
   /** Coalesces notifications to one per animation frame. */
-  private changed(): void {
+  private changed(run?: number): void {
+    if (run !== undefined) this.bump(run);
     this.version++;
     if (this.scheduled) return;
     this.scheduled = true;
-    const run = () => {
+    const notify = () => {
       this.scheduled = false;
       for (const l of this.listeners) l();
     };
-    if (typeof requestAnimationFrame === 'function') requestAnimationFrame(run);
-    else setTimeout(run, 16);
+    if (typeof requestAnimationFrame === 'function') requestAnimationFrame(notify);
+    else setTimeout(notify, 16);
   }
 }
 

@@ -17,6 +17,8 @@ import {
 import type { BackendAttempt, BackendChoice, BackendName, RunStatus } from '../worker/protocol.ts';
 import { RunClient } from './runClient.ts';
 import { metrics } from './metrics.ts';
+import { Pacer, type Speed } from './pacer.ts';
+import { findPreset, presetById, presetExperiment } from './presets.ts';
 
 export interface RunRuntime {
   status: RunStatus;
@@ -50,6 +52,10 @@ interface ExperimentSlice {
   compareWithClipping(i: number): void;
   removeRun(i: number): void;
   loadExperiment(exp: Experiment): void;
+  /** The preset last loaded (its note stays visible, marked edited once the experiment differs). */
+  presetId: string | null;
+  loadPreset(id: string): void;
+  dismissPreset(): void;
 }
 
 interface RuntimeSlice {
@@ -64,6 +70,9 @@ interface RuntimeSlice {
   restartRun(i: number): void;
   startRun(i: number): void;
   pauseRun(i: number): void;
+  /** Steps per second ('max': the worker's own loop; a number: slow motion from the page). */
+  speed: Speed;
+  setSpeed(s: Speed): void;
 }
 
 export type Layout = 'columns' | 'overlay';
@@ -81,6 +90,7 @@ interface ViewSlice {
 export type State = ExperimentSlice & RuntimeSlice & ViewSlice;
 
 let client: RunClient | null = null;
+const pacer = new Pacer((run) => rc().stepOnce(run));
 function rc(): RunClient {
   if (!client) {
     client = new RunClient({
@@ -95,15 +105,17 @@ function rc(): RunClient {
           divergedAt: undefined,
           divergedReason: undefined,
         }),
-      onStatus: (run, m) =>
+      onStatus: (run, m) => {
+        const paced = pacer.onStatus(run, m.status, m.step);
         patchRuntime(run, {
-          status: m.status,
+          status: paced?.status ?? m.status,
           step: m.step,
-          stepsPerSec: m.stepsPerSec,
+          stepsPerSec: paced?.stepsPerSec ?? m.stepsPerSec,
           divergedAt: m.divergedAt,
           divergedReason: m.divergedReason,
           numTensors: m.numTensors,
-        }),
+        });
+      },
       onError: (run, m) => patchRuntime(run, { error: { kind: m.kind, message: m.message, recoverable: m.recoverable }, status: 'error' }),
     });
   }
@@ -140,6 +152,7 @@ function spawn(i: number, cfg: RunConfig): void {
 }
 
 function respawnAll(exp: Experiment): void {
+  pacer.stopAll();
   rc().terminateAll();
   metrics.clear();
   exp.runs.forEach((cfg, i) => spawn(i, cfg));
@@ -156,6 +169,7 @@ const experimentSlice: StateCreator<State, [], [], ExperimentSlice> = (set, get)
     set({ experiment: { ...get().experiment, runs } });
     if (!rc().has(i)) return;
     if (needsReset(prev, cfg)) {
+      pacer.stop(i);
       rc().reset(i, cfg);
       patchRuntime(i, { status: 'idle', step: 0, error: undefined, divergedAt: undefined });
     } else {
@@ -197,9 +211,19 @@ const experimentSlice: StateCreator<State, [], [], ExperimentSlice> = (set, get)
     respawnAll(next);
   },
   loadExperiment(exp) {
-    set({ experiment: exp, runtime: exp.runs.map(() => emptyRuntime()) });
+    set({ experiment: exp, runtime: exp.runs.map(() => emptyRuntime()), presetId: findPreset(exp)?.id ?? null });
     respawnAll(exp);
   },
+  presetId: null,
+  loadPreset(id) {
+    const p = presetById(id);
+    if (!p) return;
+    const exp = presetExperiment(p);
+    get().loadExperiment(exp);
+    // Several runs of a preset are meant to be compared side by side.
+    set({ presetId: id, banner: null, ...(exp.runs.length > 1 ? { layout: 'columns' as const } : {}) });
+  },
+  dismissPreset: () => set({ presetId: null }),
 });
 
 const runtimeSlice: StateCreator<State, [], [], RuntimeSlice> = (set, get) => ({
@@ -208,6 +232,24 @@ const runtimeSlice: StateCreator<State, [], [], RuntimeSlice> = (set, get) => ({
   setBackendChoice(b) {
     set({ backendChoice: b, runtime: get().runtime.map((r) => ({ ...r, disabled: [] })) });
     respawnAll(get().experiment);
+  },
+  speed: 'max',
+  setSpeed(speed) {
+    const prev = get().speed;
+    if (speed === prev) return;
+    set({ speed });
+    if (speed !== 'max') pacer.setRate(speed);
+    get().experiment.runs.forEach((_, i) => {
+      const rt = get().runtime[i];
+      if (rt?.status !== 'training') return;
+      if (speed === 'max') {
+        pacer.stop(i);
+        rc().start(i);
+      } else if (!pacer.isPaced(i)) {
+        rc().pause(i);
+        pacer.start(i, rt.step);
+      }
+    });
   },
   startAll() {
     get().experiment.runs.forEach((_, i) => get().startRun(i));
@@ -227,6 +269,7 @@ const runtimeSlice: StateCreator<State, [], [], RuntimeSlice> = (set, get) => ({
     });
   },
   resetAll() {
+    pacer.stopAll();
     get().experiment.runs.forEach((cfg, i) => {
       rc().reset(i, cfg);
       patchRuntime(i, { status: 'idle', step: 0, error: undefined, divergedAt: undefined, divergedReason: undefined });
@@ -235,15 +278,30 @@ const runtimeSlice: StateCreator<State, [], [], RuntimeSlice> = (set, get) => ({
   restartRun(i) {
     const rt = get().runtime[i];
     const disabled = rt?.error?.kind === 'device-lost' && rt.backend ? [...rt.disabled, rt.backend] : rt?.disabled ?? [];
+    pacer.stop(i);
     patchRuntime(i, { status: 'idle', step: 0, error: undefined, divergedAt: undefined, disabled });
     spawn(i, get().experiment.runs[i]);
   },
   startRun(i) {
-    const st = get().runtime[i]?.status;
+    const rt = get().runtime[i];
+    const st = rt?.status;
     if (st === 'training' || st === 'diverged' || st === 'error') return;
-    rc().start(i);
+    const speed = get().speed;
+    if (speed === 'max') {
+      rc().start(i);
+    } else if (st !== 'done') {
+      pacer.setRate(speed);
+      pacer.start(i, rt?.step ?? 0);
+      patchRuntime(i, { status: 'training' });
+    }
   },
   pauseRun(i) {
+    if (pacer.isPaced(i)) {
+      // The worker is between single steps (its own status is already 'paused').
+      pacer.stop(i);
+      patchRuntime(i, { status: 'paused', stepsPerSec: 0 });
+      return;
+    }
     rc().pause(i);
   },
 });

@@ -7,13 +7,14 @@
 import { defaultExperiment, experimentToFragment, parseFragment } from '../engine/config.ts';
 import { BACKEND_CHOICES, type BackendChoice } from '../worker/protocol.ts';
 import { useStore } from './store.ts';
+import { sweepFragmentOptions } from './sweep/sweepUrl.ts';
 
 let writing = false;
 let timer: ReturnType<typeof setTimeout> | null = null;
 
 function pageOptions(): Record<string, string> {
   const b = useStore.getState().backendChoice;
-  return b === 'auto' ? {} : { backend: b };
+  return { ...(b === 'auto' ? {} : { backend: b }), ...sweepFragmentOptions() };
 }
 
 export function currentShareUrl(): string {
