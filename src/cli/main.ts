@@ -106,9 +106,11 @@ export function loadConfigArg(arg: string): ValidationResult<Experiment> {
   const st = statSync(text);
   if (!st.isFile()) return { ok: false, errors: [`config: "${text}" is not a file`] };
   if (st.size > MAX_CONFIG_BYTES) return { ok: false, errors: [`config: file is ${st.size} bytes, at most ${MAX_CONFIG_BYTES} allowed`] };
-  const content = readFileSync(text, 'utf8');
-  if (content.trim().startsWith('http') || content.includes('#e=')) {
-    const frag = parseFragment(content.trim());
+  const content = readFileSync(text, 'utf8').trim();
+  // A file holds JSON or a share URL. JSON first: a label may well contain "#e=".
+  const json = content.startsWith('{') || content.startsWith('[');
+  if (!json && (content.startsWith('http') || content.includes('#e='))) {
+    const frag = parseFragment(content);
     if (frag.experiment) return frag.experiment;
   }
   return parseExperimentJson(content);
@@ -132,7 +134,8 @@ function stdoutOut(): Out {
   // A closed pipe (`gradscope run … | head`) is reported as an 'error' event: without a
   // listener it would crash the process with a stack trace. Remember it and stop.
   let failure: NodeJS.ErrnoException | null = null;
-  process.stdout.on('error', (e) => (failure = e));
+  const onError = (e: NodeJS.ErrnoException) => (failure = e);
+  process.stdout.on('error', onError);
   return {
     write: (s) =>
       new Promise((resolve, reject) => {
@@ -149,6 +152,8 @@ function stdoutOut(): Out {
         } else resolve();
       }),
     close: async () => {
+      // main() may run many times in one process (tests): do not pile up listeners.
+      process.stdout.off('error', onError);
       if (failure) throw failure;
     },
   };

@@ -187,16 +187,29 @@ export type ExperimentInput = z.input<typeof ExperimentSchema>;
 
 export type ValidationResult<T> = { ok: true; value: T } | { ok: false; errors: string[] };
 
-function formatPath(path: readonly PropertyKey[]): string {
+function shorten(s: string, max = 60): string {
+  return s.length > max ? `${s.slice(0, max - 3)}...` : s;
+}
+
+/** Control and line-separator characters as escapes, so that a message stays on one line. */
+function oneLine(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+function formatPath(path: readonly PropertyKey[], root = '(config)'): string {
   let out = '';
   for (const p of path) {
     if (typeof p === 'number') out += `[${p}]`;
+    // An unknown field's name is user input: quote it unless it is a plain identifier.
+    else if (typeof p === 'string' && !/^[A-Za-z_$][\w$]{0,39}$/.test(p)) out += `[${oneLine(JSON.stringify(shorten(p, 40)))}]`;
     else out += out ? `.${String(p)}` : String(p);
   }
-  return out || '(config)';
+  return out || root;
 }
 
-function describeInput(v: unknown): string {
+/** A short, one-line rendering of an input value for a message. */
+export function describeInput(v: unknown): string {
   let s: string;
   if (v === undefined) s = 'nothing';
   else if (typeof v === 'number') s = Number.isNaN(v) ? 'NaN' : String(v);
@@ -204,24 +217,28 @@ function describeInput(v: unknown): string {
     try {
       s = JSON.stringify(v) ?? String(v);
     } catch {
-      s = String(v);
+      // Too deeply nested for JSON.stringify (String() of such an array throws too).
+      s = Array.isArray(v) ? '[...]' : typeof v === 'object' ? '{...}' : typeof v;
     }
   }
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  return oneLine(shorten(s));
 }
 
-function formatIssues(error: z.ZodError, prefix: readonly PropertyKey[] = []): string[] {
+/** zod issues as `field.path: message, got value` lines; `root` names the top level. */
+export function formatIssues(error: z.ZodError, prefix: readonly PropertyKey[] = [], root = '(config)'): string[] {
   const out: string[] = [];
   for (const issue of error.issues) {
     const path = [...prefix, ...issue.path];
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push(`${formatPath([...path, key])}: unknown field`);
+      for (const key of issue.keys) out.push(`${formatPath([...path, key], root)}: unknown field`);
       continue;
     }
     const got = 'input' in issue ? `, got ${describeInput(issue.input)}` : '';
-    out.push(`${formatPath(path)}: ${issue.message}${got}`);
+    out.push(`${formatPath(path, root)}: ${issue.message}${got}`);
   }
-  return out;
+  // One fault can fail several checks with the same message (1e308 is neither a safe
+  // integer nor <= 4096): report it once.
+  return [...new Set(out)];
 }
 
 function isPlainObject(x: unknown): x is Record<string, unknown> {
@@ -287,7 +304,8 @@ export function parseExperimentJson(text: string): ValidationResult<Experiment> 
   try {
     data = JSON.parse(text);
   } catch (e) {
-    return { ok: false, errors: [`(config): not valid JSON (${(e as Error).message})`] };
+    // V8 quotes the offending text, line breaks included: keep the message on one line.
+    return { ok: false, errors: [`(config): not valid JSON (${oneLine(shorten((e as Error).message, 200))})`] };
   }
   return parseExperiment(data);
 }
@@ -321,6 +339,15 @@ export interface FragmentContents {
 }
 
 const MAX_FRAGMENT_LENGTH = 200_000;
+/**
+ * Longest lz-string experiment decoded. The largest valid experiment (4 runs of 64
+ * layers, 40-character labels of random characters, every number with 17 digits)
+ * encodes to about 4,300 characters. lz-string output can grow quadratically with
+ * its input (a 200,000-character link decodes to gigabytes in minutes), so longer
+ * ones are refused before decompressing: at this length the worst case is well under
+ * a second and a few tens of MB.
+ */
+export const MAX_ENCODED_LENGTH = 12_000;
 
 /** Decodes a URL fragment (with or without the leading '#') or a whole URL. */
 export function parseFragment(fragmentOrUrl: string): FragmentContents {
@@ -357,6 +384,12 @@ export function parseFragment(fragmentOrUrl: string): FragmentContents {
     }
   }
   if (encoded === null) return { experiment: null, options };
+  if (encoded.length > MAX_ENCODED_LENGTH) {
+    return {
+      experiment: { ok: false, errors: [`share URL: the experiment in the link is ${encoded.length} characters, at most ${MAX_ENCODED_LENGTH} allowed`] },
+      options,
+    };
+  }
   let json: string | null;
   try {
     json = LZString.decompressFromEncodedURIComponent(encoded);

@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import LZString from 'lz-string';
-import { parseFragment, parseRunConfig, type RunConfig, type ValidationResult } from '../config.ts';
+import { MAX_ENCODED_LENGTH, describeInput, formatIssues, parseFragment, parseRunConfig, type RunConfig, type ValidationResult } from '../config.ts';
 import { NUMERIC_FIELDS, describeRange, inRange, numericField, setPath } from './paths.ts';
 
 export const SWEEP_VERSION = 1;
@@ -112,43 +112,6 @@ export type SweepInput = Partial<Omit<SweepConfig, 'params' | 'base' | 'bayes'>>
 
 // ---------------------------------------------------------------- messages
 
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) {
-    if (typeof p === 'number') out += `[${p}]`;
-    else if (typeof p === 'string' && /[.[\]\s"]/.test(p)) out += `[${JSON.stringify(p)}]`;
-    else out += out ? `.${String(p)}` : String(p);
-  }
-  return out || '(sweep)';
-}
-
-function describe(v: unknown): string {
-  let s: string;
-  if (v === undefined) s = 'nothing';
-  else if (typeof v === 'number') s = Number.isNaN(v) ? 'NaN' : String(v);
-  else {
-    try {
-      s = JSON.stringify(v) ?? String(v);
-    } catch {
-      s = String(v);
-    }
-  }
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
-
-function formatIssues(error: z.ZodError): string[] {
-  const out: string[] = [];
-  for (const issue of error.issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push(`${formatPath([...issue.path, key])}: unknown field`);
-      continue;
-    }
-    const got = 'input' in issue ? `, got ${describe(issue.input)}` : '';
-    out.push(`${formatPath(issue.path)}: ${issue.message}${got}`);
-  }
-  return out;
-}
-
 function isPlainObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
@@ -165,11 +128,11 @@ function checkParam(p: z.output<typeof ParamSchema>, i: number, errors: string[]
   const field = numericField(p.path);
   if (!field) {
     const hint = p.path === 'train.steps' ? ' (stepsPerTrial sets it)' : ` (one of ${sweepablePaths().join(', ')})`;
-    errors.push(`${at('path')}: must be a numeric path into the run config${hint}, got ${describe(p.path)}`);
+    errors.push(`${at('path')}: must be a numeric path into the run config${hint}, got ${describeInput(p.path)}`);
     return null;
   }
   const range = describeRange(field);
-  const bad = (k: string, v: number) => errors.push(`${at(k)}: must be ${range} (the range of ${p.path}), got ${describe(v)}`);
+  const bad = (k: string, v: number) => errors.push(`${at(k)}: must be ${range} (the range of ${p.path}), got ${describeInput(v)}`);
   const n = errors.length;
   if (p.scale === 'list') {
     if (!p.values) {
@@ -193,11 +156,11 @@ function checkParam(p: z.output<typeof ParamSchema>, i: number, errors: string[]
   if (!inRange(field, p.max) && !(field.integer && inRange(field, Math.floor(p.max)))) bad('max', p.max);
   if (errors.length > n) return null;
   if (!(p.max > p.min)) {
-    errors.push(`${at('max')}: must be greater than min (${p.min}), got ${describe(p.max)}`);
+    errors.push(`${at('max')}: must be greater than min (${p.min}), got ${describeInput(p.max)}`);
     return null;
   }
   if (p.scale === 'log' && !(p.min > 0)) {
-    errors.push(`${at('min')}: must be > 0 for a log scale, got ${describe(p.min)}`);
+    errors.push(`${at('min')}: must be > 0 for a log scale, got ${describeInput(p.min)}`);
     return null;
   }
   return { path: p.path, scale: p.scale, min: p.min, max: p.max, steps: p.steps ?? DEFAULT_GRID_STEPS, integer: field.integer };
@@ -233,13 +196,13 @@ export function applyCompare(base: RunConfig, compare: Record<string, unknown>):
 
 /** Validates a sweep config: fills defaults, refuses unknown fields and out-of-range values. */
 export function parseSweep(input: unknown): ValidationResult<SweepConfig> {
-  if (!isPlainObject(input)) return { ok: false, errors: [`(sweep): must be an object, got ${describe(input)}`] };
+  if (!isPlainObject(input)) return { ok: false, errors: [`(sweep): must be an object, got ${describeInput(input)}`] };
   const obj = { v: SWEEP_VERSION, ...input };
   if (obj.v !== SWEEP_VERSION) {
-    return { ok: false, errors: [`v: must be ${SWEEP_VERSION} (this gradscope reads sweep version ${SWEEP_VERSION}), got ${describe(obj.v)}`] };
+    return { ok: false, errors: [`v: must be ${SWEEP_VERSION} (this gradscope reads sweep version ${SWEEP_VERSION}), got ${describeInput(obj.v)}`] };
   }
   const r = SweepSchema.safeParse(obj, { reportInput: true });
-  if (!r.success) return { ok: false, errors: formatIssues(r.error) };
+  if (!r.success) return { ok: false, errors: formatIssues(r.error, [], '(sweep)') };
   const s = r.data;
   const errors: string[] = [];
   const base = parseRunConfig(s.base ?? {}, ['base']);
@@ -441,7 +404,9 @@ export function decodeSweep(value: string): ValidationResult<SweepConfig> {
   const v = value.trim();
   let json: string | null;
   if (v.startsWith('{')) json = v;
-  else {
+  else if (v.length > MAX_ENCODED_LENGTH) {
+    return { ok: false, errors: [`share URL: the sweep in the link is ${v.length} characters, at most ${MAX_ENCODED_LENGTH} allowed`] };
+  } else {
     try {
       json = LZString.decompressFromEncodedURIComponent(v);
     } catch {
