@@ -1,16 +1,6 @@
 import { context2d } from './canvas.ts';
 import { useEffect, useMemo, useRef } from 'react';
-import {
-  CartesianGrid,
-  Legend,
-  Line,
-  LineChart,
-  ReferenceLine,
-  ResponsiveContainer,
-  Tooltip,
-  XAxis,
-  YAxis,
-} from 'recharts';
+import { LineCanvas, type LineSeries, type RefLine, type XMarker } from './LineCanvas.tsx';
 import { headValue, isEvaluated, layerValue, metrics, thin, type LayerField, type RunSeries } from './metrics.ts';
 import { DIVERGED_COLOR, RUN_COLORS, layerColor, viridisRgb } from './colors.ts';
 import { useMetricsVersion } from './useMetrics.ts';
@@ -25,7 +15,6 @@ const BOUNDARY_SIZE = 200;
 
 /** Points drawn per line: recharts renders SVG, so charts stay light. */
 const CHART_POINTS = 200;
-const TINY = 1e-12;
 
 function fmt(x: unknown): string {
   if (typeof x !== 'number') return String(x);
@@ -66,23 +55,15 @@ function smooth(values: number[], alpha: number): number[] {
   return out;
 }
 
-/** Values on a log axis must be > 0 and finite; others are left out of the line. */
-function logSafe(v: number, log: boolean): number | null {
-  if (!Number.isFinite(v)) return null;
-  if (log && v <= 0) return TINY;
-  return v;
+/** `smooth` over a series with gaps (null): the gaps stay gaps. */
+function smoothNullable(values: (number | null)[], alpha: number): (number | null)[] {
+  if (alpha <= 0) return values;
+  const sm = smooth(values.map((v) => (v === null ? NaN : v)), alpha);
+  return sm.map((v, i) => (values[i] === null ? null : v));
 }
 
-function divergedMarker(s: RunSeries | undefined) {
-  if (!s || s.divergedAt === null) return null;
-  return (
-    <ReferenceLine
-      x={s.divergedAt}
-      stroke={DIVERGED_COLOR}
-      strokeDasharray="4 2"
-      label={{ value: `diverged @${s.divergedAt}`, fill: DIVERGED_COLOR, fontSize: 11, position: 'insideTopRight' }}
-    />
-  );
+function divergedMarkers(all: readonly RunSeries[], labelled: boolean): XMarker[] {
+  return all.flatMap((s) => (s.divergedAt === null ? [] : [{ x: s.divergedAt, label: labelled ? `diverged @${s.divergedAt}` : '', color: DIVERGED_COLOR }]));
 }
 
 /** A per-layer quantity over steps: a recorded norm, or the update/weight ratio. */
@@ -109,86 +90,57 @@ export function LayerNormChart({ run, field, testId, title }: { run: number; fie
   })));
   const s = metrics.get(run);
   const names = s?.layerNames ?? [];
-  const data = useMemo(() => {
+  const { xs, series } = useMemo(() => {
     const rows = s ? thin(s.rows, CHART_POINTS) : [];
-    const cols = names.map((_, l) => smooth(rows.map((r) => layerSeriesValue(r, l, field)), smoothing));
-    const clipped =
-      showClipped && field === 'gradNorm'
-        ? smooth(rows.map((r) => headValue(r, 'gradNormClipped')), smoothing)
-        : null;
-    const global = field === 'gradNorm' ? smooth(rows.map((r) => headValue(r, 'gradNorm')), smoothing) : null;
-    return rows.map((r, i) => {
-      const d: Record<string, number | null> = { step: r[0] };
-      // A ratio of 0 is a step that was not applied: leave it out rather than plot it at 1e-12.
-      names.forEach((n, l) => (d[n] = field === 'updateRatio' && cols[l][i] === 0 ? null : logSafe(cols[l][i], logScale)));
-      if (global) d['global'] = logSafe(global[i], logScale);
-      if (clipped) d['global (clipped)'] = logSafe(clipped[i], logScale);
-      return d;
-    });
+    // A ratio of 0 is a step that was not applied: leave it out rather than plot it.
+    const val = (r: Float32Array, l: number) => {
+      const v = layerSeriesValue(r, l, field);
+      return field === 'updateRatio' && v === 0 ? null : v;
+    };
+    const out: LineSeries[] = names.map((n, l) => ({
+      key: n,
+      name: n,
+      color: layerColor(l, names.length),
+      values: smoothNullable(rows.map((r) => val(r, l)), smoothing),
+      hidden: !!hiddenLayers[n],
+    }));
+    if (field === 'gradNorm') {
+      out.push({ key: 'global', name: 'global', color: '#222', width: 2, values: smooth(rows.map((r) => headValue(r, 'gradNorm')), smoothing), hidden: !!hiddenLayers['global'] });
+      if (showClipped)
+        out.push({
+          key: 'global (clipped)',
+          name: 'global (clipped)',
+          color: '#222',
+          dash: [5, 3],
+          values: smooth(rows.map((r) => headValue(r, 'gradNormClipped')), smoothing),
+          hidden: !!hiddenLayers['global (clipped)'],
+        });
+    }
+    return { xs: rows.map((r) => r[0]), series: out };
     // `version` stands for the metrics' contents, which are mutated in place
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [version, s, field, smoothing, logScale, showClipped]);
+  }, [version, s, field, smoothing, showClipped, hiddenLayers]);
   const thresholdLine = field === 'gradNorm' && clip && (clip.mode === 'global_norm' || clip.mode === 'layer_norm');
+  const refLines: RefLine[] = [];
+  if (field === 'updateRatio') refLines.push({ y: UPDATE_RATIO_REFERENCE, label: '1e-3' });
+  if (thresholdLine) refLines.push({ y: clip!.threshold, label: `τ = ${clip!.threshold}` });
   return (
-    <figure ref={figRef} className="chart" data-testid={testId} data-points={data.length} aria-label={title}>
+    <figure ref={figRef} className="chart" data-testid={testId} data-points={xs.length} aria-label={title}>
       <figcaption>
         <span>{title}</span>
         <PngButton name={testId} />
       </figcaption>
-      <ResponsiveContainer width="100%" height={field === 'updateRatio' ? 200 : 240}>
-        <LineChart data={data} margin={{ top: 8, right: 16, bottom: 4, left: 4 }}>
-          <CartesianGrid strokeDasharray="3 3" stroke="#e3e3e3" />
-          <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} tick={{ fontSize: 11 }} />
-          <YAxis
-            scale={logScale ? 'log' : 'auto'}
-            domain={logScale ? ['auto', 'auto'] : ['auto', 'auto']}
-            allowDataOverflow
-            tick={{ fontSize: 11 }}
-            tickFormatter={fmtTick}
-            width={64}
-          />
-          <Tooltip formatter={(v) => fmt(v)} labelFormatter={(l) => `step ${l}`} isAnimationActive={false} />
-          <Legend
-            wrapperStyle={{ fontSize: 11, cursor: 'pointer' }}
-            onClick={(e) => typeof e.dataKey === 'string' && toggleLayer(e.dataKey)}
-          />
-          {names.map((n, l) => (
-            <Line
-              key={n}
-              type="linear"
-              dataKey={n}
-              stroke={layerColor(l, names.length)}
-              dot={false}
-              strokeWidth={1.5}
-              isAnimationActive={false}
-              hide={!!hiddenLayers[n]}
-              connectNulls={false}
-            />
-          ))}
-          {field === 'gradNorm' && (
-            <Line type="linear" dataKey="global" stroke="#222" dot={false} strokeWidth={2} isAnimationActive={false} hide={!!hiddenLayers['global']} />
-          )}
-          {field === 'gradNorm' && showClipped && (
-            <Line
-              type="linear"
-              dataKey="global (clipped)"
-              stroke="#222"
-              strokeDasharray="5 3"
-              dot={false}
-              strokeWidth={1.5}
-              isAnimationActive={false}
-              hide={!!hiddenLayers['global (clipped)']}
-            />
-          )}
-          {field === 'updateRatio' && (
-            <ReferenceLine y={UPDATE_RATIO_REFERENCE} stroke="#7a7a7a" strokeDasharray="2 4" label={{ value: '1e-3', fontSize: 11, position: 'insideBottomRight' }} />
-          )}
-          {thresholdLine && (
-            <ReferenceLine y={clip!.threshold} stroke="#7a7a7a" strokeDasharray="2 4" label={{ value: `τ = ${clip!.threshold}`, fontSize: 11, position: 'insideBottomRight' }} />
-          )}
-          {divergedMarker(s)}
-        </LineChart>
-      </ResponsiveContainer>
+      <LineCanvas
+        xs={xs}
+        series={series}
+        log={logScale}
+        height={field === 'updateRatio' ? 180 : 220}
+        refLines={refLines}
+        markers={divergedMarkers(s ? [s] : [], true)}
+        onToggle={toggleLayer}
+        format={fmt}
+        formatTick={fmtTick}
+      />
     </figure>
   );
 }
@@ -205,77 +157,62 @@ const RUN_METRIC: Record<RunMetric, { title: string; caption: string; log: boole
 export function RunsChart({ metric, testId }: { metric: RunMetric; testId: string }) {
   const figRef = useRef<HTMLElement>(null);
   const version = useMetricsVersion(400, figRef);
-  const smoothing = useStore((s) => s.smoothing);
+  const { smoothing, hiddenLayers, toggleLayer } = useStore(useShallow((s) => ({ smoothing: s.smoothing, hiddenLayers: s.hiddenLayers, toggleLayer: s.toggleLayer })));
   const labels = useStore(useShallow((s) => s.experiment.runs.map((r) => r.label)));
   const m = RUN_METRIC[metric];
-  const series = metrics.all();
-  const data = useMemo(() => {
-    const byStep = new Map<number, Record<string, number | null>>();
-    series.forEach((s) => {
-      const rows = thin(s.rows, CHART_POINTS);
+  const all = metrics.all();
+  const { xs, series } = useMemo(() => {
+    // The runs' thinned steps merged on one x axis; a run without a row at a step has a gap there.
+    const thinned = all.map((s) => thin(s.rows, CHART_POINTS));
+    const steps = [...new Set(thinned.flatMap((rows) => rows.map((r) => r[0])))].sort((a, b) => a - b);
+    const index = new Map(steps.map((x, i) => [x, i]));
+    const suffix = metric === 'lr' ? '' : ' train';
+    const out: LineSeries[] = [];
+    all.forEach((s, k) => {
+      const rows = thinned[k];
+      const color = RUN_COLORS[s.run % RUN_COLORS.length];
+      const label = labels[s.run] ?? s.label;
       const raw = rows.map((r) => headValue(r, metric));
       const vals = metric === 'lr' ? raw : smooth(raw, smoothing);
-      rows.forEach((r, i) => {
-        const d = byStep.get(r[0]) ?? { step: r[0] };
-        d[`train ${s.run}`] = logSafe(vals[i], m.log);
-        if (m.test && isEvaluated(r)) d[`test ${s.run}`] = logSafe(headValue(r, m.test), m.log);
-        byStep.set(r[0], d);
-      });
+      const train: (number | null)[] = new Array<number | null>(steps.length).fill(null);
+      rows.forEach((r, i) => (train[index.get(r[0])!] = vals[i]));
+      // Fill the gaps between this run's own points so that its line stays connected.
+      let last: number | null = null;
+      for (let i = 0; i < train.length; i++) {
+        if (train[i] !== null) last = i;
+        else if (last !== null && i <= index.get(rows[rows.length - 1][0])!) train[i] = train[last];
+      }
+      const key = `train ${s.run}`;
+      out.push({ key, name: `${label}${suffix}`, color, values: train, hidden: !!hiddenLayers[`${metric}:${key}`] });
+      if (m.test) {
+        const test: (number | null)[] = new Array<number | null>(steps.length).fill(null);
+        rows.forEach((r) => {
+          if (isEvaluated(r)) test[index.get(r[0])!] = headValue(r, m.test!);
+        });
+        const tkey = `test ${s.run}`;
+        out.push({ key: tkey, name: `${label} test`, color, dots: true, values: test, hidden: !!hiddenLayers[`${metric}:${tkey}`] });
+      }
     });
-    return [...byStep.values()].sort((a, b) => (a.step as number) - (b.step as number));
+    return { xs: steps, series: out };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [version, smoothing, metric]);
-  const suffix = metric === 'lr' ? '' : ' train';
+  }, [version, smoothing, metric, labels, hiddenLayers]);
   return (
-    <figure ref={figRef} className="chart" data-testid={testId} data-points={data.length} aria-label={m.title}>
+    <figure ref={figRef} className="chart" data-testid={testId} data-points={xs.length} aria-label={m.title}>
       <figcaption>
         <span>{m.caption}</span>
         <PngButton name={testId} />
       </figcaption>
-      <ResponsiveContainer width="100%" height={m.height}>
-        <LineChart data={data} margin={{ top: 8, right: 16, bottom: 4, left: 4 }}>
-          <CartesianGrid strokeDasharray="3 3" stroke="#e3e3e3" />
-          <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} tick={{ fontSize: 11 }} />
-          <YAxis
-            scale={m.log ? 'log' : 'auto'}
-            domain={metric === 'acc' ? [0, 1] : ['auto', 'auto']}
-            allowDataOverflow
-            tick={{ fontSize: 11 }}
-            tickFormatter={fmtTick}
-            width={64}
-          />
-          <Tooltip formatter={(v) => fmt(v)} labelFormatter={(l) => `step ${l}`} isAnimationActive={false} />
-          <Legend wrapperStyle={{ fontSize: 11 }} />
-          {series.map((s) => (
-            <Line
-              key={`l${s.run}`}
-              name={`${labels[s.run] ?? s.label}${suffix}`}
-              dataKey={`train ${s.run}`}
-              stroke={RUN_COLORS[s.run % RUN_COLORS.length]}
-              dot={false}
-              strokeWidth={1.5}
-              isAnimationActive={false}
-              connectNulls
-            />
-          ))}
-          {m.test
-            ? series.map((s) => (
-                <Line
-                  key={`t${s.run}`}
-                  name={`${labels[s.run] ?? s.label} test`}
-                  dataKey={`test ${s.run}`}
-                  stroke={RUN_COLORS[s.run % RUN_COLORS.length]}
-                  strokeOpacity={0}
-                  dot={{ r: 2.5, fill: RUN_COLORS[s.run % RUN_COLORS.length] }}
-                  legendType="circle"
-                  isAnimationActive={false}
-                  connectNulls
-                />
-              ))
-            : null}
-          {series.map((s) => (s.divergedAt !== null ? <ReferenceLine key={`d${s.run}`} x={s.divergedAt} stroke={DIVERGED_COLOR} strokeDasharray="4 2" /> : null))}
-        </LineChart>
-      </ResponsiveContainer>
+      <LineCanvas
+        xs={xs}
+        series={series}
+        log={m.log}
+        height={m.height}
+        yDomain={metric === 'acc' ? [0, 1] : undefined}
+        markers={divergedMarkers(all, false)}
+        onToggle={(key) => toggleLayer(`${metric}:${key}`)}
+        format={fmt}
+        formatTick={fmtTick}
+      />
     </figure>
   );
 }

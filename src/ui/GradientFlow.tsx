@@ -54,7 +54,7 @@ const factorText = (x: number) => (Number.isFinite(x) ? `×${x.toPrecision(3)}` 
 
 export function GradientFlow({ run, testId }: { run: number; testId: string }) {
   const figRef = useRef<HTMLElement>(null);
-  const version = useMetricsVersion(400, figRef, run);
+  const version = useMetricsVersion(1000, figRef, run);
   const cfg = useStore((s) => s.experiment.runs[run]);
   const [which, setWhich] = useState<Which>('latest');
   const s = metrics.get(run);

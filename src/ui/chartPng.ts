@@ -2,7 +2,8 @@
  * PNG download of a chart figure. recharts draws SVG: the chart's SVG is
  * serialised, loaded as an image and drawn onto a canvas, with the figure's
  * caption above it and its legend (HTML in recharts) redrawn below. Canvas
- * charts (heatmap, decision boundary, data preview) are copied as they are.
+ * charts (line charts, heatmap, decision boundary, data preview) are copied as
+ * they are, with the line charts' HTML legend redrawn below.
  */
 import { context2d } from './canvas.ts';
 
@@ -48,12 +49,17 @@ interface LegendEntry {
 }
 
 function legendEntries(fig: HTMLElement): LegendEntry[] {
-  return [...fig.querySelectorAll<HTMLElement>('.recharts-legend-item')].map((li) => {
+  const canvasItems = [...fig.querySelectorAll<HTMLElement>('.line-canvas .legend-item')].map((li) => ({
+    color: li.classList.contains('inactive') ? '#ccc' : (li.dataset.color ?? '#333'),
+    text: li.textContent?.trim() ?? '',
+  }));
+  const svgItems = [...fig.querySelectorAll<HTMLElement>('.recharts-legend-item')].map((li) => {
     const shape = li.querySelector('path, line, rect');
     const color = shape?.getAttribute('stroke') && shape.getAttribute('stroke') !== 'none' ? shape.getAttribute('stroke')! : (shape?.getAttribute('fill') ?? '#333');
     const inactive = li.classList.contains('inactive');
     return { color: inactive ? '#ccc' : color, text: li.textContent?.trim() ?? '' };
   });
+  return [...svgItems, ...canvasItems];
 }
 
 /** Lays legend entries out in rows of the given width; returns the rows' height. */
@@ -115,7 +121,7 @@ export async function figureToPng(fig: HTMLElement): Promise<Blob> {
   } else {
     throw new Error('nothing to export in this chart');
   }
-  const entries = svg ? legendEntries(fig) : [];
+  const entries = legendEntries(fig);
   const width = body.w + 2 * PAD;
   const titleH = title ? 22 : 0;
   const legendH = drawLegend(null, entries, PAD, 0, body.w);

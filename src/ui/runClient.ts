@@ -110,9 +110,9 @@ export class RunClient {
     }
   }
 
-  start(run: number, stopAt?: number): void {
+  start(run: number, opts: { stopAt?: number; cpuShare?: number } = {}): void {
     const h = this.handles.get(run);
-    if (h) this.send(h, { type: 'start', gen: h.gen, stopAt });
+    if (h) this.send(h, { type: 'start', gen: h.gen, ...opts });
   }
 
   pause(run: number): void {

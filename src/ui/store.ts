@@ -126,6 +126,15 @@ export function runClient(): RunClient {
   return rc();
 }
 
+/**
+ * The share of its time each run's worker may compute on a CPU backend: the
+ * runs together leave one core to the page, so that drawing and input never
+ * wait behind training (2 cores, 2 runs: each computes half of the time).
+ */
+export function cpuShare(nRuns: number, cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 2 : 2): number {
+  return Math.min(1, Math.max(0.25, (cores - 1) / Math.max(1, nRuns)));
+}
+
 function patchRuntime(run: number, p: Partial<RunRuntime>): void {
   useStore.setState((s) => {
     if (run >= s.runtime.length) return s;
@@ -244,7 +253,7 @@ const runtimeSlice: StateCreator<State, [], [], RuntimeSlice> = (set, get) => ({
       if (rt?.status !== 'training') return;
       if (speed === 'max') {
         pacer.stop(i);
-        rc().start(i);
+        rc().start(i, { cpuShare: cpuShare(get().experiment.runs.length) });
       } else if (!pacer.isPaced(i)) {
         rc().pause(i);
         pacer.start(i, rt.step);
@@ -288,7 +297,7 @@ const runtimeSlice: StateCreator<State, [], [], RuntimeSlice> = (set, get) => ({
     if (st === 'training' || st === 'diverged' || st === 'error') return;
     const speed = get().speed;
     if (speed === 'max') {
-      rc().start(i);
+      rc().start(i, { cpuShare: cpuShare(get().experiment.runs.length) });
     } else if (st !== 'done') {
       pacer.setRate(speed);
       pacer.start(i, rt?.step ?? 0);

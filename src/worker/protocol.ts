@@ -36,6 +36,12 @@ export interface StartMsg {
   gen: number;
   /** Stop (status done) when this many steps are reached; default train.steps. */
   stopAt?: number;
+  /**
+   * Fraction of the time this worker may compute when its backend runs on the
+   * CPU (wasm, cpu), in (0, 1]; default 1. The page gives its runs shares that
+   * leave one core to the page itself (see cpuShare in src/ui/store.ts).
+   */
+  cpuShare?: number;
 }
 export interface PauseMsg {
   type: 'pause';

@@ -43,6 +43,8 @@ let trainer: Trainer | null = null;
 let status: RunStatus = 'idle';
 let stopAt = 0;
 let chunk = 4;
+/** Fraction of wall time spent computing on CPU backends (StartMsg.cpuShare). */
+let cpuShare = 1;
 let loopActive = false;
 let divergedAt: number | undefined;
 let divergedReason: string | undefined;
@@ -227,6 +229,7 @@ async function loop(): Promise<void> {
         break;
       }
       let go: boolean;
+      const tChunk = performance.now();
       try {
         go = await runChunk(k);
       } catch (e) {
@@ -242,8 +245,10 @@ async function loop(): Promise<void> {
         postStatus();
       }
       await maybeBoundary(status !== 'training');
-      // Let pause/reset messages in.
-      await new Promise<void>((r) => setTimeout(r, 0));
+      // Let pause/reset messages in; on a CPU backend with a share below 1, rest
+      // so that the busy fraction of this worker's time is cpuShare.
+      const rest = backend === 'wasm' || backend === 'cpu' ? ((performance.now() - tChunk) * (1 - cpuShare)) / cpuShare : 0;
+      await new Promise<void>((r) => setTimeout(r, Math.min(250, rest)));
     }
     if (myGen === gen) {
       flushRecords();
@@ -383,6 +388,7 @@ async function handle(msg: ToWorker): Promise<void> {
     case 'start':
       if (!trainer || status === 'diverged' || status === 'error') break;
       stopAt = msg.stopAt ?? config!.train.steps;
+      cpuShare = msg.cpuShare !== undefined && msg.cpuShare > 0 && msg.cpuShare <= 1 ? msg.cpuShare : 1;
       if (trainer.step >= stopAt) {
         status = 'done';
         postStatus();

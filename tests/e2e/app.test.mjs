@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { launchChromium, serveDir, watchPage } from './harness.mjs';
+import { launchChromium, mainThreadBudget, serveDir, traceMainThread, watchPage } from './harness.mjs';
 
 const ROOT = join(new URL('.', import.meta.url).pathname, '..', '..');
 const DIST = join(ROOT, 'dist');
@@ -71,24 +71,27 @@ test('on WebGPU (SwiftShader) the default experiment trains, pauses, steps, rese
 
     await page.click('[data-testid="train-toggle"]');
     await waitFor(page, () => document.querySelector('[data-testid="run-status"]')?.textContent === 'training', null, 30_000, 'training');
-    const longTaskStart = await page.evaluate(() => window.__longTasks.length);
     await waitFor(page, ...stepAtLeast(3), 180_000, 'first steps on webgpu');
     await waitFor(page, () => Number(document.querySelector('[data-testid="grad-norm-chart"]')?.getAttribute('data-points')) > 0, null, 30_000, 'chart points');
+    const longTaskStart = await page.evaluate(() => window.__longTasks.length);
     const t0 = Date.now();
     const s0 = (await steps(page))[0];
     const tensors0 = await page.evaluate(() => window.gradscope.store.getState().runtime[0].numTensors);
-    await page.waitForTimeout(10_000);
+    const tasks = await traceMainThread(browser, page, 10_000);
     const s1 = (await steps(page))[0];
     assert.ok(s1 > s0, `step count must rise while training (${s0} → ${s1} in ${Date.now() - t0} ms)`);
     const tensors1 = await page.evaluate(() => window.gradscope.store.getState().runtime[0].numTensors);
     assert.equal(tensors1, tensors0, 'worker numTensors stays flat while training');
     const longTasks = await page.evaluate((k) => window.__longTasks.slice(k), longTaskStart);
     const longest = Math.max(0, ...longTasks);
-    process.stdout.write(`# webgpu: ${s0} → ${s1} steps in 10 s; longest main-thread task while training ${longest.toFixed(0)} ms (${longTasks.length} long tasks)\n`);
-    // The 50 ms goal is enforced with E2E_STRICT_LONGTASKS=1. On a 2-core machine
-    // where SwiftShader's GPU threads take every core, the renderer's main thread
-    // is starved and even idle frames show up as long tasks, so CI records the
-    // number and only requires that the page keeps answering (the pause below).
+    const budget = mainThreadBudget(tasks);
+    process.stdout.write(`# webgpu: ${s0} → ${s1} steps in 10 s; main thread: ${budget.text}; longest wall-clock task ${longest.toFixed(0)} ms (${longTasks.length} long tasks)\n`);
+    // The page's own work per task stays within a frame's budget. Wall-clock long
+    // tasks are enforced with E2E_STRICT_LONGTASKS=1 only: on 2 cores where
+    // SwiftShader's threads take every core, the OS leaves the renderer's main
+    // thread waiting for hundreds of ms whatever it runs (its wall time far
+    // exceeds its CPU time), which says nothing about the page's code.
+    assert.ok(budget.ok, `main-thread work while training: ${budget.text}`);
     if (process.env.E2E_STRICT_LONGTASKS) {
       assert.ok(longTasks.every((d) => d <= 50), `no main-thread long task over 50 ms while training, got ${longTasks.map(Math.round)}`);
     }
@@ -132,6 +135,34 @@ test('a diverging run reaches diverged while its clipped twin keeps training (We
     const last = await page.evaluate(() => window.gradscope.runClient.exportRecords(1));
     assert.ok(last.length > 0 && last.every((r) => Number.isFinite(r.loss) && r.status !== 'diverged'), 'the clipped run stays finite');
     assert.ok(last.some((r) => r.status === 'clipped'), 'clipping is active');
+  } finally {
+    await browser.close();
+  }
+});
+
+test("two runs training on wasm with every chart live: the page's work stays within a frame's budget", async () => {
+  const browser = await launchChromium({ webgpu: true });
+  try {
+    const runs = [{ label: 'A', train: { steps: 100000 } }, { label: 'B', optimizer: { name: 'adam', lr: 0.01 }, train: { steps: 100000 } }];
+    const url = cli(['url', JSON.stringify({ v: 1, runs }), '--base', server.url]).trim();
+    const { page, log } = await open(browser, `${url.slice(url.indexOf('#'))}&backend=wasm`);
+    assert.equal(await waitBackend(page, log), 'wasm');
+    assert.equal((await statuses(page)).length, 2);
+    await page.click('[data-testid="train-toggle"]');
+    await waitFor(page, ...stepAtLeast(20, 1), 60_000, 'run B trains');
+    await page.evaluate(() => {
+      window.__lt = [];
+      new PerformanceObserver((l) => window.__lt.push(...l.getEntries().map((e) => e.duration))).observe({ type: 'longtask' });
+    });
+    const s0 = await steps(page);
+    const tasks = await traceMainThread(browser, page, 8_000);
+    const s1 = await steps(page);
+    const wall = await page.evaluate(() => window.__lt);
+    const budget = mainThreadBudget(tasks);
+    process.stdout.write(`# wasm, 2 runs: steps ${s0} → ${s1} in 8 s; main thread: ${budget.text}; wall-clock long tasks ${wall.length} (longest ${Math.max(0, ...wall).toFixed(0)} ms)\n`);
+    assert.ok(s1[0] > s0[0] && s1[1] > s0[1], 'both runs train');
+    assert.ok(budget.ok, `main-thread work with two runs training: ${budget.text}`);
+    assert.deepEqual(log.errors, [], log.dump());
   } finally {
     await browser.close();
   }
