@@ -103,7 +103,8 @@ class BackendUnavailable extends Error {}
 const loaded = new Set<BackendName>();
 let wasmPathsSet = false;
 
-async function loadBackendPackage(name: BackendName, opts: SelectBackendOptions): Promise<void> {
+/** Imports a backend's package (once) so that tf.setBackend can find it. */
+export async function loadBackendPackage(name: BackendName, opts: SelectBackendOptions = {}): Promise<void> {
   if (loaded.has(name)) return;
   switch (name) {
     case 'webgpu':

@@ -1,0 +1,302 @@
+// Markdown for the benchmark results (bench/results/<date>.md) and the profile
+// (bench/results/PROFILE.md). Pure functions of the results JSON.
+
+export const GOAL = 0.9;
+/** TensorFlow Playground runs one epoch per animation frame (d3.timer → oneStep over all training points). */
+export const PLAYGROUND_EPOCHS_PER_SEC = 60;
+
+const f = (x, d = 2) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(d));
+const f1 = (x) => f(x, 1);
+const f0 = (x) => f(x, 0);
+const kb = (b) => (b === null || b === undefined ? '–' : `${(b / 1024).toFixed(1)} KiB`);
+const mb = (b) => (b === null || b === undefined ? '–' : `${(b / 2 ** 20).toFixed(1)} MB`);
+
+export const COLUMNS = [
+  { env: 'node', backend: 'cpu', title: 'Node cpu' },
+  { env: 'node', backend: 'wasm', title: 'Node wasm' },
+  { env: 'chromium', backend: 'webgpu', title: 'Chromium webgpu' },
+  { env: 'chromium', backend: 'webgl', title: 'Chromium webgl' },
+  { env: 'chromium', backend: 'wasm', title: 'Chromium wasm' },
+  { env: 'chromium', backend: 'cpu', title: 'Chromium cpu' },
+];
+
+function overheadCell(c) {
+  if (!c) return 'not run';
+  if (c.skipped) return 'skipped (budget)';
+  if (c.error) return `error`;
+  const mark = c.ratio >= GOAL ? '✓' : '✗';
+  return `**${f(c.ratio)}×** ${mark}<br>${f1(c.aRate)} / ${f1(c.bRate)}`;
+}
+
+export function overheadTable(r) {
+  const cells = r.overhead ?? [];
+  const models = [];
+  for (const c of cells) if (!models.find((m) => m.id === c.model)) models.push({ id: c.model, label: c.label });
+  const cols = COLUMNS.filter((col) => cells.some((c) => c.env === col.env && c.backend === col.backend));
+  if (!cols.length) return '_not measured_\n';
+  const lines = [
+    `| model | ${cols.map((c) => c.title).join(' | ')} |`,
+    `|---|${cols.map(() => '---').join('|')}|`,
+  ];
+  for (const m of models) {
+    lines.push(
+      `| ${m.label} | ${cols.map((col) => overheadCell(cells.find((c) => c.model === m.id && c.env === col.env && c.backend === col.backend))).join(' | ')} |`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+function overheadDetails(r) {
+  const rows = (r.overhead ?? []).filter((c) => !c.skipped);
+  if (!rows.length) return '';
+  const lines = [
+    '| where | model | ratio | blocks min–max | all pairs (with stalls) | median of single pairs | CPU-time ratio | pairs kept / run | steps per readback | first step gradscope / bare (ms) | note |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const c of rows) {
+    if (c.error) {
+      lines.push(`| ${c.env} ${c.backend} | ${c.model} | – | – | – | – | – | – | – | – | ${String(c.error).split('\n')[0].slice(0, 120)} |`);
+      continue;
+    }
+    lines.push(
+      `| ${c.env} ${c.backend} | ${c.model} | ${f(c.ratio)} | ${f(c.ratioMin)}–${f(c.ratioMax)} | ${f(c.pooledRatio)} | ${f(c.pairMedianRatio)} | ${f(c.cpuRatio)} | ${c.cleanPairs} / ${c.pairs} | ${c.chunk} | ${f0(c.firstStepMs?.a)} / ${f0(c.firstStepMs?.b)} | ${c.tensorsLeft ? `${c.tensorsLeft} tensors left` : ''} |`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+function kernelsTable(r) {
+  const lines = ['| backend | model | kernels/step gradscope | bare | × | uploads/step gradscope | bare | CPU ms/step gradscope | bare |', '|---|---|---|---|---|---|---|---|---|'];
+  for (const p of Object.values(r.profile ?? {})) {
+    if (!p?.models) continue;
+    for (const m of p.models) {
+      lines.push(
+        `| ${p.backend} | ${m.model} | ${m.gradscope.kernels} | ${m.bare.kernels} | ${f1(m.gradscope.kernels / m.bare.kernels)} | ${m.gradscope.uploads} | ${m.bare.uploads} | ${f(m.perStep.gradscope.cpuMs)} | ${f(m.perStep.bare.cpuMs)} |`,
+      );
+    }
+  }
+  return lines.length > 2 ? lines.join('\n') + '\n' : '_not measured_\n';
+}
+
+function paceTable(r, batch, nTrain) {
+  const rows = (r.app ?? []).filter((s) => s.kind === 'session');
+  if (!rows.length) return '_not measured_\n';
+  const lines = [
+    '| backend | steps/s | epochs/s | × Playground (≤ 60 epochs/s) | time to first chart point | tfjs init of the backend (bench page) | ratio |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const s of rows) {
+    const init = (r.tfjsInit ?? []).find((i) => i.backend === s.requested);
+    if (s.error) {
+      lines.push(`| ${s.requested} | error: ${String(s.error).slice(0, 100)} | | | | ${init?.medianMs ? `${f0(init.medianMs)} ms` : '–'} | |`);
+      continue;
+    }
+    const eps = s.pace ? (s.pace.stepsPerSec * batch) / nTrain : NaN;
+    lines.push(
+      `| ${s.backend} | ${f1(s.pace?.stepsPerSec)} | ${f(eps)} | ${f(eps / PLAYGROUND_EPOCHS_PER_SEC, 3)} | ${s.firstPointMs ? `${f0(s.firstPointMs)} ms` : '–'} | ${init?.medianMs ? `${f0(init.medianMs)} ms` : init?.error ? 'error' : '–'} | ${init?.medianMs && s.firstPointMs ? `${f1(s.firstPointMs / init.medianMs)}×` : '–'} |`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+function uiTable(r) {
+  const rows = (r.app ?? []).filter((s) => s.kind === 'ui');
+  if (!rows.length) return '_not measured_\n';
+  const lines = [
+    '| backend | phase | seconds | frames/s | long tasks | longest (ms) | long-task ms per s | records/s to the page | steps/s per run |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const u of rows) {
+    if (u.error) {
+      lines.push(`| ${u.requested} | error: ${String(u.error).slice(0, 100)} | | | | | | | |`);
+      continue;
+    }
+    for (const ph of ['idle', 'training', 'paused']) {
+      const w = u[ph];
+      if (!w) continue;
+      lines.push(
+        `| ${u.backend} | ${ph === 'idle' ? 'before start' : ph} | ${f1(w.seconds)} | ${f1(w.fps)} | ${w.longTasks} | ${f0(w.longestTaskMs)} | ${f0(w.longTaskMsPerSec)} | ${f0(w.recordsPerSec)} | ${w.stepsPerSec.map(f1).join(', ')} |`,
+      );
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+function memorySection(r) {
+  const out = [];
+  const n = r.nodeMemory;
+  if (n?.results) {
+    out.push(`Node (${n.backend} backend), tf.memory().numTensors:\n`);
+    out.push('| case | steps | before | trainer built | end of training | after dispose | JS heap start → end |');
+    out.push('|---|---|---|---|---|---|---|');
+    for (const c of n.results) {
+      out.push(
+        `| ${c.case} | ${c.steps}${c.stoppedEarly ? ` of ${c.target} (time budget)` : ''} | ${c.numTensors.before} | ${c.numTensors.built} | ${c.numTensors.end} | ${c.numTensors.afterDispose} | ${f1(c.heapUsedMB.start)} → ${f1(c.heapUsedMB.end)} MB |`,
+      );
+    }
+    out.push('');
+  } else if (n?.error) out.push(`Node: error: ${n.error}\n`);
+  const s = (r.app ?? []).find((x) => x.kind === 'session' && x.memory);
+  if (s) {
+    const m = s.memory;
+    out.push(
+      `Page (${s.backend} backend, real app): ${m.steps} of ${m.target} steps in ${f0(m.seconds)} s; worker numTensors ${m.workerTensors.start} → ${m.workerTensors.end} ` +
+        `(${kb(m.workerBytes.start)} → ${kb(m.workerBytes.end)}); main-thread usedJSHeapSize ${mb(m.mainHeapBytes.start)} → ${mb(m.mainHeapBytes.end)} (after a forced GC)${m.note ? `; ${m.note}` : ''}.\n`,
+    );
+  }
+  return out.length ? out.join('\n') + '\n' : '_not measured_\n';
+}
+
+function sizeSection(r) {
+  const s = r.size;
+  if (!s) return '_not measured_\n';
+  if (s.error) return `error: ${s.error}\n`;
+  return (
+    `| what | files | bytes | gzip -9 |\n|---|---|---|---|\n` +
+    `| main-thread JS (what index.html loads, static imports followed) | ${s.mainThreadJs.files.length} | ${kb(s.mainThreadJs.bytes)} | **${kb(s.mainThreadJs.gzip)}** |\n` +
+    `| all JS (incl. worker and lazily loaded backend chunks) | ${s.allJs.count} | ${kb(s.allJs.bytes)} | ${kb(s.allJs.gzip)} |\n` +
+    `| whole build (JS, CSS, HTML, wasm binaries) | ${s.whole.count} | ${kb(s.whole.bytes)} | **${kb(s.whole.gzip)}** |\n`
+  );
+}
+
+export function machineLine(r) {
+  const m = r.machine;
+  return `${m.cores} cores (${m.cpuModel}), ${f0(m.memGiB)} GiB RAM, no GPU; Node ${m.node}; ${m.chromium ?? 'Chromium not run'}; software WebGPU/WebGL via SwiftShader`;
+}
+
+/** The headline table only (also pasted into README.md). */
+export function summaryMarkdown(r) {
+  const ov = overheadTable(r);
+  return (
+    `Measured ${r.date} on ${machineLine(r)}; commit ${r.commit}${r.dirty ? ' (+ uncommitted changes)' : ''}; ` +
+    `${r.quick ? 'quick mode; ' : ''}load average ${f1(r.load.start)} at start, ${f1(r.load.end)} at end (the machine is shared).\n\n` +
+    `Telemetry overhead, gradscope steps/s ÷ bare tfjs steps/s (median of interleaved A/B rounds; goal ≥ ${GOAL}×; ` +
+    `below each ratio: gradscope / bare steps/s). Measured on software WebGPU (SwiftShader).\n\n` +
+    ov
+  );
+}
+
+export function resultsMarkdown(r) {
+  const spiral = r.appConfig;
+  const batch = spiral?.train?.batchSize ?? 10;
+  const nTrain = spiral ? Math.round(spiral.data.samples * (1 - spiral.data.testFraction)) : 250;
+  return `# gradscope benchmark, ${r.date}${r.quick ? ' (quick)' : ''}
+
+${machineLine(r)}. Commit ${r.commit}${r.dirty ? ' with uncommitted changes in the working tree' : ''}.
+Run: \`npm run bench${r.quick ? ' -- --quick' : ''}${r.chromeFlags.length ? ` -- --chrome-flags="${r.chromeFlags.join(' ')}"` : ''}\`, ${f0(r.durationSec)} s.
+Load average (1 min) at start ${f1(r.load.start)}, at end ${f1(r.load.end)}: other work shared the 2 cores, so
+absolute rates are noisy; the ratios come from loops measured side by side (alternating windows), which is what to read.
+
+## 1. Telemetry overhead
+
+${summaryMarkdown(r).split('\n\n').slice(1).join('\n\n')}
+gradscope: the app's Trainer, one tf.tidy step (tf.variableGrads over the weights and the
+activation probes, per-layer norms on the device, global-norm clipping at 1, SGD as a pure
+function, masked commit), k steps read back with one data(). Bare: \`optimizer.minimize\` with
+tf.train.sgd on the same model (the engine's forward, without probes), same data, batch and
+chunk size k; the k losses are stacked and read back with one data(). No held-out evaluation on
+either side. Node runs one process per backend; Chromium one page and module worker per backend.
+
+${overheadDetails(r)}
+## 2. Where the time goes
+
+Kernels per training step (counted by wrapping the tfjs engine) and CPU time per step in Node;
+details, phases and suggestions in [PROFILE.md](PROFILE.md).
+
+${kernelsTable(r)}
+## 3. Pace against TensorFlow Playground
+
+Real app (\`dist/\`), share URL with \`&backend=…\`, spiral, 500 points with half for training
+(${nTrain}), 2 → 6×8 tanh → 2, batch ${batch}, SGD lr 0.03, no clipping, test metrics every 50 steps
+(Playground computes them every epoch). steps/s from \`window.gradscope.store.getState().runtime[0].step\`;
+epochs/s = steps/s × ${batch} / ${nTrain}. TensorFlow Playground trains one epoch per animation frame
+(its \`Player\` runs \`oneStep()\`, one pass over all training points, from \`d3.timer\`), so at most
+${PLAYGROUND_EPOCHS_PER_SEC} epochs/s on a 60 Hz display (${PLAYGROUND_EPOCHS_PER_SEC * nTrain / batch} steps/s at batch ${batch}).
+Time to first chart point: click on start → first animation frame with a point in the
+gradient-norm chart (the worker had already picked its backend); compared with what tfjs alone
+needs to initialise the same backend in a fresh worker of the bench page (load the backend
+package, setBackend, ready, one small op read back).
+
+${paceTable(r, batch, nTrain)}
+## 4. UI with two runs training
+
+Real app, two spiral runs (one with global-norm clipping), columns layout so that every chart
+of both runs is on screen (viewport 1600×2400), ${r.uiSeconds} s training, then ${r.uiSeconds} s paused
+(and a few seconds before the first start). Long tasks from PerformanceObserver('longtask'),
+frames from a requestAnimationFrame counter, records = step rows delivered to the page's metrics store.
+Headless Chromium composites with SwiftShader here, so frames cost CPU that training also needs.
+
+${uiTable(r)}
+## 5. Memory
+
+${memorySection(r)}
+## 6. Size
+
+${sizeSection(r)}
+`;
+}
+
+function phaseRow(name, s) {
+  const ph = Object.fromEntries(s.phases.map((p) => [p.phase, p]));
+  const cell = (p) => (p ? `${p.kernels} / ${f(p.spanMs)}` : '–');
+  return `| ${name} | ${s.kernels} | ${s.uploads} | ${f(s.ms)} | ${f(s.kernelMs)} | ${cell(ph.pre)} | ${cell(ph.forward)} | ${cell(ph.backward)} | ${cell(ph.post)} |`;
+}
+
+export function profileMarkdown(r, notes = '') {
+  const out = [
+    `# Where gradscope's training step spends its time`,
+    '',
+    `Generated by \`npm run bench\` on ${r.date}: ${machineLine(r)}; commit ${r.commit}${r.dirty ? ' (+ uncommitted changes)' : ''}.`,
+    `Numbers from \`bench/node/profile.ts\` (Node, tfjs cpu and wasm backends, the models of the benchmark).`,
+    'Kernels are counted by wrapping the tfjs engine\'s `runKernelFunc` (every op, forward or gradient) and',
+    'tagged with the phase of the step from the engine state: *pre* (batch gather), *forward* (inside',
+    'variableGrads), *backward* (gradient kernels), *post* (norms, clipping, optimizer, commit, row packing,',
+    'and disposing the step\'s tensors). Uploads are tensors made from JS values (`tf.scalar`, `tf.tensor1d`).',
+    'Wall times are medians of single recorded steps (recording adds a little per kernel); the CPU ms/step',
+    'columns are unrecorded chunks of up to 16 steps. The machine is shared: compare rows side by side.',
+    '',
+  ];
+  for (const p of Object.values(r.profile ?? {})) {
+    if (!p?.models) {
+      if (p?.error) out.push(`${p.backend}: error ${p.error}`, '');
+      continue;
+    }
+    out.push(`## ${p.backend} backend`, '');
+    out.push(`Dispatch floor: ${f1(p.dispatch.usPerKernel)} µs per tiny kernel (tf.add of 8 floats), ${f1(p.dispatch.usPerScalar)} µs per tf.scalar.`, '');
+    out.push('| step | kernels | uploads | wall ms | Σ kernel ms | pre: kernels / ms | forward | backward | post |', '|---|---|---|---|---|---|---|---|---|');
+    for (const m of p.models) {
+      out.push(phaseRow(`${m.model} gradscope`, m.gradscope));
+      out.push(phaseRow(`${m.model} bare`, m.bare));
+    }
+    out.push('');
+    out.push('Unrecorded throughput (median ms per step over chunks of up to 16 steps) and the readback of one chunk\'s rows:', '');
+    out.push('| model | layers | variables | params | gradscope wall / CPU ms | bare wall / CPU ms | readback (rows: ms) |', '|---|---|---|---|---|---|---|');
+    for (const m of p.models) {
+      out.push(
+        `| ${m.model} | ${m.layers} | ${m.variables} | ${m.params} | ${f(m.perStep.gradscope.wallMs)} / ${f(m.perStep.gradscope.cpuMs)} | ${f(m.perStep.bare.wallMs)} / ${f(m.perStep.bare.cpuMs)} | ${m.readbackRows}: ${f(m.readbackMs)} |`,
+      );
+    }
+    out.push('');
+    out.push('Kernels of the post phase by name (gradscope), and the engine\'s telemetry building blocks run alone on the same shapes (kernels, ms):', '');
+    out.push('| model | post-phase kernels by name | actGradNorm (tf.norm ×L) | layerSquares ×1 | clipGradients(global_norm) | SGD update ×V | update + tf.where commit + diff ×V |', '|---|---|---|---|---|---|---|');
+    for (const m of p.models) {
+      const post = Object.entries(m.gradscope.byPhase.post)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ');
+      const b = m.blocks;
+      const bc = (x) => `${x.kernels} k, ${f(x.ms)} ms`;
+      out.push(`| ${m.model} | ${post} | ${bc(b.actGradNorms)} | ${bc(b.layerSquaresOnce)} | ${bc(b.clipGlobalNorm)} | ${bc(b.sgdUpdateAll)} | ${bc(b.sgdUpdateCommitDiff)} |`);
+    }
+    out.push('');
+    out.push('Forward and backward kernels by name, gradscope vs bare:', '');
+    out.push('| model | forward gradscope | forward bare | backward gradscope | backward bare |', '|---|---|---|---|---|');
+    const names = (o) => Object.entries(o).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
+    for (const m of p.models) {
+      out.push(`| ${m.model} | ${names(m.gradscope.byPhase.forward)} | ${names(m.bare.byPhase.forward)} | ${names(m.gradscope.byPhase.backward)} | ${names(m.bare.byPhase.backward)} |`);
+    }
+    out.push('');
+  }
+  if (notes) out.push(notes.trim(), '');
+  return out.join('\n');
+}

@@ -1,0 +1,300 @@
+// gradscope benchmark: `npm run bench` (node --import tsx bench/run.mjs).
+//
+//   npm run bench                         full run (about 10–15 minutes on 2 cores)
+//   npm run bench -- --quick              smaller, about 2–3 minutes (cpu/wasm only)
+//   npm run bench -- --chrome-flags="--foo --bar=1"   extra Chromium flags
+//   npm run bench -- --only=node,profile  sections: node profile memory page app ui size
+//   npm run bench -- --skip=ui            …or leave some out
+//   npm run bench -- --no-build           reuse dist/ and the built bench page
+//
+// Writes bench/results/<date>[-quick].md and .json; a full run also rewrites
+// bench/results/PROFILE.md (tables generated, then bench/profile-notes.md).
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { APP_DIST, BENCH_PAGE_OUT, appSession, appUi, buildBenchPage, openBrowser, overheadInPage, tfjsInitInPage, withServer } from './browser.mjs';
+import { measureSize } from './size.mjs';
+import { profileMarkdown, resultsMarkdown, summaryMarkdown } from './report.mjs';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ALL = ['node', 'profile', 'memory', 'page', 'app', 'ui', 'size'];
+
+function parseArgs(argv) {
+  const out = { quick: false, chromeFlags: [], only: null, skip: [], build: 'auto', outDir: join(ROOT, 'bench/results') };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => (a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i]);
+    if (a === '--quick') out.quick = true;
+    else if (a.startsWith('--chrome-flags')) out.chromeFlags.push(...val().split(/\s+/).filter(Boolean));
+    else if (a.startsWith('--only')) out.only = val().split(',');
+    else if (a.startsWith('--skip')) out.skip.push(...val().split(','));
+    else if (a === '--no-build') out.build = 'never';
+    else if (a === '--build') out.build = 'always';
+    else if (a.startsWith('--out')) out.outDir = val();
+    else if (a === '--help' || a === '-h') {
+      console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'));
+      process.exit(0);
+    } else {
+      console.error(`bench: unknown option ${a} (see --help)`);
+      process.exit(2);
+    }
+  }
+  for (const s of [...(out.only ?? []), ...out.skip]) {
+    if (!ALL.includes(s)) {
+      console.error(`bench: unknown section "${s}"; sections: ${ALL.join(' ')}`);
+      process.exit(2);
+    }
+  }
+  return out;
+}
+
+const opts = parseArgs(process.argv.slice(2));
+const quick = opts.quick;
+const want = (s) => (opts.only ? opts.only.includes(s) : true) && !opts.skip.includes(s);
+const T0 = Date.now();
+const say = (line) => process.stderr.write(`[bench ${((Date.now() - T0) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
+const load = () => os.loadavg()[0];
+
+function sh(cmd, args) {
+  return new Promise((resolve) => {
+    const p = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    p.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+
+/** Runs a TypeScript bench script in a child process; parses the last stdout line as JSON. */
+async function child(script, args, { timeoutMs = 600_000, nodeArgs = [] } = {}) {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, script), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => {
+      err += d;
+      process.stderr.write(d);
+    });
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      const last = out.trim().split('\n').pop();
+      try {
+        resolve(JSON.parse(last));
+      } catch {
+        resolve({ error: `${script} ${args.join(' ')} exited ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}` });
+      }
+    });
+  });
+}
+
+function newestMtime(paths) {
+  let t = 0;
+  const walk = (p) => {
+    if (!existsSync(p)) return;
+    const st = statSync(p);
+    if (st.isDirectory()) for (const n of readdirSync(p)) walk(join(p, n));
+    else t = Math.max(t, st.mtimeMs);
+  };
+  for (const p of paths) walk(join(ROOT, p));
+  return t;
+}
+
+function stale(outFile, inputs) {
+  if (!existsSync(outFile)) return true;
+  return newestMtime(inputs) > statSync(outFile).mtimeMs;
+}
+
+// ---------------------------------------------------------------------------
+
+const date = new Date().toISOString().slice(0, 10);
+const git = async (...a) => (await sh('git', a)).out.trim();
+const results = {
+  date,
+  quick,
+  commit: await git('rev-parse', '--short', 'HEAD'),
+  dirty: (await git('status', '--porcelain', '--', 'src')).length > 0,
+  chromeFlags: opts.chromeFlags,
+  machine: {
+    cores: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model?.trim() ?? 'unknown CPU',
+    memGiB: os.totalmem() / 2 ** 30,
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+  },
+  load: { start: load() },
+  sections: {},
+  overhead: [],
+  profile: {},
+  app: [],
+  uiSeconds: quick ? 5 : 20,
+};
+
+/** The spiral run of the app measurements: TensorFlow Playground's spiral net and defaults. */
+const SPIRAL_APP = {
+  label: 'A',
+  seed: 1,
+  data: { name: 'spiral', samples: 500, noise: 0.1, testFraction: 0.5 },
+  model: { arch: 'mlp', hidden: [8, 8, 8, 8, 8, 8], activation: 'tanh', init: 'glorot_normal' },
+  optimizer: { name: 'sgd', lr: 0.03 },
+  train: { batchSize: 10, steps: 1_000_000, evalEvery: 50 },
+};
+results.appConfig = SPIRAL_APP;
+
+async function section(name, fn) {
+  if (!want(name)) return;
+  const t = Date.now();
+  const l = load();
+  say(`${name}: start (load ${l.toFixed(1)})`);
+  try {
+    await fn();
+  } catch (e) {
+    say(`${name}: FAILED: ${e?.stack ?? e}`);
+    results.sections[name] = { error: String(e?.message ?? e) };
+  }
+  results.sections[name] = { ...(results.sections[name] ?? {}), seconds: (Date.now() - t) / 1000, loadStart: l, loadEnd: load() };
+  say(`${name}: done in ${((Date.now() - t) / 1000).toFixed(0)} s`);
+}
+
+await section('node', async () => {
+  const models = quick ? ['--models', 'spiral,mlp5x64'] : [];
+  for (const backend of ['cpu', 'wasm']) {
+    const r = await child('bench/node/overhead.ts', ['--backend', backend, ...(quick ? ['--quick'] : []), ...models]);
+    if (r.error) results.overhead.push({ env: 'node', backend, model: 'spiral', label: 'all', error: r.error });
+    else results.overhead.push(...r.cells);
+  }
+});
+
+await section('profile', async () => {
+  for (const backend of ['cpu', 'wasm']) {
+    if (quick && backend === 'cpu') continue;
+    const r = await child('bench/node/profile.ts', ['--backend', backend, ...(quick ? ['--quick', '--models', 'spiral'] : [])]);
+    results.profile[backend] = r.error ? { backend, error: r.error } : r;
+  }
+});
+
+await section('memory', async () => {
+  results.nodeMemory = await child(
+    'bench/node/memory.ts',
+    ['--backend', 'wasm', '--steps', quick ? '300' : '10000', '--budget-s', quick ? '20' : '150', ...(quick ? ['--cases', '1'] : ['--steps2', '1000'])],
+    { nodeArgs: ['--expose-gc'], timeoutMs: 300_000 },
+  );
+});
+
+if (['app', 'ui', 'size'].some(want)) {
+  await section('build', async () => {
+    const appInputs = ['src', 'index.html', 'vite.config.ts', 'public', 'package.json'];
+    if (opts.build === 'always' || (opts.build === 'auto' && (!quick || stale(join(APP_DIST, 'index.html'), appInputs)))) {
+      say('build: npx vite build');
+      const r = await sh('npx', ['vite', 'build', '--logLevel', 'warn']);
+      if (r.code !== 0) throw new Error(`vite build failed: ${r.err.slice(-1000)}`);
+    } else say('build: reusing dist/');
+  });
+}
+
+let browser = null;
+if (['page', 'app', 'ui'].some(want)) {
+  browser = await openBrowser({ chromeFlags: ['--enable-precise-memory-info', ...opts.chromeFlags] });
+  results.machine.chromium = `Chromium ${browser.version()}`;
+}
+
+try {
+  await section('page', async () => {
+    const pageInputs = ['src', 'bench/page', 'bench/lib'];
+    if (opts.build === 'always' || (opts.build === 'auto' && stale(join(BENCH_PAGE_OUT, 'index.html'), pageInputs))) {
+      say('page: building the bench page');
+      await buildBenchPage();
+    }
+    const plan = quick
+      ? [
+          { backend: 'wasm', budgetMs: 12_000, models: ['spiral', 'mlp5x64'] },
+        ]
+      : [
+          { backend: 'webgpu', budgetMs: 120_000 },
+          { backend: 'webgl', budgetMs: 90_000 },
+          { backend: 'wasm', budgetMs: 45_000 },
+          { backend: 'cpu', budgetMs: 60_000 },
+        ];
+    results.tfjsInit = [];
+    await withServer(BENCH_PAGE_OUT, async (server) => {
+      for (const p of plan) {
+        say(`page: tfjs init, ${p.backend}`);
+        results.tfjsInit.push(await tfjsInitInPage(browser, server, p.backend, { reps: quick ? 1 : 3 }));
+        say(`page: overhead A/B, ${p.backend}`);
+        const r = await overheadInPage(browser, server, p.backend, { quick, models: p.models ?? [], budgetMs: p.budgetMs });
+        if (r.unavailable) results.overhead.push({ env: 'chromium', backend: p.backend, model: 'spiral', label: 'all', error: `unavailable: ${r.unavailable}` });
+        else {
+          results.overhead.push(...(r.cells ?? []));
+          if (r.error) {
+            say(`page: ${p.backend}: ${r.error}`);
+            const done = new Set((r.cells ?? []).map((c) => c.model));
+            results.overhead.push({ env: 'chromium', backend: p.backend, model: [...['spiral', 'mlp5x64', 'mlp16x128', 'cnn']].find((m) => !done.has(m)) ?? 'spiral', label: '', error: r.error });
+          }
+        }
+        results.pageProgress = [...(results.pageProgress ?? []), ...(r.progress ?? [])];
+      }
+    });
+  });
+
+  await section('app', async () => {
+    const exp = { v: 1, runs: [SPIRAL_APP] };
+    const plan = quick
+      ? [{ backend: 'wasm', warmMs: 1500, measureMs: 3000, memorySteps: 300, timeoutMs: 30_000 }]
+      : [
+          { backend: 'webgpu', warmMs: 3000, measureMs: 8000 },
+          { backend: 'webgl', warmMs: 3000, measureMs: 8000 },
+          { backend: 'wasm', warmMs: 3000, measureMs: 8000, memorySteps: 10_000, timeoutMs: 300_000 },
+          { backend: 'cpu', warmMs: 3000, measureMs: 8000 },
+        ];
+    await withServer(APP_DIST, async (server) => {
+      for (const p of plan) {
+        say(`app: ${p.backend}${p.memorySteps ? ` (then to ${p.memorySteps} steps for memory)` : ''}`);
+        try {
+          results.app.push({ kind: 'session', ...(await appSession(browser, server, exp, p.backend, p)) });
+        } catch (e) {
+          results.app.push({ kind: 'session', requested: p.backend, error: String(e?.message ?? e).slice(0, 500) });
+        }
+      }
+    });
+  });
+
+  await section('ui', async () => {
+    const exp = { v: 1, runs: [SPIRAL_APP, { ...SPIRAL_APP, label: 'B', stabilizers: { clip: { mode: 'global_norm', threshold: 1 } } }] };
+    const backends = quick ? ['wasm'] : ['auto', 'wasm'];
+    await withServer(APP_DIST, async (server) => {
+      for (const b of backends) {
+        say(`ui: ${b}, ${results.uiSeconds} s training + ${results.uiSeconds} s paused`);
+        try {
+          results.app.push({ kind: 'ui', requested: b, ...(await appUi(browser, server, exp, b, { seconds: results.uiSeconds })) });
+        } catch (e) {
+          results.app.push({ kind: 'ui', requested: b, error: String(e?.message ?? e).slice(0, 500) });
+        }
+      }
+    });
+  });
+} finally {
+  await browser?.close();
+}
+
+await section('size', async () => {
+  results.size = measureSize(APP_DIST);
+});
+
+results.load.end = load();
+results.durationSec = (Date.now() - T0) / 1000;
+
+mkdirSync(opts.outDir, { recursive: true });
+const base = join(opts.outDir, `${date}${quick ? '-quick' : ''}`);
+writeFileSync(`${base}.json`, JSON.stringify(results, null, 1) + '\n');
+writeFileSync(`${base}.md`, resultsMarkdown(results));
+if (!quick && want('profile')) {
+  const notesFile = join(ROOT, 'bench/profile-notes.md');
+  const notes = existsSync(notesFile) ? readFileSync(notesFile, 'utf8') : '';
+  writeFileSync(join(opts.outDir, 'PROFILE.md'), profileMarkdown(results, notes));
+}
+process.stdout.write(`\n${summaryMarkdown(results)}\nWrote ${base}.md and .json in ${results.durationSec.toFixed(0)} s.\n`);
