@@ -163,7 +163,7 @@ describe('verdict', () => {
       expect(e.bytes).toBeGreaterThan(THRESHOLDS.refuseBytes);
       const v = resourceVerdict(e);
       expect(v.level).toBe('refuse');
-      expect(v.message).toMatch(/^about \d+(\.\d)? GiB of tensors and .* per step: more than the 4 GiB a browser tab can hold; lower the batch size/);
+      expect(v.message).toMatch(/^about \d+(\.\d)? GiB of tensors and .* per step: more than the 2 GiB a browser tab can safely hold \(it would freeze or crash\); lower the batch size/);
       const forced = resourceVerdict(e, { force: true });
       expect(forced.level).toBe('warn');
       expect(forced.message).toMatch(/forced/);

@@ -79,12 +79,13 @@ const GiB = 1024 * MiB;
  * - The default experiment and every preset need well under 10 MiB and 0.1 GFLOP a step.
  * - 1 GiB of tensors or 50 GFLOP a step: a step takes a second or more on a laptop GPU
  *   (far more on the CPU/wasm backends) and the tab may freeze: warn.
- * - 4 GiB: past what a browser tab (or a laptop GPU's share of memory) can hold: refuse,
+ * - 2 GiB: past what a browser tab (or a laptop GPU's share of memory) can safely hold
+ *   (wasm memory tops out at 4 GiB, and a tab is often killed well before): refuse,
  *   unless forced (then warn).
  */
 export const THRESHOLDS = {
   warnBytes: 1 * GiB,
-  refuseBytes: 4 * GiB,
+  refuseBytes: 2 * GiB,
   warnFlops: 50e9,
 } as const;
 
@@ -180,10 +181,10 @@ export function resourceVerdict(est: Estimate, opts: { force?: boolean } = {}): 
   const what = `about ${formatBytes(est.bytes)} of tensors and ${formatFlops(est.flopsPerStep)} per step`;
   if (est.bytes >= THRESHOLDS.refuseBytes) {
     const limit = formatBytes(THRESHOLDS.refuseBytes);
-    if (opts.force) return { level: 'warn', message: `${what}: more than the ${limit} a browser tab can hold; forced, it may crash the tab` };
+    if (opts.force) return { level: 'warn', message: `${what}: more than the ${limit} a browser tab can safely hold; forced, it may crash the tab` };
     return {
       level: 'refuse',
-      message: `${what}: more than the ${limit} a browser tab can hold; lower the batch size, the layer widths or the number of runs (or force it)`,
+      message: `${what}: more than the ${limit} a browser tab can safely hold (it would freeze or crash); lower the batch size, the layer widths or the number of runs (or force it)`,
     };
   }
   const reasons: string[] = [];

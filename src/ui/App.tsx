@@ -190,7 +190,7 @@ function RunError({ i }: { i: number }) {
       {error.message}{' '}
       {error.recoverable ? (
         <button type="button" data-testid="restart-run" onClick={() => restart(i)}>
-          Restart{error.kind === 'device-lost' ? ' on another backend' : ''}
+          {error.kind === 'resources' ? 'Build it anyway' : `Restart${error.kind === 'device-lost' ? ' on another backend' : ''}`}
         </button>
       ) : null}
     </div>

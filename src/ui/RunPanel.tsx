@@ -1,4 +1,4 @@
-import { useId, useState, type ReactNode } from 'react';
+import { useId, useMemo, useState, type ReactNode } from 'react';
 import type { RunConfig } from '../engine/config.ts';
 import { LIMITS, MAX_RUNS } from '../engine/config.ts';
 import {
@@ -21,7 +21,8 @@ import {
   SCHEDULE_META,
   type OptionMeta,
 } from '../engine/meta.ts';
-import { useStore } from './store.ts';
+import { runVerdict, useStore } from './store.ts';
+import { estimateRun, formatBytes, formatFlops } from '../engine/estimate.ts';
 import { RUN_COLORS } from './colors.ts';
 import { DataPreview } from './DataPreview.tsx';
 import { useMediaQuery } from './useMediaQuery.ts';
@@ -182,6 +183,18 @@ function Section({ title, children, open = true }: { title: string; children: Re
   );
 }
 
+/** The run's estimated memory and work per step; a warning when a laptop tab may freeze. */
+function ResourceNote({ i, cfg, testId }: { i: number; cfg: RunConfig; testId: string }) {
+  const exp = useStore((s) => s.experiment);
+  const v = useMemo(() => runVerdict(i, exp), [i, exp]);
+  const est = useMemo(() => estimateRun(cfg), [cfg]);
+  return (
+    <p className={`resource-note ${v.level}`} data-testid={testId} data-level={v.level} role={v.level === 'ok' ? undefined : 'status'}>
+      {v.level === 'ok' ? `≈ ${formatBytes(est.bytes)} of tensors, ${formatFlops(est.flopsPerStep)} per step` : `⚠ ${v.message}`}
+    </p>
+  );
+}
+
 export function RunPanel({ i }: { i: number }) {
   const cfg = useStore((s) => s.experiment.runs[i]);
   const nRuns = useStore((s) => s.experiment.runs.length);
@@ -252,6 +265,7 @@ export function RunPanel({ i }: { i: number }) {
       </Section>
 
       <Section title={`Model${paramCount ? ` · ${paramCount.toLocaleString('en')} parameters` : ''}`}>
+        <ResourceNote i={i} cfg={cfg} testId={tid('resources')} />
         <Select label="Architecture" value={model.arch} options={ARCHS} meta={ARCH_META} testId={tid('arch')}
           onChange={(v) => edit((d) => {
             d.model.arch = v;

@@ -19,6 +19,7 @@ import { RunClient } from './runClient.ts';
 import { metrics } from './metrics.ts';
 import { Pacer, type Speed } from './pacer.ts';
 import { findPreset, presetById, presetExperiment } from './presets.ts';
+import { estimateExperiment, resourceVerdict, type Verdict } from '../engine/estimate.ts';
 
 export interface RunRuntime {
   status: RunStatus;
@@ -135,6 +136,29 @@ export function cpuShare(nRuns: number, cores = typeof navigator !== 'undefined'
   return Math.min(1, Math.max(0.25, (cores - 1) / Math.max(1, nRuns)));
 }
 
+/** Share of a hidden tab's runs: they keep training, slowly, and catch up on nothing when shown again. */
+export const BACKGROUND_SHARE = 0.1;
+
+function pageHidden(): boolean {
+  return typeof document !== 'undefined' && document.visibilityState === 'hidden';
+}
+
+function shareOpts(nRuns: number): { cpuShare: number; background: boolean } {
+  return pageHidden() ? { cpuShare: BACKGROUND_SHARE, background: true } : { cpuShare: cpuShare(nRuns), background: false };
+}
+
+/** Tells the training workers when the page is hidden or shown again. */
+export function watchVisibility(): void {
+  if (typeof document === 'undefined') return;
+  document.addEventListener('visibilitychange', () => {
+    const s = useStore.getState();
+    if (s.speed !== 'max') return; // slow motion sends single steps from the page: nothing runs on its own
+    s.runtime.forEach((rt, i) => {
+      if (rt.status === 'training') rc().start(i, shareOpts(s.experiment.runs.length));
+    });
+  });
+}
+
 function patchRuntime(run: number, p: Partial<RunRuntime>): void {
   useStore.setState((s) => {
     if (run >= s.runtime.length) return s;
@@ -155,8 +179,34 @@ function nextLabel(exp: Experiment): string {
   return `run ${exp.runs.length + 1}`;
 }
 
+/** Configs whose resource warning the user overrode ("Build it anyway"); an edit makes a new config. */
+const forced = new WeakSet<RunConfig>();
+
+/**
+ * The resource verdict of run i, estimated before anything is allocated: on
+ * runs 0..i together, so the run that would push the experiment past what a
+ * tab can hold is the one refused.
+ */
+export function runVerdict(i: number, exp: Experiment = useStore.getState().experiment): Verdict {
+  const cfg = exp.runs[i];
+  if (!cfg) return { level: 'ok', message: '' };
+  return resourceVerdict(estimateExperiment({ ...exp, runs: exp.runs.slice(0, i + 1) }), { force: forced.has(cfg) });
+}
+
+/**
+ * Creates the run's worker, unless the config would need more memory than a
+ * tab can hold: then nothing is allocated and the run shows why, with a button
+ * to build it anyway.
+ */
 function spawn(i: number, cfg: RunConfig): void {
   const s = useStore.getState();
+  const exp = s.experiment.runs[i] === cfg ? s.experiment : { ...s.experiment, runs: Object.assign(s.experiment.runs.slice(), { [i]: cfg }) };
+  const v = runVerdict(i, exp);
+  if (v.level === 'refuse') {
+    if (rc().has(i)) rc().terminate(i);
+    patchRuntime(i, { status: 'idle', step: 0, error: { kind: 'resources', message: `Not built: ${v.message}.`, recoverable: true } });
+    return;
+  }
   rc().create(i, cfg, s.backendChoice, s.runtime[i]?.disabled ?? []);
 }
 
@@ -176,6 +226,15 @@ const experimentSlice: StateCreator<State, [], [], ExperimentSlice> = (set, get)
     const runs = get().experiment.runs.slice();
     runs[i] = cfg;
     set({ experiment: { ...get().experiment, runs } });
+    const blocked = get().runtime[i]?.error?.kind === 'resources';
+    if (blocked || runVerdict(i).level === 'refuse') {
+      // Into or out of a config too large to build: (re)create from scratch.
+      pacer.stop(i);
+      if (!blocked) patchRuntime(i, { divergedAt: undefined });
+      else patchRuntime(i, { error: undefined });
+      spawn(i, cfg);
+      return;
+    }
     if (!rc().has(i)) return;
     if (needsReset(prev, cfg)) {
       pacer.stop(i);
@@ -253,7 +312,7 @@ const runtimeSlice: StateCreator<State, [], [], RuntimeSlice> = (set, get) => ({
       if (rt?.status !== 'training') return;
       if (speed === 'max') {
         pacer.stop(i);
-        rc().start(i, { cpuShare: cpuShare(get().experiment.runs.length) });
+        rc().start(i, shareOpts(get().experiment.runs.length));
       } else if (!pacer.isPaced(i)) {
         rc().pause(i);
         pacer.start(i, rt.step);
@@ -286,6 +345,7 @@ const runtimeSlice: StateCreator<State, [], [], RuntimeSlice> = (set, get) => ({
   },
   restartRun(i) {
     const rt = get().runtime[i];
+    if (rt?.error?.kind === 'resources') forced.add(get().experiment.runs[i]);
     const disabled = rt?.error?.kind === 'device-lost' && rt.backend ? [...rt.disabled, rt.backend] : rt?.disabled ?? [];
     pacer.stop(i);
     patchRuntime(i, { status: 'idle', step: 0, error: undefined, divergedAt: undefined, disabled });
@@ -297,7 +357,7 @@ const runtimeSlice: StateCreator<State, [], [], RuntimeSlice> = (set, get) => ({
     if (st === 'training' || st === 'diverged' || st === 'error') return;
     const speed = get().speed;
     if (speed === 'max') {
-      rc().start(i, { cpuShare: cpuShare(get().experiment.runs.length) });
+      rc().start(i, shareOpts(get().experiment.runs.length));
     } else if (st !== 'done') {
       pacer.setRate(speed);
       pacer.start(i, rt?.step ?? 0);
