@@ -2,12 +2,13 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/App.tsx';
 import { bootFromUrl } from './ui/urlSync.ts';
-import { useStore, runClient } from './ui/store.ts';
+import { useStore, runClient, watchVisibility } from './ui/store.ts';
 import { metrics } from './ui/metrics.ts';
 import { PRESETS, presetExperiment } from './ui/presets.ts';
 import './ui/styles.css';
 
 bootFromUrl();
+watchVisibility();
 // Introspection for browser tests and curious users (read-only use).
 (window as unknown as { gradscope: unknown }).gradscope = {
   store: useStore,

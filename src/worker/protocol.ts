@@ -42,6 +42,8 @@ export interface StartMsg {
    * leave one core to the page itself (see cpuShare in src/ui/store.ts).
    */
   cpuShare?: number;
+  /** The page is hidden: the share applies whatever the backend (a background tab trains slowly). */
+  background?: boolean;
 }
 export interface PauseMsg {
   type: 'pause';

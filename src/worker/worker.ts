@@ -45,6 +45,10 @@ let stopAt = 0;
 let chunk = 4;
 /** Fraction of wall time spent computing on CPU backends (StartMsg.cpuShare). */
 let cpuShare = 1;
+/** StartMsg.background: the share applies to every backend. */
+let background = false;
+/** Ends the loop's current rest early (set while it rests). */
+let wake: (() => void) | null = null;
 let loopActive = false;
 let divergedAt: number | undefined;
 let divergedReason: string | undefined;
@@ -247,8 +251,16 @@ async function loop(): Promise<void> {
       await maybeBoundary(status !== 'training');
       // Let pause/reset messages in; on a CPU backend with a share below 1, rest
       // so that the busy fraction of this worker's time is cpuShare.
-      const rest = backend === 'wasm' || backend === 'cpu' ? ((performance.now() - tChunk) * (1 - cpuShare)) / cpuShare : 0;
-      await new Promise<void>((r) => setTimeout(r, Math.min(250, rest)));
+      const rest = background || backend === 'wasm' || backend === 'cpu' ? ((performance.now() - tChunk) * (1 - cpuShare)) / cpuShare : 0;
+      await new Promise<void>((r) => {
+        const timer = setTimeout(r, Math.min(background ? 2000 : 250, rest));
+        // Any message from the page (shown again, pause, reset) ends the rest at once.
+        wake = () => {
+          clearTimeout(timer);
+          r();
+        };
+      });
+      wake = null;
     }
     if (myGen === gen) {
       flushRecords();
@@ -389,6 +401,12 @@ async function handle(msg: ToWorker): Promise<void> {
       if (!trainer || status === 'diverged' || status === 'error') break;
       stopAt = msg.stopAt ?? config!.train.steps;
       cpuShare = msg.cpuShare !== undefined && msg.cpuShare > 0 && msg.cpuShare <= 1 ? msg.cpuShare : 1;
+      background = msg.background === true;
+      if (status === 'training') {
+        // Already training: only the share changed.
+        postStatus();
+        break;
+      }
       if (trainer.step >= stopAt) {
         status = 'done';
         postStatus();
@@ -453,6 +471,7 @@ async function handle(msg: ToWorker): Promise<void> {
 let queue: Promise<void> = Promise.resolve();
 self.onmessage = (ev: MessageEvent<ToWorker>) => {
   const msg = ev.data;
+  wake?.();
   // Pause must act at once, not after a queued step.
   if (msg.type === 'pause' && msg.gen === gen && status === 'training') {
     status = 'paused';
