@@ -164,7 +164,9 @@ export function RunsChart({ metric, testId }: { metric: RunMetric; testId: strin
   const { xs, series } = useMemo(() => {
     // The runs' thinned steps merged on one x axis; a run without a row at a step has a gap there.
     const thinned = all.map((s) => thin(s.rows, CHART_POINTS));
-    const steps = [...new Set(thinned.flatMap((rows) => rows.map((r) => r[0])))].sort((a, b) => a - b);
+    // Test metrics are sparse: every evaluated row is drawn, whatever the thinning.
+    const evaluated = all.map((s) => (m.test ? s.rows.filter(isEvaluated) : []));
+    const steps = [...new Set([...thinned, ...evaluated].flatMap((rows) => rows.map((r) => r[0])))].sort((a, b) => a - b);
     const index = new Map(steps.map((x, i) => [x, i]));
     const suffix = metric === 'lr' ? '' : ' train';
     const out: LineSeries[] = [];
@@ -186,9 +188,7 @@ export function RunsChart({ metric, testId }: { metric: RunMetric; testId: strin
       out.push({ key, name: `${label}${suffix}`, color, values: train, hidden: !!hiddenLayers[`${metric}:${key}`] });
       if (m.test) {
         const test: (number | null)[] = new Array<number | null>(steps.length).fill(null);
-        rows.forEach((r) => {
-          if (isEvaluated(r)) test[index.get(r[0])!] = headValue(r, m.test!);
-        });
+        evaluated[k].forEach((r) => (test[index.get(r[0])!] = headValue(r, m.test!)));
         const tkey = `test ${s.run}`;
         out.push({ key: tkey, name: `${label} test`, color, dots: true, values: test, hidden: !!hiddenLayers[`${metric}:${tkey}`] });
       }

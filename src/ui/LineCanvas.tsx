@@ -68,10 +68,16 @@ export function niceTicks(lo: number, hi: number, n = 5): number[] {
   if (!(hi > lo)) return [lo];
   const raw = (hi - lo) / n;
   const p = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw) ?? 10 * p;
-  const out: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
-  return out;
+  const steps = [0.5, 1, 2, 5, 10].map((m) => m * p);
+  const at = (step: number) => {
+    const out: number[] = [];
+    for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+    return out;
+  };
+  const k = steps.findIndex((s) => s >= raw);
+  const ticks = at(steps[k]);
+  // Fewer than 3 ticks: one notch finer.
+  return ticks.length >= 3 ? ticks : at(steps[k - 1]);
 }
 
 /** Ticks of a log axis over [lo, hi] (both > 0): decades, with 2 and 5 when the range is short. */
@@ -87,7 +93,8 @@ export function logTicks(lo: number, hi: number): number[] {
       const v = Number((m * 10 ** e).toPrecision(12));
       if (v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9)) out.push(v);
     }
-  return out.length >= 2 ? out : [lo, hi];
+  // Less than a decade: linear steps read better (0.12, 0.14, … on a log axis).
+  return out.length >= 3 ? out : niceTicks(lo, hi, 4);
 }
 
 function yScale(lo: number, hi: number, log: boolean, top: number, bottom: number): Scale {
@@ -211,8 +218,11 @@ function draw(canvas: HTMLCanvasElement, width: number, p: LineCanvasProps, curs
         const v = s.values[i];
         if (!ok(v)) continue;
         ctx.beginPath();
-        ctx.arc(xPx(xs[i]), ys.toPx(v), 2.5, 0, 2 * Math.PI);
+        ctx.arc(xPx(xs[i]), ys.toPx(v), 3.5, 0, 2 * Math.PI);
         ctx.fill();
+        ctx.lineWidth = 1;
+        ctx.strokeStyle = '#fff';
+        ctx.stroke();
       }
       continue;
     }
