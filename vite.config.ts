@@ -1,5 +1,7 @@
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
+import { createHash } from 'node:crypto';
+import { serviceWorkerSource } from './src/offline.ts';
 
 /**
  * Content-Security-Policy of the built app: scripts, workers, wasm and every
@@ -29,8 +31,24 @@ function csp(): Plugin {
   };
 }
 
+/** Emits sw.js with the list of every file of the build (see src/offline.ts). */
+function offline(): Plugin {
+  return {
+    name: 'gradscope-offline',
+    apply: 'build',
+    enforce: 'post',
+    generateBundle(_options, bundle) {
+      const files = Object.keys(bundle)
+        .filter((f) => f !== 'sw.js' && !f.endsWith('.map'))
+        .sort();
+      const version = createHash('sha256').update(files.join('\n')).digest('hex').slice(0, 12);
+      this.emitFile({ type: 'asset', fileName: 'sw.js', source: serviceWorkerSource(['./', ...files], version) });
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react(), csp()],
+  plugins: [react(), csp(), offline()],
   base: './',
   worker: { format: 'es' },
   build: {

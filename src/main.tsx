@@ -16,6 +16,12 @@ watchVisibility();
   runClient: runClient(),
   presets: PRESETS.map((p) => ({ id: p.id, title: p.title, experiment: presetExperiment(p) })),
 };
+// Offline after the first load: the built app precaches itself (src/offline.ts).
+if (import.meta.env.PROD && 'serviceWorker' in navigator) {
+  navigator.serviceWorker.register('./sw.js').catch(() => {
+    // No service worker (private mode, file://): the app works online as before.
+  });
+}
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <App />

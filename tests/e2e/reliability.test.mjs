@@ -194,3 +194,28 @@ test('without WebGPU and without WebGL the app falls back to wasm, says why, and
     await bare.close();
   }
 });
+
+test('after the first load the app works offline (service worker precache)', async () => {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const log = await watchPage(page);
+    await page.goto(`${server.url}#backend=wasm`, { waitUntil: 'load' });
+    const cached = await page.evaluate(async () => {
+      const reg = await navigator.serviceWorker.ready;
+      const keys = await caches.keys();
+      const cache = await caches.open(keys.find((k) => k.startsWith('gradscope-')));
+      return { active: reg.active?.state, entries: (await cache.keys()).length };
+    });
+    assert.equal(cached.active, 'activated');
+    assert.ok(cached.entries > 10, `the build is precached (${cached.entries} files)`);
+    await context.setOffline(true);
+    await page.reload({ waitUntil: 'load' });
+    await page.waitForFunction(() => document.querySelector('[data-testid="backend"]')?.textContent === 'wasm', null, { timeout: 120_000 });
+    await page.click('[data-testid="train-toggle"]');
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="step-count"]')?.textContent) >= 5, null, { timeout: 60_000 });
+    assert.deepEqual(log.errors, [], log.dump());
+  } finally {
+    await context.close();
+  }
+});
