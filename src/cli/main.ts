@@ -311,14 +311,19 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command ${JSON.stringify(cmd)} (commands: run, url, sweep; see gradscope --help)`);
     }
   } catch (e) {
-    const err = e as Error & { code?: string };
-    if (e instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`gradscope: ${err.message}\n`);
-      return 2;
-    }
-    if (err.code === 'EPIPE') return 0;
-    process.stderr.write(`gradscope: internal error: ${err.message}\n`);
-    if (process.env.GRADSCOPE_DEBUG) process.stderr.write(String(err.stack) + '\n');
-    return 1;
+    return reportFailure(e);
   }
+}
+
+/** A command's failure as one line on stderr and its exit status: 2 bad input, 0 closed pipe, 1 otherwise. */
+export function reportFailure(e: unknown): number {
+  const err = e as Error & { code?: string };
+  if (e instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`gradscope: ${err.message}\n`);
+    return 2;
+  }
+  if (err.code === 'EPIPE') return 0;
+  process.stderr.write(`gradscope: internal error: ${err.message}\n`);
+  if (process.env.GRADSCOPE_DEBUG) process.stderr.write(String(err.stack) + '\n');
+  return 1;
 }

@@ -27,7 +27,7 @@ import type { TrialResult } from '../engine/sweep/result.ts';
 import type { TrialSpec } from '../engine/sweep/planner.ts';
 import { summaryToJson, trialToJson, trialUrl, trialsToCsv } from '../engine/sweep/format.ts';
 import type { FromSweepThread, ToSweepThread } from '../node/sweep-worker.ts';
-import { MAX_CONFIG_BYTES, UsageError, intOption, type Out } from './main.ts';
+import { MAX_CONFIG_BYTES, UsageError, intOption, reportFailure, type Out } from './main.ts';
 
 const MAX_WORKERS = 64;
 
@@ -281,15 +281,7 @@ export async function cmdSweep(argv: string[]): Promise<number> {
   try {
     return await sweep(argv);
   } catch (e) {
-    const err = e as Error & { code?: string };
-    if (e instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`gradscope: ${err.message}\n`);
-      return 2;
-    }
-    if (err.code === 'EPIPE') return 0;
-    process.stderr.write(`gradscope: internal error: ${err.message}\n`);
-    if (process.env.GRADSCOPE_DEBUG) process.stderr.write(String(err.stack) + '\n');
-    return 1;
+    return reportFailure(e);
   }
 }
 

@@ -6,7 +6,7 @@
  * marked with a red ✕ on a hatched band. Every trial is a button that opens it as
  * a run. Plain SVG: a few hundred elements at most.
  */
-import { useId, type KeyboardEvent } from 'react';
+import { useId, type KeyboardEvent, type ReactNode } from 'react';
 import { gridValues, formatValue, fromUnit, shortName, type SweepConfig, type SweepParam } from '../../engine/sweep/schema.ts';
 import { paramChoice } from '../../engine/sweep/meta.ts';
 import type { TrialResult } from '../../engine/sweep/result.ts';
@@ -105,6 +105,29 @@ function activate(e: KeyboardEvent, f: () => void): void {
   }
 }
 
+/** One finished trial on the map: a focusable button that opens the trial as a run. */
+function TrialCell({ r, label, onOpen, children }: { r: TrialResult; label: string; onOpen(r: TrialResult): void; children: ReactNode }) {
+  return (
+    <g
+      data-testid="sweep-cell"
+      data-index={r.index}
+      data-point={r.point}
+      data-variant={r.variant}
+      data-status={r.status}
+      data-objective={r.objective}
+      role="button"
+      tabIndex={0}
+      aria-label={`${label}. Open as a run.`}
+      className={`sweep-cell status-${r.status}`}
+      onClick={() => onOpen(r)}
+      onKeyDown={(e) => activate(e, () => onOpen(r))}
+    >
+      <title>{`${label} — click to open it as a run`}</title>
+      {children}
+    </g>
+  );
+}
+
 interface MapProps {
   cfg: SweepConfig;
   results: readonly TrialResult[];
@@ -191,22 +214,7 @@ function Heatmap({ cfg, results, running, variant, range, title, onOpen }: MapPr
         const [x, y] = pos(r.unit, r.cell);
         const label = describeTrial(cfg, r);
         return (
-          <g
-            key={r.index}
-            data-testid="sweep-cell"
-            data-index={r.index}
-            data-point={r.point}
-            data-variant={r.variant}
-            data-status={r.status}
-            data-objective={r.objective}
-            role="button"
-            tabIndex={0}
-            aria-label={`${label}. Open as a run.`}
-            className={`sweep-cell status-${r.status}`}
-            onClick={() => onOpen(r)}
-            onKeyDown={(e) => activate(e, () => onOpen(r))}
-          >
-            <title>{`${label} — click to open it as a run`}</title>
+          <TrialCell key={r.index} r={r} label={label} onOpen={onOpen}>
             <rect x={x + 0.5} y={y + 0.5} width={cw - 1} height={ch - 1} fill={fillFor(cfg, range, r, hatch)} stroke={r.status === 'diverged' ? DIVERGED_COLOR : '#fff'} strokeWidth={r.status === 'diverged' ? 1.5 : 0.5} />
             {r.status === 'diverged' && cw >= 14 ? (
               <text x={x + cw / 2} y={y + ch / 2 + 4} textAnchor="middle" fontSize="11" fontWeight="700" fill={DIVERGED_COLOR}>
@@ -223,7 +231,7 @@ function Heatmap({ cfg, results, running, variant, range, title, onOpen }: MapPr
                 !
               </text>
             ) : null}
-          </g>
+          </TrialCell>
         );
       })}
       <Axis p={px} cfg={cfg} orient="x" />
@@ -269,22 +277,7 @@ function LinePlot({ cfg, results, running, variant, range, title, onOpen }: MapP
         const y = r.status === 'ok' ? yOf(r.objective) : M.top + 8;
         const label = describeTrial(cfg, r);
         return (
-          <g
-            key={r.index}
-            data-testid="sweep-cell"
-            data-index={r.index}
-            data-point={r.point}
-            data-variant={r.variant}
-            data-status={r.status}
-            data-objective={r.objective}
-            role="button"
-            tabIndex={0}
-            aria-label={`${label}. Open as a run.`}
-            className={`sweep-cell status-${r.status}`}
-            onClick={() => onOpen(r)}
-            onKeyDown={(e) => activate(e, () => onOpen(r))}
-          >
-            <title>{`${label} — click to open it as a run`}</title>
+          <TrialCell key={r.index} r={r} label={label} onOpen={onOpen}>
             {r.status === 'diverged' ? (
               <text x={x} y={y + 4} textAnchor="middle" fontSize="13" fontWeight="700" fill={DIVERGED_COLOR}>
                 ✕
@@ -297,7 +290,7 @@ function LinePlot({ cfg, results, running, variant, range, title, onOpen }: MapP
                 {r.point + 1}
               </text>
             ) : null}
-          </g>
+          </TrialCell>
         );
       })}
       <Axis p={px} cfg={cfg} orient="x" />
