@@ -18,34 +18,14 @@ import { afterAll, expect, test } from 'vitest';
 import fc from 'fast-check';
 import LZString from 'lz-string';
 import { parseExperimentJson, parseFragment, type Experiment, type ValidationResult } from '../engine/config.ts';
-import { main } from './main.ts';
+import { captureMain } from './captureMain.ts';
 
 const SEED = 20260612;
 const RUNS = 240;
 const TMP = mkdtempSync(join(tmpdir(), 'gradscope-cli-fuzz-'));
 afterAll(() => rmSync(TMP, { recursive: true, force: true }));
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function call(argv: string[]): Promise<Result> {
-  let stdout = '';
-  let stderr = '';
-  const ow = process.stdout.write;
-  const ew = process.stderr.write;
-  process.stdout.write = ((s: string) => ((stdout += s), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => ((stderr += s), true)) as typeof process.stderr.write;
-  try {
-    const code = await main(argv);
-    return { code, stdout, stderr };
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-  }
-}
+const call = captureMain;
 
 // ---------------------------------------------------------------------------
 // Tiny valid experiments (one step of each trains in milliseconds).

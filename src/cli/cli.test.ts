@@ -10,19 +10,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { parseExperiment, parseFragment } from '../engine/config.ts';
-import { main } from './main.ts';
+import { captureMain, type Result } from './captureMain.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/gradscope.mjs');
 const TMP = mkdtempSync(join(tmpdir(), 'gradscope-cli-'));
 afterAll(() => rmSync(TMP, { recursive: true, force: true }));
 const SLOW = { timeout: 300_000 };
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 // At most two processes at once (this suite must stay fast on a 2-core machine).
 let running = 0;
@@ -248,21 +242,7 @@ describe.concurrent('bad input, as a process: exit 2, one line on stderr naming 
 });
 
 describe('bad input, in-process through main()', () => {
-  async function call(...argv: string[]): Promise<Result> {
-    let stdout = '';
-    let stderr = '';
-    const ow = process.stdout.write;
-    const ew = process.stderr.write;
-    process.stdout.write = ((s: string) => ((stdout += s), true)) as typeof process.stdout.write;
-    process.stderr.write = ((s: string) => ((stderr += s), true)) as typeof process.stderr.write;
-    try {
-      const code = await main(argv);
-      return { code, stdout, stderr };
-    } finally {
-      process.stdout.write = ow;
-      process.stderr.write = ew;
-    }
-  }
+  const call = (...argv: string[]) => captureMain(argv);
 
   const cases: [string, string[], RegExp][] = [
     ['unknown field', ['run', '{"model":{"hiden":[16]}}'], /^runs\[0\]\.model\.hiden: unknown field$/],

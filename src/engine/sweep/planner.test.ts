@@ -9,7 +9,7 @@ import { describe, expect, test } from 'vitest';
 import { SweepPlanner, type TrialSpec } from './planner.ts';
 import { runSweep } from './runner.ts';
 import { sweepOrThrow, type SweepInput } from './schema.ts';
-import { scoreOf, type TrialResult } from './result.ts';
+import { baseResult, scoreOf, type TrialResult } from './result.ts';
 import { trialsToCsv, trialToJson, parseSweepLine, summaryToJson } from './format.ts';
 
 function allSpecs(p: SweepPlanner): TrialSpec[] {
@@ -28,18 +28,7 @@ function fake(f: (v: number[]) => number, delayMs = 0) {
     const y = f(spec.values);
     const diverged = !Number.isFinite(y);
     return {
-      type: 'trial',
-      index: spec.index,
-      point: spec.point,
-      variant: spec.variant,
-      variantLabel: spec.variantLabel,
-      params: spec.params,
-      values: spec.values,
-      unit: spec.unit,
-      ...(spec.cell ? { cell: spec.cell } : {}),
-      chosenBy: spec.chosenBy,
-      round: spec.round,
-      objectiveName: spec.objective,
+      ...baseResult(spec),
       objective: diverged ? Infinity : y,
       status: diverged ? 'diverged' : 'ok',
       diverged,
@@ -51,7 +40,6 @@ function fake(f: (v: number[]) => number, delayMs = 0) {
       maxGradNorm: 1,
       stepsRun: diverged ? 4 : 10,
       ms: 0,
-      config: spec.config,
     };
   };
 }
