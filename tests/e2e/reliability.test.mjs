@@ -203,6 +203,16 @@ test('after the first load the app works offline (service worker precache)', asy
     await page.goto(`${server.url}#backend=wasm`, { waitUntil: 'load' });
     const cached = await page.evaluate(async () => {
       const reg = await navigator.serviceWorker.ready;
+      // ready resolves once a worker is active, which may still be 'activating'
+      // (clearing old caches, claiming clients): wait for 'activated'.
+      const sw = reg.active;
+      if (sw && sw.state !== 'activated') {
+        await new Promise((resolve) => {
+          const done = () => sw.state === 'activated' && resolve();
+          sw.addEventListener('statechange', done);
+          done();
+        });
+      }
       const keys = await caches.keys();
       const cache = await caches.open(keys.find((k) => k.startsWith('gradscope-')));
       return { active: reg.active?.state, entries: (await cache.keys()).length };
