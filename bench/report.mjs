@@ -278,7 +278,7 @@ export function profileMarkdown(r, notes = '') {
     }
     out.push('');
     out.push('Kernels of the post phase by name (gradscope), and the engine\'s telemetry building blocks run alone on the same shapes (kernels, ms):', '');
-    out.push('| model | post-phase kernels by name | actGradNorm (tf.norm ×L) | layerSquares ×1 | clipGradients(global_norm) | SGD update ×V | update + tf.where commit + diff ×V |', '|---|---|---|---|---|---|---|');
+    out.push('| model | post-phase kernels by name | actGradNorm (tf.norm ×L) | layerSquares ×1 | clipGradients(global_norm) | SGD update ×V | update + select commit + ‖ΔW‖² |', '|---|---|---|---|---|---|---|');
     for (const m of p.models) {
       const post = Object.entries(m.gradscope.byPhase.post)
         .sort((a, b) => b[1] - a[1])

@@ -12,6 +12,7 @@ import * as tf from '../../src/engine/tf.ts';
 import { setNodeBackend, type NodeBackend } from '../../src/node/tf-node.ts';
 import { OPTIMIZER_RULES } from '../../src/engine/optimizers.ts';
 import { clipGradients, createAdaptiveState, disposeAdaptiveState, layerMatrixOf, layerSquares } from '../../src/engine/stabilizers.ts';
+import { selectAll, sumSquaresBySlot } from '../../src/engine/fused.ts';
 import { configFor, modelsFor, type ModelId } from '../lib/cells.ts';
 import { BareLoop, GradscopeLoop, median } from '../lib/ab.ts';
 import { KernelRecorder, summarize, PHASES, type StepSummary } from '../lib/kernels.ts';
@@ -147,14 +148,14 @@ for (const m of modelsFor(backend).filter((x) => !only || only.includes(x.id))) 
     const reps = quick ? 3 : 7;
     const blocks = {
       actGradNorms: block(() => tf.stack(probeGrads.map((g) => tf.norm(g))), reps),
-      layerSquaresOnce: block(() => layerSquares(grads, layerMatrix), reps),
+      layerSquaresOnce: block(() => layerSquares(grads, tr.model.varLayer, layerMatrix), reps),
       clipGlobalNorm: block(() => {
-        const layerSq = layerSquares(grads, layerMatrix);
+        const layerSq = layerSquares(grads, tr.model.varLayer, layerMatrix);
         const globalNorm = tf.sqrt(tf.sum(layerSq)) as tf.Scalar;
-        return clipGradients({ grads, weights: vars, varLayer, layerMatrix, layerSq, globalNorm, adaptive }, tr.cfg.stabilizers.clip);
+        return clipGradients({ grads, weights: vars, layers: tr.model.varLayer, varLayer, layerMatrix, layerSq, globalNorm, adaptive }, tr.cfg.stabilizers.clip);
       }, reps),
       layerSquaresForClip: block(() => {
-        const layerSq = layerSquares(grads, layerMatrix);
+        const layerSq = layerSquares(grads, tr.model.varLayer, layerMatrix);
         return tf.sqrt(tf.sum(layerSq));
       }, reps),
       sgdUpdateAll: block(() => {
@@ -164,10 +165,12 @@ for (const m of modelsFor(backend).filter((x) => !only || only.includes(x.id))) 
       }, reps),
       sgdUpdateCommitDiff: block(() => {
         const apply = tf.scalar(true, 'bool');
-        return vars.map((v, i) => {
-          const applied = tf.where(apply, tf.sub(v, tf.mul(0.01, grads[i])), v);
-          return [applied, tf.sub(applied, v)];
-        });
+        const applied = selectAll(
+          apply,
+          vars.map((v, i) => tf.sub(v, tf.mul(0.01, grads[i]))),
+          vars,
+        );
+        return [...applied, sumSquaresBySlot(applied, tr.model.varLayer, nL, layerMatrix, vars)];
       }, reps),
     };
     tf.dispose([layerMatrix, varLayer, ...probeGrads, ...grads]);

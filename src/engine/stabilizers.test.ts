@@ -13,7 +13,7 @@ import { setNodeBackend } from '../node/tf-node.ts';
 import * as tf from './tf.ts';
 import { defaultRunConfig, type RunConfigInput } from './config.ts';
 import type { ClipMode } from './meta.ts';
-import { clipGradients, createAdaptiveState, disposeAdaptiveState, type AdaptiveState, type ClipConfig } from './stabilizers.ts';
+import { clipGradients, createAdaptiveState, disposeAdaptiveState, layerMatrixOf, type AdaptiveState, type ClipConfig } from './stabilizers.ts';
 import { makeRng, type Rng } from './rng.ts';
 import { Trainer } from './trainer.ts';
 import type { StepRecord } from './records.ts';
@@ -89,14 +89,13 @@ function clipCfg(mode: ClipMode, threshold: number, extra: Partial<ClipConfig> =
 function runClip(set: GradSet, cfg: ClipConfig, adaptive: AdaptiveState): ClipResult {
   const preSq = layerSqOf(set.grads);
   const out = tf.tidy(() => {
-    const onehot = new Float32Array(VAR_LAYER.length * N_LAYERS);
-    VAR_LAYER.forEach((l, i) => (onehot[i * N_LAYERS + l] = 1));
     const r = clipGradients(
       {
         grads: set.grads.map((g, i) => tf.tensor(Float32Array.from(g), SHAPES[i])),
         weights: set.weights.map((w, i) => tf.tensor(Float32Array.from(w), SHAPES[i])),
+        layers: VAR_LAYER,
         varLayer: tf.tensor1d(VAR_LAYER, 'int32'),
-        layerMatrix: tf.tensor2d(onehot, [VAR_LAYER.length, N_LAYERS]),
+        layerMatrix: layerMatrixOf(VAR_LAYER, N_LAYERS),
         layerSq: tf.tensor1d(preSq),
         globalNorm: tf.scalar(Math.sqrt(preSq.reduce((a, b) => a + b, 0))),
         adaptive,

@@ -17,6 +17,7 @@
  */
 import * as tf from './tf.ts';
 import type { RunConfig } from './config.ts';
+import { slotMaskOf, sumSquaresBySlot } from './fused.ts';
 
 export const CLIP_EPS = 1e-6;
 export const AGC_EPS = 1e-3;
@@ -49,7 +50,8 @@ export function disposeAdaptiveState(s: AdaptiveState): void {
 export interface ClipInput {
   grads: tf.Tensor[];
   weights: tf.Tensor[];
-  /** Layer index of each gradient (int32 [V]) and the V×L one-hot matrix of it. */
+  /** Layer index of each gradient: as numbers, as an int32 [V] tensor, and the V×L bool matrix of it. */
+  layers: number[];
   varLayer: tf.Tensor1D;
   layerMatrix: tf.Tensor2D;
   /** Per-layer squared gradient norms [L] and the global norm (pre-clip). */
@@ -66,23 +68,18 @@ export interface ClipOutput {
   adaptiveNext: { mu: tf.Scalar; nu: tf.Scalar; count: tf.Scalar } | null;
 }
 
-function sumSquares(t: tf.Tensor): tf.Scalar {
-  return tf.sum(tf.square(t));
-}
-
 /**
- * Per-layer sums of squares [L]. `layerMatrix` is the V×L one-hot matrix of
- * variable → layer (a matMul: UnsortedSegmentSum is missing on wasm).
+ * Per-layer sums of squares [L]: out[l] = Σ over the tensors i of layer `layers[i]` of ‖tensors[i]‖².
+ * One fused kernel on cpu/wasm; elsewhere per-tensor sums and a masked sum with the
+ * V×L bool `layerMatrix` (UnsortedSegmentSum is missing on wasm).
  */
-export function layerSquares(tensors: tf.Tensor[], layerMatrix: tf.Tensor2D): tf.Tensor1D {
-  const sq = tf.reshape(tf.stack(tensors.map(sumSquares)), [1, tensors.length]) as tf.Tensor2D;
-  return tf.reshape(tf.matMul(sq, layerMatrix), [-1]) as tf.Tensor1D;
+export function layerSquares(tensors: tf.Tensor[], layers: number[], layerMatrix: tf.Tensor2D): tf.Tensor1D {
+  return sumSquaresBySlot(tensors, layers, layerMatrix.shape[1], layerMatrix);
 }
 
+/** The V×L bool matrix "variable i belongs to layer l". */
 export function layerMatrixOf(varLayer: number[], nLayers: number): tf.Tensor2D {
-  const m = new Float32Array(varLayer.length * nLayers);
-  varLayer.forEach((l, i) => (m[i * nLayers + l] = 1));
-  return tf.tensor2d(m, [varLayer.length, nLayers]);
+  return slotMaskOf(varLayer, nLayers);
 }
 
 /** Scales each gradient by a per-variable factor taken from a per-layer vector. */
@@ -111,7 +108,7 @@ function adaptiveStats(input: ClipInput, cfg: ClipConfig) {
 }
 
 export function clipGradients(input: ClipInput, cfg: ClipConfig): ClipOutput {
-  const { grads, layerSq, globalNorm, varLayer, layerMatrix } = input;
+  const { grads, layerSq, globalNorm, varLayer, layerMatrix, layers } = input;
   const tau = cfg.threshold;
   let out: tf.Tensor[] = grads;
   let outSq: tf.Tensor1D = layerSq;
@@ -147,7 +144,7 @@ export function clipGradients(input: ClipInput, cfg: ClipConfig): ClipOutput {
     }
     case 'value': {
       out = grads.map((g) => tf.clipByValue(g, -tau, tau));
-      outSq = layerSquares(out, layerMatrix);
+      outSq = layerSquares(out, layers, layerMatrix);
       changed = tf.greater(tf.max(tf.stack(grads.map((g) => tf.max(tf.abs(g))))), tau);
       break;
     }
@@ -162,7 +159,7 @@ export function clipGradients(input: ClipInput, cfg: ClipConfig): ClipOutput {
         const scale = tf.where(trigger, tf.div(maxNorm, tf.maximum(gn, CLIP_EPS)), tf.onesLike(gn));
         return tf.mul(g, scale);
       });
-      outSq = layerSquares(out, layerMatrix);
+      outSq = layerSquares(out, layers, layerMatrix);
       changed = tf.any(tf.stack(flags));
       break;
     }

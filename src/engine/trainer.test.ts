@@ -10,15 +10,17 @@
  *   ∂L/∂h2 = ∂L/∂logits · W3ᵀ,   ∂L/∂z2 = ∂L/∂h2 ⊙ 1[z2 > 0],   ∂L/∂h1 = ∂L/∂z2 · W2ᵀ, …
  *   ∂L/∂W_l = h_{l−1}ᵀ · ∂L/∂z_l,   ∂L/∂b_l = Σ_batch ∂L/∂z_l
  */
-import { beforeAll, describe, expect, test } from 'vitest';
+import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { setNodeBackend } from '../node/tf-node.ts';
 import { defaultRunConfig, type RunConfigInput } from './config.ts';
 import { BatchStream } from './data/datasets.ts';
 import { Trainer } from './trainer.ts';
+import { setFusedKernels } from './fused.ts';
 
 beforeAll(async () => {
   await setNodeBackend('cpu');
 });
+afterEach(() => setFusedKernels(true));
 
 type M = number[][];
 const matmul = (a: M, b: M): M => a.map((row) => b[0].map((_, j) => row.reduce((s, v, k) => s + v * b[k][j], 0)));
@@ -29,7 +31,11 @@ const norm = (...ts: (M | number[])[]) => Math.sqrt(ts.flat(2).reduce((s: number
 const colSum = (a: M): number[] => a[0].map((_, j) => a.reduce((s, r) => s + r[j], 0));
 const toM = (x: ArrayLike<number>, rows: number, cols: number): M => Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => x[i * cols + j]));
 
-describe('a step record against hand-written backprop', () => {
+// Both ways of computing the telemetry: the fused cpu/wasm kernels and the tfjs-ops path of webgpu/webgl.
+describe.each([
+  ['fused kernels', true],
+  ['tfjs ops', false],
+])('a step record against hand-written backprop (%s)', (_path, fused) => {
   for (const [what, extra] of [
     ['sgd', { optimizer: { name: 'sgd', lr: 0.1 } }],
     ['sgd with global_norm clipping', { optimizer: { name: 'sgd', lr: 0.1 }, stabilizers: { clip: { mode: 'global_norm', threshold: 0.05 } } }],
@@ -37,6 +43,7 @@ describe('a step record against hand-written backprop', () => {
     test(what, async () => {
       const B = 12;
       const cfg = defaultRunConfig({ seed: 4, data: { name: 'xor', samples: 64 }, model: { hidden: [6, 5] }, train: { batchSize: B, evalEvery: 0 }, ...extra });
+      setFusedKernels(fused as boolean);
       const tr = new Trainer(cfg);
       try {
         const [W1, b1, W2, b2, W3, b3] = await tr.snapshot();

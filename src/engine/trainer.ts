@@ -15,14 +15,8 @@ import { BatchStream, makeDataset, type Dataset } from './data/datasets.ts';
 import { BN_MOMENTUM, buildModel, correctCount, crossEntropy, disposeModel, forward, type Model } from './model.ts';
 import { OPTIMIZER_RULES, learningRateAt } from './optimizers.ts';
 import { ROW, decodeRow, rowLength, type StepRecord } from './records.ts';
-import {
-  clipGradients,
-  createAdaptiveState,
-  disposeAdaptiveState,
-  layerMatrixOf,
-  layerSquares,
-  type AdaptiveState,
-} from './stabilizers.ts';
+import { clipGradients, createAdaptiveState, disposeAdaptiveState, layerMatrixOf, type AdaptiveState } from './stabilizers.ts';
+import { selectAll, slotMaskOf, sumSquaresBySlot } from './fused.ts';
 
 export interface TrainerOptions {
   run?: number;
@@ -55,6 +49,9 @@ export class Trainer {
   private readonly adaptive: AdaptiveState;
   private readonly varLayer: tf.Tensor1D;
   private readonly layerMatrix: tf.Tensor2D;
+  /** Slots of [gradients, weights, probe gradients] → [‖g‖², ‖W‖², ‖∂L/∂h‖²] per layer, and their one-hot matrix. */
+  private readonly telemetrySlots: number[];
+  private readonly telemetryMatrix: tf.Tensor2D;
   private readonly optimizerName: RunConfig['optimizer']['name'];
   private disposed = false;
 
@@ -82,6 +79,9 @@ export class Trainer {
     this.layerNames = this.model.layers.map((l) => l.name);
     this.varLayer = tf.tensor1d(this.model.varLayer, 'int32');
     this.layerMatrix = layerMatrixOf(this.model.varLayer, this.nLayers);
+    const L = this.nLayers;
+    this.telemetrySlots = [...this.model.varLayer, ...this.model.varLayer.map((l) => L + l), ...this.model.layers.map((_, l) => 2 * L + l)];
+    this.telemetryMatrix = slotMaskOf(this.telemetrySlots, 3 * L);
     // tf.variable(init) keeps `init` alive as a tensor of its own: create the initial
     // values inside tidy so that only the variables remain.
     this.probes = this.model.layers.map((l, i) =>
@@ -180,18 +180,27 @@ export class Trainer {
     // Kept tensors now belong to this (outer) tidy scope's caller: track them for disposal.
     try {
       const { value: loss, grads } = result;
+      const L = this.nLayers;
+      const weights = model.trainable as tf.Tensor[];
       const gs = model.trainable.map((v) => grads[v.name] ?? tf.zerosLike(v));
-      const actNorm = tf.sqrt(tf.stack(this.probes.map((p) => (grads[p.name] ? tf.sum(tf.square(grads[p.name])) : tf.scalar(0)))));
-
-      const layerSq = layerSquares(gs, this.layerMatrix);
+      const probeGrads = this.probes.map((p) => grads[p.name] ?? tf.zerosLike(p));
+      // ‖g‖², ‖W‖² and ‖∂L/∂h‖² of every layer in one reduction: [3L].
+      const sq = sumSquaresBySlot([...gs, ...weights, ...probeGrads], this.telemetrySlots, 3 * L, this.telemetryMatrix);
+      const layerSq = tf.slice(sq, 0, L) as tf.Tensor1D;
       const gNorm = tf.sqrt(tf.sum(layerSq)) as tf.Scalar;
       const finite = tf.logicalAnd(tf.isFinite(loss), tf.isFinite(gNorm)) as tf.Scalar;
-      const apply = cfg.stabilizers.skipNonFinite ? finite : tf.scalar(true, 'bool');
 
-      const weights = model.trainable as tf.Tensor[];
-      const weightNorm = tf.sqrt(layerSquares(weights, this.layerMatrix));
       const clip = clipGradients(
-        { grads: gs, weights, varLayer: this.varLayer, layerMatrix: this.layerMatrix, layerSq, globalNorm: gNorm, adaptive: this.adaptive },
+        {
+          grads: gs,
+          weights,
+          layers: model.varLayer,
+          varLayer: this.varLayer,
+          layerMatrix: this.layerMatrix,
+          layerSq,
+          globalNorm: gNorm,
+          adaptive: this.adaptive,
+        },
         cfg.stabilizers.clip,
       );
       const gNormClipped = tf.sqrt(tf.sum(clip.layerSq));
@@ -200,30 +209,46 @@ export class Trainer {
       const t = tf.add(this.iteration, 1) as tf.Scalar;
       const rule = OPTIMIZER_RULES[this.optimizerName];
       const wd = cfg.optimizer.weightDecay;
-      const commits: [tf.Variable, tf.Tensor][] = [];
-      const diffs: tf.Tensor[] = [];
+      // Every variable's new value, then one select: new values where the step is
+      // applied, the old ones where skipNonFinite withdraws it.
+      const targets: tf.Variable[] = [];
+      const nexts: tf.Tensor[] = [];
+      const weightAt: number[] = [];
       model.trainable.forEach((v, i) => {
         const upd = rule.update({ w: v, g: clip.grads[i], slots: this.slots[i], lr, t, cfg: cfg.optimizer });
-        const next = wd > 0 ? tf.sub(upd.w, tf.mul(tf.mul(lr, wd), v)) : upd.w;
-        const applied = tf.where(apply, next, v);
-        diffs.push(tf.sub(applied, v));
-        commits.push([v, applied]);
-        upd.slots.forEach((s, j) => commits.push([this.slots[i][j], tf.where(apply, s, this.slots[i][j])]));
+        weightAt.push(nexts.length);
+        targets.push(v);
+        nexts.push(wd > 0 ? tf.sub(upd.w, tf.mul(tf.mul(lr, wd), v)) : upd.w);
+        upd.slots.forEach((s, j) => {
+          targets.push(this.slots[i][j]);
+          nexts.push(s);
+        });
       });
       for (const [li, [m, vr]] of batchStats) {
         const layer = model.layers[li];
         const mm = layer.movingMean!;
         const mv = layer.movingVar!;
-        commits.push([mm, tf.where(apply, tf.add(tf.mul(mm, BN_MOMENTUM), tf.mul(m, 1 - BN_MOMENTUM)), mm)]);
-        commits.push([mv, tf.where(apply, tf.add(tf.mul(mv, BN_MOMENTUM), tf.mul(vr, 1 - BN_MOMENTUM)), mv)]);
+        targets.push(mm, mv);
+        nexts.push(tf.add(tf.mul(mm, BN_MOMENTUM), tf.mul(m, 1 - BN_MOMENTUM)), tf.add(tf.mul(mv, BN_MOMENTUM), tf.mul(vr, 1 - BN_MOMENTUM)));
       }
-      commits.push([this.iteration, tf.where(apply, t, this.iteration)]);
+      targets.push(this.iteration);
+      nexts.push(t);
+      const committed = cfg.stabilizers.skipNonFinite ? selectAll(finite, nexts, targets) : nexts;
+      const commits: [tf.Variable, tf.Tensor][] = targets.map((v, k) => [v, committed[k]]);
       if (clip.adaptiveNext) {
-        commits.push([this.adaptive.mu, tf.where(finite, clip.adaptiveNext.mu, this.adaptive.mu)]);
-        commits.push([this.adaptive.nu, tf.where(finite, clip.adaptiveNext.nu, this.adaptive.nu)]);
-        commits.push([this.adaptive.count, tf.where(finite, clip.adaptiveNext.count, this.adaptive.count)]);
+        const { mu, nu, count } = this.adaptive;
+        const next = clip.adaptiveNext;
+        const [m2, n2, c2] = selectAll(finite, [next.mu, next.nu, next.count], [mu, nu, count]);
+        commits.push([mu, m2], [nu, n2], [count, c2]);
       }
-      const updateNorm = tf.sqrt(layerSquares(diffs, this.layerMatrix));
+      // ‖ΔW‖² per layer: committed weights minus the current ones.
+      const updateSq = sumSquaresBySlot(
+        weightAt.map((k) => committed[k]),
+        model.varLayer,
+        L,
+        this.layerMatrix,
+        weights,
+      );
 
       const status = tf.where(
         finite,
@@ -240,7 +265,10 @@ export class Trainer {
         testLoss,
         testAcc,
       ]);
-      const perLayer = tf.stack([tf.sqrt(layerSq), tf.sqrt(clip.layerSq), weightNorm, updateNorm, actNorm], 1);
+      // Per layer: ‖g‖, ‖g‖ after clipping, ‖W‖, ‖ΔW‖, ‖∂L/∂h‖ ([L, 5] row-major).
+      const perLayer = tf.transpose(
+        tf.reshape(tf.sqrt(tf.concat([layerSq, clip.layerSq, tf.slice(sq, L, L), updateSq, tf.slice(sq, 2 * L, L)])), [5, L]),
+      );
       const row = tf.concat([head, tf.reshape(perLayer, [-1])]) as tf.Tensor1D;
       // Commit last: everything above read the old values.
       for (const [v, val] of commits) v.assign(val);
@@ -324,7 +352,7 @@ export class Trainer {
     if (this.disposed) return;
     this.disposed = true;
     disposeModel(this.model);
-    for (const t of [this.xTrain, this.yTrain, this.labelsTrain, this.xTest, this.yTest, this.labelsTest, this.varLayer, this.layerMatrix, this.iteration]) t?.dispose();
+    for (const t of [this.xTrain, this.yTrain, this.labelsTrain, this.xTest, this.yTest, this.labelsTest, this.varLayer, this.layerMatrix, this.telemetryMatrix, this.iteration]) t?.dispose();
     for (const p of this.probes) p.dispose();
     for (const s of this.slots) for (const v of s) v.dispose();
     disposeAdaptiveState(this.adaptive);
