@@ -1,11 +1,10 @@
-import { useEffect, useState } from 'react';
+import { Suspense, lazy, useEffect, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { MAX_RUNS } from '../engine/config.ts';
 import { BACKEND_CHOICES, type BackendChoice } from '../worker/protocol.ts';
 import { useStore } from './store.ts';
 import { RunPanel } from './RunPanel.tsx';
 import { LayerHeatmap, LayerNormChart, RunsChart, DecisionBoundary, fmt } from './Charts.tsx';
-import { GradientFlow } from './GradientFlow.tsx';
 import { Presets } from './Presets.tsx';
 import { ShareExport } from './ShareExport.tsx';
 import { RUN_COLORS } from './colors.ts';
@@ -13,6 +12,21 @@ import { SweepPanel } from './sweep/SweepPanel.tsx';
 import { headValue, metrics } from './metrics.ts';
 import { SPEEDS, speedFromString } from './pacer.ts';
 import { useMetricsVersion } from './useMetrics.ts';
+
+/**
+ * The gradient-flow bars are the only recharts chart: loaded as a chunk of its
+ * own so that recharts (about 100 KiB gzip) is not in the JavaScript the page
+ * needs before it can show anything; the chunk is fetched on the first render.
+ */
+const GradientFlow = lazy(() => import('./GradientFlow.tsx').then((m) => ({ default: m.GradientFlow })));
+
+function GradientFlowSlot({ run, testId }: { run: number; testId: string }) {
+  return (
+    <Suspense fallback={<figure className="chart gradient-flow" aria-busy="true" aria-label="Gradient flow (loading)" />}>
+      <GradientFlow run={run} testId={testId} />
+    </Suspense>
+  );
+}
 
 function Banner() {
   const banner = useStore((s) => s.banner);
@@ -223,7 +237,7 @@ function ChartsArea() {
                 <RunLabel i={i} />
               </h3>
             ) : null}
-            <GradientFlow run={i} testId={k === 0 ? 'gradient-flow' : `gradient-flow-${i}`} />
+            <GradientFlowSlot run={i} testId={k === 0 ? 'gradient-flow' : `gradient-flow-${i}`} />
             <LayerNormChart run={i} field="gradNorm" testId={k === 0 ? 'grad-norm-chart' : `grad-norm-chart-${i}`} title="Per-layer gradient norm ‖∂L/∂W‖ (black: global; dashed: after clipping)" />
             <LayerNormChart run={i} field="actGradNorm" testId={k === 0 ? 'act-grad-chart' : `act-grad-chart-${i}`} title="Back-propagated signal ‖∂L/∂h‖ per layer" />
             <LayerNormChart run={i} field="updateRatio" testId={k === 0 ? 'update-ratio-chart' : `update-ratio-chart-${i}`} title="Update ratio ‖ΔW‖/‖W‖ per layer (dotted: 1e‑3)" />
