@@ -2,6 +2,7 @@ import { Suspense, lazy, useEffect, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { MAX_RUNS } from '../engine/config.ts';
 import { BACKEND_CHOICES, type BackendChoice } from '../worker/protocol.ts';
+import { describeSpeeds } from './backendSpeeds.ts';
 import { useStore } from './store.ts';
 import { RunPanel } from './RunPanel.tsx';
 import { LayerHeatmap, LayerNormChart, RunsChart, DecisionBoundary, fmt } from './Charts.tsx';
@@ -53,7 +54,7 @@ function BackendBadge() {
         <select value={choice} onChange={(e) => setChoice(e.target.value as BackendChoice)} aria-label="TensorFlow.js backend">
           {BACKEND_CHOICES.map((b) => (
             <option key={b} value={b}>
-              {b === 'auto' ? 'auto (best available)' : b}
+              {b === 'auto' ? 'auto (WebGPU first)' : b === 'fastest' ? 'fastest (measured on this model)' : b}
             </option>
           ))}
         </select>
@@ -63,6 +64,16 @@ function BackendBadge() {
         <span className="muted" data-testid="backend-reason" title={rt.fallbackReason}>
           {' '}
           (not {rt.attempts?.[0]?.backend}: {rt.fallbackReason})
+        </span>
+      ) : null}
+      {rt?.speeds?.length ? (
+        <span
+          className="muted"
+          data-testid="backend-speeds"
+          title="fastest: a few training steps of this model were timed on every backend that started; the fastest trains the run, from step 0"
+        >
+          {' '}
+          · measured: {describeSpeeds(rt.speeds)}
         </span>
       ) : null}
     </div>

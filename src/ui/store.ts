@@ -14,7 +14,7 @@ import {
   type Experiment,
   type RunConfig,
 } from '../engine/config.ts';
-import type { BackendAttempt, BackendChoice, BackendName, RunStatus } from '../worker/protocol.ts';
+import type { BackendAttempt, BackendChoice, BackendName, BackendSpeed, RunStatus } from '../worker/protocol.ts';
 import { RunClient } from './runClient.ts';
 import { metrics } from './metrics.ts';
 import { Pacer, type Speed } from './pacer.ts';
@@ -28,6 +28,8 @@ export interface RunRuntime {
   backend?: BackendName;
   fallbackReason?: string;
   attempts?: BackendAttempt[];
+  /** The "fastest" choice's measurement (ReadyMsg.speeds). */
+  speeds?: BackendSpeed[];
   paramCount?: number;
   layerNames?: string[];
   divergedAt?: number;
@@ -100,6 +102,7 @@ function rc(): RunClient {
           backend: m.backend,
           fallbackReason: m.fallbackReason,
           attempts: m.attempts,
+          speeds: m.speeds,
           paramCount: m.paramCount,
           layerNames: m.layerNames,
           error: undefined,

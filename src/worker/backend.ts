@@ -86,6 +86,11 @@ export interface SelectBackendOptions {
    * otherwise pick the threaded build; the single-threaded SIMD build is used instead.
    */
   wasmThreads?: boolean;
+  /**
+   * Start every backend in order instead of stopping at the first that works
+   * (for the measured "auto" choice); `backend` is still the first that works.
+   */
+  all?: boolean;
 }
 
 export interface SelectBackendResult {
@@ -318,7 +323,8 @@ function successInfo(name: BackendName): string | undefined {
 /**
  * Picks the first backend that initializes and passes a smoke test.
  * With `force`, that backend is tried first and alone; if it fails, the
- * failure is reported in `attempts` and the normal order follows.
+ * failure is reported in `attempts` and the normal order follows. With `all`,
+ * every backend is started (and reported); the first that works is set.
  * Throws only if not even the cpu backend works.
  */
 export async function selectBackend(opts: SelectBackendOptions = {}): Promise<SelectBackendResult> {
@@ -331,7 +337,12 @@ export async function selectBackend(opts: SelectBackendOptions = {}): Promise<Se
   for (const name of order) {
     const a = await tryBackend(name, opts);
     attempts.push(a);
-    if (a.ok) return { backend: name, attempts };
+    if (a.ok && !opts.all) return { backend: name, attempts };
+  }
+  const first = attempts.find((a) => a.ok);
+  if (first) {
+    await tf.setBackend(first.backend);
+    return { backend: first.backend, attempts };
   }
   throw new Error(
     `no TensorFlow.js backend could be started: ${attempts.map((a) => `${a.backend}: ${a.reason}`).join('; ')}`,

@@ -5,10 +5,18 @@
  * the worker whose gen is not the current one (a stale loop's records).
  */
 import type { RunConfig } from '../engine/config.ts';
+import type { BackendSpeed } from '../engine/backendSpeed.ts';
+
+export type { BackendSpeed };
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
-export type BackendChoice = BackendName | 'auto';
-export const BACKEND_CHOICES: BackendChoice[] = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'];
+/**
+ * 'auto': the first backend that starts, in the order webgpu → webgl → wasm → cpu.
+ * 'fastest': time a few steps of the run's model on every backend that starts and
+ * train on the fastest (see engine/backendSpeed.ts).
+ */
+export type BackendChoice = BackendName | 'auto' | 'fastest';
+export const BACKEND_CHOICES: BackendChoice[] = ['auto', 'fastest', 'webgpu', 'webgl', 'wasm', 'cpu'];
 
 export type RunStatus = 'idle' | 'training' | 'paused' | 'diverged' | 'done' | 'error';
 
@@ -94,6 +102,12 @@ export interface ReadyMsg {
   attempts: BackendAttempt[];
   /** Why a better backend was not used (empty when running on the first choice). */
   fallbackReason: string;
+  /**
+   * With the "fastest" choice: steps/s of this run's model measured on each backend
+   * that started, fastest first (the backend in use is the first). Absent when a
+   * backend was forced or only one could start.
+   */
+  speeds?: BackendSpeed[];
   layerNames: string[];
   paramCount: number;
   inputShape: number[];

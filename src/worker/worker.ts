@@ -9,6 +9,7 @@ import * as tf from '../engine/tf.ts';
 import { Trainer } from '../engine/trainer.ts';
 import { needsReset, type RunConfig } from '../engine/config.ts';
 import { ROW } from '../engine/records.ts';
+import { rankBackends } from '../engine/backendSpeed.ts';
 import { selectBackend, backendCanTrainConv } from './backend.ts';
 import {
   assertNever,
@@ -18,6 +19,7 @@ import {
   type RunStatus,
   type ToWorker,
   type BackendChoice,
+  type BackendSpeed,
 } from './protocol.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -316,9 +318,21 @@ async function init(msg: Extract<ToWorker, { type: 'init' }>): Promise<void> {
   if (msg.config.model.arch === 'cnn' && !disable.includes('wasm')) disable.push('wasm');
   if (!backendReady) {
     backendReady = (async () => {
-      const r = await selectBackend({ force: choice, disable });
-      backend = r.backend;
+      const measure = choice === 'fastest';
+      const r = await selectBackend({ force: measure ? 'auto' : choice, disable, all: measure });
       tf.enableProdMode();
+      let chosen = r.backend;
+      speeds = undefined;
+      const usable = r.attempts.filter((a) => a.ok).map((a) => a.backend);
+      if (measure && usable.length > 1) {
+        // CPU backends first: a GPU backend whose first step is cut short keeps
+        // computing for a while, and should not slow the others' measurement.
+        const order = [...usable].sort((a, b) => MEASURE_ORDER.indexOf(a) - MEASURE_ORDER.indexOf(b));
+        speeds = await rankBackends(msg.config, order, (b) => tf.setBackend(b));
+        if (speeds[0].stepsPerSec > 0) chosen = speeds[0].backend as BackendName;
+        await tf.setBackend(chosen);
+      }
+      backend = chosen;
       const first = r.attempts[0];
       attempts = r.attempts;
       fallbackReason = first && !first.ok ? r.attempts.filter((a) => !a.ok).map((a) => a.reason ?? a.backend).join('; ') : '';
@@ -350,6 +364,9 @@ function rebuild(cfg: RunConfig): void {
 
 let attempts: import('./protocol.ts').BackendAttempt[] = [];
 let fallbackReason = '';
+let speeds: BackendSpeed[] | undefined;
+/** The order in which "fastest" measures the backends that started. */
+const MEASURE_ORDER: readonly BackendName[] = ['wasm', 'cpu', 'webgl', 'webgpu'];
 
 function sendReady(): void {
   const t = trainer!;
@@ -360,6 +377,7 @@ function sendReady(): void {
     backend: backend!,
     attempts,
     fallbackReason,
+    speeds,
     layerNames: t.layerNames,
     paramCount: t.model.paramCount,
     inputShape: t.data.inputShape,

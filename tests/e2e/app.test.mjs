@@ -122,7 +122,7 @@ test('a diverging run reaches diverged while its clipped twin keeps training (We
   const url = cli(['url', JSON.stringify({ v: 1, runs: [explode, clipped] }), '--base', server.url]).trim();
   const browser = await launchChromium({ webgpu: true });
   try {
-    const { page, log } = await open(browser, url.slice(url.indexOf('#')));
+    const { page, log } = await open(browser, `${url.slice(url.indexOf('#'))}&backend=webgpu`);
     assert.equal(await waitBackend(page, log), 'webgpu');
     await page.click('[data-testid="train-toggle"]');
     await waitFor(page, () => document.querySelectorAll('[data-testid="run-status"]')[0]?.textContent === 'diverged', null, 240_000, 'run A diverged');
@@ -184,6 +184,28 @@ test('without WebGPU the app falls back, says why, and trains', async () => {
   }
 });
 
+test('"fastest" times this model on every backend that starts (webgpu included) and trains on the fastest', async () => {
+  const browser = await launchChromium({ webgpu: true });
+  try {
+    const { page, log } = await open(browser, '#backend=fastest');
+    const backend = await waitBackend(page, log);
+    const { speeds, attempts } = await page.evaluate(() => window.gradscope.store.getState().runtime[0]);
+    process.stdout.write(`# fastest: ${await page.textContent('[data-testid="backend-speeds"]')}\n`);
+    const started = attempts.filter((a) => a.ok).map((a) => a.backend);
+    assert.ok(started.includes('webgpu') && started.includes('wasm'), `webgpu and wasm start: ${JSON.stringify(attempts)}`);
+    assert.deepEqual(speeds.map((s) => s.backend).sort(), [...started].sort(), 'every backend that started was measured');
+    assert.equal(backend, speeds[0].backend, 'the run trains on the fastest measured backend');
+    assert.ok(speeds.every((s, i) => i === 0 || s.stepsPerSec <= speeds[i - 1].stepsPerSec), 'fastest first');
+    assert.ok(speeds[0].stepsPerSec > 0 && speeds[0].steps > 0);
+    assert.match(await page.textContent('[data-testid="backend-speeds"]'), new RegExp(`measured: ${backend} [0-9.]+ steps/s`));
+    await page.click('[data-testid="train-toggle"]');
+    await waitFor(page, ...stepAtLeast(5), 60_000, 'training on the fastest backend');
+    assert.deepEqual(log.errors, [], log.dump());
+  } finally {
+    await browser.close();
+  }
+});
+
 test('a URL from `gradscope url` restores the experiment and reproduces the CLI loss after 20 steps', async () => {
   const cfg = { label: 'repro', seed: 7, data: { name: 'moons', samples: 300 }, model: { hidden: [24, 24, 24], activation: 'tanh', init: 'glorot_normal' }, optimizer: { name: 'adam', lr: 0.01 }, train: { batchSize: 16, steps: 20 } };
   const url = cli(['url', JSON.stringify(cfg), '--base', server.url]).trim();
@@ -235,7 +257,7 @@ test('a malformed fragment shows error-banner with the validation message and ru
 test('a lost GPU device and a crashing step reach the page; restart resumes (on a fallback backend after device loss)', async () => {
   const browser = await launchChromium({ webgpu: true });
   try {
-    const { page, log } = await open(browser);
+    const { page, log } = await open(browser, '#backend=webgpu');
     assert.equal(await waitBackend(page, log), 'webgpu');
     await page.evaluate(() => window.gradscope.runClient.debug(0, 'lose-device'));
     await page.waitForSelector('[data-testid="run-error"]', { timeout: 60_000 });

@@ -175,17 +175,20 @@ test('a strict Content-Security-Policy: training on wasm runs under it; inline s
   await context.close();
 });
 
-test('without WebGPU and without WebGL the app falls back to wasm, says why, and trains', async () => {
+test('without WebGPU and without WebGL the app falls back to wasm and cpu, says why, trains on the faster', async () => {
   const bare = await launchChromium({ webgpu: false, extraArgs: ['--disable-gpu', '--disable-software-rasterizer'] });
   try {
     const context = await bare.newContext();
     const page = await context.newPage();
     const log = await watchPage(page);
-    await page.goto(server.url, { waitUntil: 'load' });
+    await page.goto(`${server.url}#backend=fastest`, { waitUntil: 'load' });
     await page.waitForFunction(() => ['wasm', 'cpu'].includes(document.querySelector('[data-testid="backend"]')?.textContent), null, { timeout: 120_000 });
-    assert.equal(await page.textContent('[data-testid="backend"]'), 'wasm');
     const attempts = await page.evaluate(() => window.gradscope.store.getState().runtime[0].attempts.map((a) => `${a.backend}: ${a.ok ? 'ok' : a.reason}`));
-    assert.match(attempts.join(' | '), /^webgpu: .+ \| webgl: .+ \| wasm: ok/, attempts.join(' | '));
+    assert.match(attempts.join(' | '), /^webgpu: .+ \| webgl: .+ \| wasm: ok \| cpu: ok$/, attempts.join(' | '));
+    // "fastest" timed both CPU backends and trains on the faster one.
+    const speeds = await page.evaluate(() => window.gradscope.store.getState().runtime[0].speeds);
+    assert.deepEqual(speeds.map((s) => s.backend).sort(), ['cpu', 'wasm']);
+    assert.equal(await page.textContent('[data-testid="backend"]'), speeds[0].backend);
     assert.match(await page.textContent('[data-testid="backend-reason"]'), /WebGPU.*; .*WebGL/, 'both reasons are shown');
     await page.click('[data-testid="train-toggle"]');
     await page.waitForFunction(() => Number(document.querySelector('[data-testid="step-count"]')?.textContent) >= 5, null, { timeout: 60_000 });
