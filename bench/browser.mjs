@@ -70,6 +70,11 @@ export async function overheadInPage(browser, server, backend, { quick = false, 
   return { backend, ...r };
 }
 
+/** The app's "fastest" backend choice for each model, against longer per-backend measurements. */
+export async function fastestInPage(browser, server, { models = [] } = {}) {
+  return benchPage(browser, server, { mode: 'rank', models: models.join(',') }, 900_000);
+}
+
 /** tfjs initialisation of a backend from a cold worker (median of reps fresh workers). */
 export async function tfjsInitInPage(browser, server, backend, { reps = 3 } = {}) {
   const r = await benchPage(browser, server, { mode: 'init', backend, reps: String(reps) }, 120_000);

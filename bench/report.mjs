@@ -186,7 +186,7 @@ ${machineLine(r)}. Commit ${r.commit}${r.dirty ? ' with uncommitted changes in t
 Run: \`npm run bench${r.quick ? ' -- --quick' : ''}${r.chromeFlags.length ? ` -- --chrome-flags="${r.chromeFlags.join(' ')}"` : ''}\`, ${f0(r.durationSec)} s.
 Load average (1 min) at start ${f1(r.load.start)}, at end ${f1(r.load.end)}: other work shared the 2 cores, so
 absolute rates are noisy; the ratios come from loops measured side by side (alternating windows), which is what to read.
-
+${r.stalls ? `Machine stalls: a plain JavaScript allocation loop, timed in ~2 ms chunks for ${r.stalls.seconds} s before the run, had ${r.stalls.over50} chunks over 50 ms (worst ${r.stalls.worstMs} ms)${r.stalls.over50 > 0 ? ': the VM pauses now and then whatever runs, which lowers every absolute rate below (not the ratios of interleaved loops as much)' : ''}.\n` : ''}
 ## 1. Telemetry overhead
 
 ${summaryMarkdown(r).split('\n\n').slice(1).join('\n\n')}
@@ -204,6 +204,9 @@ Kernels per training step (counted by wrapping the tfjs engine) and CPU time per
 details, phases and suggestions in [PROFILE.md](PROFILE.md).
 
 ${kernelsTable(r)}
+## 2b. The "fastest" backend choice
+
+${fastestSection(r)}
 ## 3. Pace against TensorFlow Playground
 
 Real app (\`dist/\`), share URL with \`&backend=…\`, spiral, 500 points with half for training
@@ -234,6 +237,28 @@ ${memorySection(r)}
 
 ${sizeSection(r)}
 `;
+}
+
+function fastestSection(r) {
+  const x = r.fastest;
+  if (!x) return '_not measured_\n';
+  if (x.error) return `_failed: ${x.error}_\n`;
+  const rate = (v) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toPrecision(2));
+  const lines = [
+    `In the bench page's worker, as the app's training worker runs it (\`&backend=fastest\`): a few steps of each model on every`,
+    `backend that started (${x.usable.join(', ')}), fastest first; then each backend measured again for longer (2.5 s, 5 s on`,
+    'GPU backends, after a warm-up) as the reference. Goal: the choice within 10% of the best reference.',
+    '',
+    '| model | choice (time to choose) | quick measurement, steps/s | reference steps/s | best | choice ÷ best |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const m of x.models) {
+    const quickM = m.speeds.map((s) => `${s.backend} ${s.steps === 0 && s.stepsPerSec > 0 ? '≤ ' : ''}${rate(s.stepsPerSec)}`).join(', ');
+    const ref = m.long.map((s) => `${s.backend} ${rate(s.stepsPerSec)}`).join(', ');
+    const ok = m.ratio !== null && m.ratio >= 0.9;
+    lines.push(`| ${m.label} | ${m.choice} (${(m.chooseMs / 1000).toFixed(1)} s) | ${quickM} | ${ref} | ${m.best} | **${m.ratio === null ? '–' : m.ratio.toFixed(2)}** ${ok ? '✓' : '✗'} |`);
+  }
+  return lines.join('\n') + '\n';
 }
 
 function phaseRow(name, s) {

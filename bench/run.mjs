@@ -3,7 +3,7 @@
 //   npm run bench                         full run (about 10–15 minutes on 2 cores)
 //   npm run bench -- --quick              smaller, about 2–3 minutes (cpu/wasm only)
 //   npm run bench -- --chrome-flags="--foo --bar=1"   extra Chromium flags
-//   npm run bench -- --only=node,profile  sections: node profile memory page app ui size
+//   npm run bench -- --only=node,profile  sections: node profile memory page fastest app ui size
 //   npm run bench -- --skip=ui            …or leave some out
 //   npm run bench -- --no-build           reuse dist/ and the built bench page
 //
@@ -15,12 +15,12 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { APP_DIST, BENCH_PAGE_OUT, appSession, appUi, buildBenchPage, openBrowser, overheadInPage, tfjsInitInPage, withServer } from './browser.mjs';
+import { APP_DIST, BENCH_PAGE_OUT, appSession, appUi, buildBenchPage, fastestInPage, openBrowser, overheadInPage, tfjsInitInPage, withServer } from './browser.mjs';
 import { measureSize } from './size.mjs';
 import { profileMarkdown, resultsMarkdown, summaryMarkdown } from './report.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const ALL = ['node', 'profile', 'memory', 'page', 'app', 'ui', 'size'];
+const ALL = ['node', 'profile', 'memory', 'page', 'fastest', 'app', 'ui', 'size'];
 
 function parseArgs(argv) {
   const out = { quick: false, chromeFlags: [], only: null, skip: [], build: 'auto', outDir: join(ROOT, 'bench/results') };
@@ -114,6 +114,31 @@ function stale(outFile, inputs) {
 
 const date = new Date().toISOString().slice(0, 10);
 const git = async (...a) => (await sh('git', a)).out.trim();
+/**
+ * How often this machine stalls: a plain JavaScript allocation loop, timed in
+ * chunks of ~2 ms. On a VM whose memory is reclaimed by the host, chunks take
+ * hundreds of ms now and then whatever runs; absolute rates then mean little.
+ */
+function stallProbe(ms = 3000) {
+  let worst = 0;
+  let over = 0;
+  let chunks = 0;
+  let keep = [];
+  const t0 = performance.now();
+  while (performance.now() - t0 < ms) {
+    const a = performance.now();
+    for (let i = 0; i < 2000; i++) {
+      keep.push(new Float32Array(64));
+      if (keep.length > 5000) keep = [];
+    }
+    const d = performance.now() - a;
+    chunks++;
+    worst = Math.max(worst, d);
+    if (d > 50) over++;
+  }
+  return { seconds: ms / 1000, chunks, worstMs: Math.round(worst), over50: over };
+}
+
 const results = {
   date,
   quick,
@@ -128,10 +153,12 @@ const results = {
     node: process.version,
   },
   load: { start: load() },
+  stalls: stallProbe(),
   sections: {},
   overhead: [],
   profile: {},
   app: [],
+  fastest: null,
   uiSeconds: quick ? 5 : 20,
 };
 
@@ -198,7 +225,7 @@ if (['app', 'ui', 'size'].some(want)) {
 }
 
 let browser = null;
-if (['page', 'app', 'ui'].some(want)) {
+if (['page', 'fastest', 'app', 'ui'].some(want)) {
   browser = await openBrowser({ chromeFlags: ['--enable-precise-memory-info', ...opts.chromeFlags] });
   results.machine.chromium = `Chromium ${browser.version()}`;
 }
@@ -238,6 +265,20 @@ try {
         }
         results.pageProgress = [...(results.pageProgress ?? []), ...(r.progress ?? [])];
       }
+    });
+  });
+
+  await section('fastest', async () => {
+    const pageInputs = ['src', 'bench/page', 'bench/lib'];
+    if (opts.build === 'always' || (opts.build === 'auto' && stale(join(BENCH_PAGE_OUT, 'index.html'), pageInputs))) {
+      say('fastest: building the bench page');
+      await buildBenchPage();
+    }
+    await withServer(BENCH_PAGE_OUT, async (server) => {
+      const r = await fastestInPage(browser, server, { models: quick ? ['spiral', 'mlp5x64'] : [] });
+      results.fastest = r;
+      for (const m of r.models ?? []) say(`fastest: ${m.model}: chose ${m.choice}, best ${m.best}, ratio ${m.ratio?.toFixed(2)}`);
+      if (r.error) say(`fastest: ${r.error}`);
     });
   });
 

@@ -4,6 +4,9 @@
  *   ab    selects the backend with the app's own selectBackend, then measures
  *         gradscope's Trainer against a bare tfjs loop for each model
  *         (bench/lib/ab.ts), interleaved A/B.
+ *   rank  the app's "fastest" choice for each model (engine/backendSpeed.ts, as the
+ *         training worker runs it), then a longer measurement of every backend
+ *         to see how close the choice came to the best.
  *   init  times what tfjs needs to make a backend usable from a cold worker:
  *         load the backend package, tf.setBackend, tf.ready, and one small op
  *         read back with data().
@@ -13,11 +16,12 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { selectBackend, loadBackendPackage, isBackendName, type BackendName } from '../../src/worker/backend.ts';
 import { configFor, modelsFor, type ModelId } from '../lib/cells.ts';
 import { measureCell } from '../lib/ab.ts';
+import { measureStepRate, rankBackends } from '../../src/engine/backendSpeed.ts';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
 interface Req {
-  mode: 'ab' | 'init';
+  mode: 'ab' | 'init' | 'rank';
   backend: string;
   models?: string[];
   quick?: boolean;
@@ -50,6 +54,10 @@ async function initOnce(name: BackendName): Promise<Record<string, number | stri
 scope.onmessage = async (e: MessageEvent<Req>) => {
   const req = e.data;
   try {
+    if (req.mode === 'rank') {
+      scope.postMessage({ type: 'done', result: await rankModels(req) });
+      return;
+    }
     if (!isBackendName(req.backend)) throw new Error(`unknown backend ${req.backend}`);
     if (req.mode === 'init') {
       scope.postMessage({ type: 'done', result: await initOnce(req.backend) });
@@ -95,3 +103,36 @@ scope.onmessage = async (e: MessageEvent<Req>) => {
     scope.postMessage({ type: 'done', error: err instanceof Error ? `${err.message}\n${err.stack ?? ''}` : String(err) });
   }
 };
+
+/** The order in which the training worker measures (src/worker/worker.ts). */
+const MEASURE_ORDER: BackendName[] = ['wasm', 'cpu', 'webgl', 'webgpu'];
+
+async function rankModels(req: Req) {
+  const sel = await selectBackend({ force: 'auto', all: true });
+  tf.enableProdMode();
+  const usable = sel.attempts.filter((a) => a.ok).map((a) => a.backend);
+  const out = [];
+  for (const m of modelsFor('cpu').filter((x) => !req.models?.length || req.models.includes(x.id))) {
+    const cfg = configFor(m.id as ModelId);
+    const candidates = MEASURE_ORDER.filter((b) => usable.includes(b) && (m.wasm || b !== 'wasm'));
+    const use = async (b: string) => tf.setBackend(b);
+    const t0 = performance.now();
+    const speeds = await rankBackends(cfg, candidates, use);
+    const chooseMs = performance.now() - t0;
+    progress(`fastest ${m.id}: ${speeds.map((x) => `${x.backend} ${x.stepsPerSec.toFixed(1)}`).join(', ')} (${Math.round(chooseMs)} ms)`);
+    // The reference: every backend measured for longer, after a warm-up of its own.
+    const long = [];
+    for (const b of candidates) {
+      await use(b);
+      const gpu = b === 'webgpu' || b === 'webgl';
+      await measureStepRate(cfg, { measureMs: gpu ? 500 : 300, warmupLimitMs: 60_000 });
+      const r = await measureStepRate(cfg, { measureMs: gpu ? 5000 : 2500, maxSteps: 100_000, warmupLimitMs: 60_000 });
+      long.push({ backend: b, stepsPerSec: r.stepsPerSec, steps: r.steps });
+      progress(`fastest ${m.id}: reference ${b} ${r.stepsPerSec.toFixed(1)} steps/s`);
+    }
+    const best = long.reduce((a, x) => (x.stepsPerSec > a.stepsPerSec ? x : a), long[0]);
+    const chosen = long.find((x) => x.backend === speeds[0].backend);
+    out.push({ model: m.id, label: m.label, speeds, chooseMs, long, best: best.backend, choice: speeds[0].backend, ratio: chosen && best.stepsPerSec > 0 ? chosen.stepsPerSec / best.stepsPerSec : null });
+  }
+  return { usable, attempts: sel.attempts, models: out };
+}

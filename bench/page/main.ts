@@ -4,6 +4,7 @@
  * (bench/browser.mjs).
  *   mode=ab    one worker: gradscope vs bare tfjs on the chosen backend
  *   mode=init  `reps` fresh workers, each timing tfjs's initialisation of the backend
+ *   mode=rank  one worker: the "fastest" backend choice for each model against longer measurements
  */
 interface BenchState {
   done: boolean;
@@ -56,6 +57,9 @@ async function main(): Promise<void> {
       const runs = [];
       for (let i = 0; i < reps; i++) runs.push(await runWorker({ mode, backend }));
       finish({ result: { backend, runs } });
+    } else if (mode === 'rank') {
+      const models = (q.get('models') ?? '').split(',').filter(Boolean);
+      finish({ result: await runWorker({ mode, backend: 'auto', models }) });
     } else {
       const models = (q.get('models') ?? '').split(',').filter(Boolean);
       const result = await runWorker({ mode, backend, models, quick: q.get('quick') === '1', budgetMs: Number(q.get('budgetMs') ?? 0) });
