@@ -8,10 +8,13 @@
  * is the only reliable way to know on the user's machine.
  *
  * Per backend: a separate Trainer on a copy of the run's config (no held-out
- * evaluation, so the numbers are training steps), one warm-up step (shader
+ * evaluation, so the numbers are training steps), two warm-up steps (shader
  * compilation, wasm start-up), then steps in growing chunks until `measureMs` of
- * wall time or `maxSteps`. A warm-up that takes longer than `warmupLimitMs`
- * ends that backend's measurement (its rate is then at most 1 / warm-up time).
+ * wall time (and at least 3 steps) or `maxSteps`. A warm-up that takes longer than its limit ends that
+ * backend's measurement (its rate is then at most 1 / warm-up time). In a ranking
+ * the limit grows with the model's cost: at least 6 s, and at least the time of
+ * `warmupSteps` (30) steps of the fastest backend measured so far, because a slow
+ * model is where a GPU's one-off shader compilation pays back soonest.
  * The trainer used for measuring is disposed; the run itself starts afresh at
  * step 0 on the chosen backend, so the choice does not change its numbers.
  *
@@ -24,7 +27,7 @@ export interface BackendSpeed {
   backend: string;
   /** Training steps per second after the warm-up (0 when the measurement failed). */
   stepsPerSec: number;
-  /** Wall time of the first step (includes shader compilation on GPU backends). */
+  /** Wall time of the warm-up (two steps; includes shader compilation on GPU backends). */
   firstStepMs: number;
   /** Steps timed after the warm-up. */
   steps: number;
@@ -39,6 +42,8 @@ export interface MeasureOptions {
   maxSteps?: number;
   /** Give up on a backend whose first step takes longer than this (default 6000 ms). */
   warmupLimitMs?: number;
+  /** In rankBackends: the limit is also at least this many steps of the fastest backend so far (default 30). */
+  warmupSteps?: number;
 }
 
 // A clock and timers exist in every host (browser, worker, Node); the engine's
@@ -48,6 +53,8 @@ const host = globalThis as unknown as {
   setTimeout(cb: () => void, ms: number): unknown;
   clearTimeout(id: unknown): void;
 };
+/** Timed steps after the warm-up, at least (unless maxSteps is smaller). */
+const MIN_STEPS = 3;
 const now = () => (host.performance ? host.performance.now() : Date.now());
 
 /** Settles with 'timeout' after `ms` unless `p` settles first. */
@@ -77,17 +84,19 @@ export async function measureStepRate(cfg: RunConfig, opts: MeasureOptions = {})
   let pending: Promise<unknown> | null = null;
   try {
     const t0 = now();
-    pending = trainer.runStepsPacked(1);
+    // Two warm-up steps: on GPU backends the second still creates textures and
+    // pipelines the first did not need.
+    pending = trainer.runStepsPacked(1).then(() => trainer.runStepsPacked(1));
     const warm = await within(pending, warmupLimitMs);
     const firstStepMs = now() - t0;
     if (warm === 'timeout') {
-      return { stepsPerSec: 1000 / firstStepMs, firstStepMs, steps: 0, note: `first step still running after ${Math.round(firstStepMs)} ms` };
+      return { stepsPerSec: 2000 / firstStepMs, firstStepMs, steps: 0, note: `first steps still running after ${Math.round(firstStepMs)} ms` };
     }
     pending = null;
     let steps = 0;
     let k = 1;
     const t1 = now();
-    while (steps < maxSteps && now() - t1 < measureMs) {
+    while (steps < maxSteps && (steps < MIN_STEPS || now() - t1 < measureMs)) {
       const n = Math.min(k, maxSteps - steps);
       await trainer.runStepsPacked(n);
       steps += n;
@@ -118,10 +127,16 @@ export async function rankBackends(
 ): Promise<BackendSpeed[]> {
   const best = new Map<string, BackendSpeed>();
   const quick: string[] = [];
+  const MAX_WARMUP_MS = 120_000;
+  const warmupLimit = () => {
+    const rates = [...best.values()].map((m) => m.stepsPerSec).filter((r) => r > 0);
+    const fastest = rates.length ? Math.max(...rates) : Infinity;
+    return Math.min(MAX_WARMUP_MS, Math.max(opts.warmupLimitMs ?? 6000, ((opts.warmupSteps ?? 30) * 1000) / fastest));
+  };
   const measure = async (backend: string): Promise<BackendSpeed> => {
     try {
       if (!(await use(backend))) return { backend, stepsPerSec: 0, firstStepMs: 0, steps: 0, note: 'could not be started' };
-      return { backend, ...(await measureStepRate(cfg, opts)) };
+      return { backend, ...(await measureStepRate(cfg, { ...opts, warmupLimitMs: warmupLimit() })) };
     } catch (e) {
       return { backend, stepsPerSec: 0, firstStepMs: 0, steps: 0, note: e instanceof Error ? e.message : String(e) };
     }

@@ -6,7 +6,7 @@ function rate(v: number): string {
 
 /**
  * The "fastest" measurement in one line, fastest first:
- * "wasm 212 steps/s · cpu 45 · webgl 8.1 · webgpu ≤ 0.17 (first step still running after 6000 ms)".
+ * "wasm 212 steps/s · cpu 45 · webgl 8.1 · webgpu ≤ 0.17 (first steps still running after 12000 ms)".
  * "≤" marks a backend whose first step did not finish in time (its rate is a bound).
  */
 export function describeSpeeds(speeds: readonly BackendSpeed[]): string {
