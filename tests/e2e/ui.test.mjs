@@ -9,6 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import LZString from 'lz-string';
 import { launchChromium, serveDir, watchPage } from './harness.mjs';
 
@@ -64,9 +65,21 @@ const stepAtLeast = (page, run, n) =>
   waitFor(page, `run ${run} at step ${n}`, ([r, k]) => Number(document.querySelectorAll('[data-testid="step-count"]')[r]?.textContent) >= k, [run, n]);
 
 /** Waits until the URL fragment (written 150 ms after an edit) holds the store's experiment. */
-async function urlSettled(page) {
-  await page.waitForTimeout(400);
-  return page.evaluate(() => location.href);
+/**
+ * The page's URL once it holds `expected` (the fragment is written 150 ms after
+ * the last edit, later when the machine is loaded): polls for up to 15 s and
+ * returns the last URL seen either way, for the caller's assertion.
+ */
+async function urlSettled(page, expected) {
+  const t0 = Date.now();
+  for (;;) {
+    await page.waitForTimeout(200);
+    const url = await page.evaluate(() => location.href);
+    if (!expected) return url;
+    const encoded = /#e=([^&]+)/.exec(url)?.[1];
+    const exp = encoded ? JSON.parse(LZString.decompressFromEncodedURIComponent(encoded) ?? 'null') : null;
+    if (isDeepStrictEqual(exp, expected) || Date.now() - t0 > 15_000) return url;
+  }
 }
 
 /** PNG signature and the IHDR size. */
@@ -134,7 +147,7 @@ test('build a net in the panels, clip, train, compare with clipping, share, relo
   // share: the link is the page's URL (the clipboard may be unavailable headless)
   await page.click('[data-testid="share-link"]');
   await waitFor(page, 'share feedback', () => (document.querySelector('[data-testid="share-status"]')?.textContent ?? '') !== '');
-  const url = await urlSettled(page);
+  const url = await urlSettled(page, await experiment(page));
   assert.match(url, /#e=[A-Za-z0-9+\-$]+&backend=wasm$/);
 
   // export: the records of both runs, in the contract's format, equal to what the page shows
@@ -182,7 +195,7 @@ test('presets: each loads its experiment with a note; the explosion diverges bes
     assert.ok((await page.textContent('[data-testid="preset-note"]')).includes(p.title));
     assert.equal((await texts(page, 'run-status')).length, p.experiment.runs.length);
     // the preset is a share URL: the page's fragment now holds it
-    const url = await urlSettled(page);
+    const url = await urlSettled(page, p.experiment);
     const encoded = /#e=([^&]+)/.exec(url)?.[1];
     assert.deepEqual(JSON.parse(LZString.decompressFromEncodedURIComponent(encoded)), p.experiment, `${p.id}: ${url}`);
   }
