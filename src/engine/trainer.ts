@@ -49,7 +49,7 @@ export class Trainer {
   private readonly adaptive: AdaptiveState;
   private readonly varLayer: tf.Tensor1D;
   private readonly layerMatrix: tf.Tensor2D;
-  /** Slots of [gradients, weights, probe gradients] → [‖g‖², ‖W‖², ‖∂L/∂h‖²] per layer, and their one-hot matrix. */
+  /** Slots of [gradients, weights, probe gradients] → [‖g‖², ‖W‖², ‖∂L/∂h‖²] per layer, and their bool mask (tfjs-ops path). */
   private readonly telemetrySlots: number[];
   private readonly telemetryMatrix: tf.Tensor2D;
   private readonly optimizerName: RunConfig['optimizer']['name'];
