@@ -14,7 +14,9 @@ import type { RunConfig } from './config.ts';
 import { BatchStream, makeDataset, type Dataset } from './data/datasets.ts';
 import { BN_MOMENTUM, buildModel, correctCount, crossEntropy, disposeModel, forward, type Model } from './model.ts';
 import { OPTIMIZER_RULES, learningRateAt } from './optimizers.ts';
-import { ROW, decodeRow, rowLength, type StepRecord } from './records.ts';
+import type { StepRecord } from './records.ts';
+import { STATUS, decodeRows, rowLength } from './rows.ts';
+import { trainChunks } from './loop.ts';
 import { clipGradients, createAdaptiveState, disposeAdaptiveState, layerMatrixOf, type AdaptiveState } from './stabilizers.ts';
 import { selectAll, slotMaskOf, sumSquaresBySlot } from './fused.ts';
 
@@ -23,8 +25,6 @@ export interface TrainerOptions {
 }
 
 const EVAL_CHUNK = 512;
-const STATUS_CLIPPED = 1;
-const STATUS_DIVERGED = 3;
 
 export class Trainer {
   cfg: RunConfig;
@@ -252,10 +252,13 @@ export class Trainer {
 
       const status = tf.where(
         finite,
-        tf.where(clip.changed, tf.scalar(STATUS_CLIPPED), tf.scalar(0)),
-        tf.scalar(STATUS_DIVERGED),
+        tf.where(clip.changed, tf.scalar(STATUS.clipped), tf.scalar(STATUS.ok)),
+        tf.scalar(STATUS.diverged),
       );
+      // The head, in the order of rows.ts ROW.
       const head = tf.stack([
+        tf.scalar(step),
+        lr,
         loss,
         tf.div(correct!, B),
         gNorm,
@@ -289,34 +292,26 @@ export class Trainer {
   }
 
   /**
-   * Runs k steps and reads all their numbers back with ONE data() call.
-   * Returns the raw rows, the first step index and the lr of each step.
+   * Runs k steps and reads all their numbers back with ONE data() call:
+   * k packed rows (see rows.ts), k·rowLength floats.
    */
-  async runStepsPacked(k: number): Promise<{ rows: Float32Array; firstStep: number; lrs: Float64Array }> {
-    const first = this.step;
-    const lrs = new Float64Array(k);
-    for (let i = 0; i < k; i++) lrs[i] = this.lrAt(first + i);
+  async runStepsPacked(k: number): Promise<Float32Array> {
     const packed = this.runStepsTensor(k);
     this.step += k;
     try {
-      const rows = (await packed.data()) as Float32Array;
-      return { rows, firstStep: first, lrs };
+      return (await packed.data()) as Float32Array;
     } finally {
       packed.dispose();
     }
   }
 
-  decode(rows: Float32Array, firstStep: number, lrs: ArrayLike<number>): StepRecord[] {
-    const n = rows.length / this.rowLength;
-    const meta = { run: this.run, label: this.cfg.label, layerNames: this.layerNames };
-    const out: StepRecord[] = [];
-    for (let i = 0; i < n; i++) out.push(decodeRow(rows, i * this.rowLength, firstStep + i, lrs[i], meta));
-    return out;
+  /** Contract records of packed rows from this trainer. */
+  decode(rows: Float32Array, count = rows.length / this.rowLength): StepRecord[] {
+    return decodeRows(rows, count, { run: this.run, label: this.cfg.label, layerNames: this.layerNames });
   }
 
   async runSteps(k: number): Promise<StepRecord[]> {
-    const { rows, firstStep, lrs } = await this.runStepsPacked(k);
-    return this.decode(rows, firstStep, lrs);
+    return this.decode(await this.runStepsPacked(k));
   }
 
   /**
@@ -369,20 +364,24 @@ export interface TrainCallbacks {
   chunk?: number;
 }
 
-/** Trains a run to `cfg.train.steps`, reporting every record through the callback. */
+/**
+ * Trains a run to `cfg.train.steps`, reporting every record through the
+ * callback; a diverged run trains on (its steps are recorded as such).
+ */
 export async function trainRun(cfg: RunConfig, run: number, cb: TrainCallbacks = {}): Promise<void> {
   const trainer = new Trainer(cfg, { run });
-  const chunk = Math.max(1, cb.chunk ?? 16);
   try {
-    while (trainer.step < cfg.train.steps) {
-      if (cb.signal?.aborted) return;
-      const k = Math.min(chunk, cfg.train.steps - trainer.step);
-      for (const r of await trainer.runSteps(k)) cb.onStep?.(r);
-      await cb.onChunk?.();
-    }
+    await trainChunks(trainer, {
+      stopAt: () => cfg.train.steps,
+      chunk: Math.max(1, cb.chunk ?? 16),
+      stopOnDiverge: false,
+      signal: cb.signal,
+      onChunk: async ({ rows, count }) => {
+        if (cb.onStep) for (const r of trainer.decode(rows, count)) cb.onStep(r);
+        await cb.onChunk?.();
+      },
+    });
   } finally {
     trainer.dispose();
   }
 }
-
-export { ROW };
