@@ -17,6 +17,7 @@ import { OPTIMIZER_RULES, learningRateAt } from './optimizers.ts';
 import type { StepRecord } from './records.ts';
 import { STATUS, decodeRows, rowLength } from './rows.ts';
 import { trainChunks } from './loop.ts';
+import type { RunTrainer } from './runTrainer.ts';
 import { clipGradients, createAdaptiveState, disposeAdaptiveState, layerMatrixOf, type AdaptiveState } from './stabilizers.ts';
 import { selectAll, slotMaskOf, sumSquaresBySlot } from './fused.ts';
 
@@ -26,7 +27,8 @@ export interface TrainerOptions {
 
 const EVAL_CHUNK = 512;
 
-export class Trainer {
+export class Trainer implements RunTrainer {
+  readonly engine = 'tfjs' as const;
   cfg: RunConfig;
   readonly run: number;
   readonly data: Dataset;
@@ -91,6 +93,10 @@ export class Trainer {
     this.slots = this.model.trainable.map((v) => rule.slots.map((s) => tf.tidy(() => tf.variable(tf.fill(v.shape, s.init), false))));
     this.iteration = tf.tidy(() => tf.variable(tf.scalar(0), false));
     this.adaptive = createAdaptiveState();
+  }
+
+  get paramCount(): number {
+    return this.model.paramCount;
   }
 
   get nLayers(): number {

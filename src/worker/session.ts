@@ -171,7 +171,7 @@ export class RunSession {
       fallbackReason: s.fallbackReason,
       speeds: s.speeds,
       layerNames: t.layerNames,
-      paramCount: t.model.paramCount,
+      paramCount: t.paramCount,
       rowLength: t.rowLength,
     });
     this.postStatus();
