@@ -21,8 +21,21 @@ import type { RunTrainer } from './runTrainer.ts';
 import { clipGradients, createAdaptiveState, disposeAdaptiveState, layerMatrixOf, type AdaptiveState } from './stabilizers.ts';
 import { selectAll, slotMaskOf, sumSquaresBySlot } from './fused.ts';
 
+/**
+ * The parts of a step, in order: the batch gathered (and held-out metrics on
+ * evaluation steps), forward and backward pass, per-layer norms, clipping, the
+ * optimizer's new values, the commit and ‖ΔW‖², the row packed.
+ */
+export type StepPhase = 'batch' | 'gradients' | 'telemetry' | 'clip' | 'update' | 'commit' | 'row';
+export const STEP_PHASES: readonly StepPhase[] = ['batch', 'gradients', 'telemetry', 'clip', 'update', 'commit', 'row'];
+
 export interface TrainerOptions {
   run?: number;
+  /**
+   * Called as a step enters each of its phases (synchronously, inside the
+   * step): a profiler attributes the kernels and time in between to it.
+   */
+  onPhase?: (phase: StepPhase) => void;
 }
 
 const EVAL_CHUNK = 512;
@@ -56,10 +69,12 @@ export class Trainer implements RunTrainer {
   private readonly telemetryMatrix: tf.Tensor2D;
   private readonly optimizerName: RunConfig['optimizer']['name'];
   private disposed = false;
+  private readonly onPhase: (phase: StepPhase) => void;
 
   constructor(cfg: RunConfig, opts: TrainerOptions = {}) {
     this.cfg = cfg;
     this.run = opts.run ?? 0;
+    this.onPhase = opts.onPhase ?? (() => {});
     this.data = makeDataset(cfg);
     const d = this.data;
     this.batchSize = Math.min(cfg.train.batchSize, d.nTrain);
@@ -145,6 +160,7 @@ export class Trainer implements RunTrainer {
     const cfg = this.cfg;
     const model = this.model;
     const B = this.batchSize;
+    this.onPhase('batch');
     const idx = tf.tensor1d(this.batches.next(B), 'int32');
     const xb = tf.gather(this.xTrain, idx);
     const yb = tf.gather(this.yTrain, idx);
@@ -160,6 +176,7 @@ export class Trainer implements RunTrainer {
     const varList = [...model.trainable, ...this.probes];
     const { l1, l2 } = cfg.stabilizers;
     let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
+    this.onPhase('gradients');
     try {
       result = tf.variableGrads(() => {
         const stats = new Map<number, [tf.Tensor, tf.Tensor]>();
@@ -190,12 +207,14 @@ export class Trainer implements RunTrainer {
       const weights = model.trainable as tf.Tensor[];
       const gs = model.trainable.map((v) => grads[v.name] ?? tf.zerosLike(v));
       const probeGrads = this.probes.map((p) => grads[p.name] ?? tf.zerosLike(p));
+      this.onPhase('telemetry');
       // ‖g‖², ‖W‖² and ‖∂L/∂h‖² of every layer in one reduction: [3L].
       const sq = sumSquaresBySlot([...gs, ...weights, ...probeGrads], this.telemetrySlots, 3 * L, this.telemetryMatrix);
       const layerSq = tf.slice(sq, 0, L) as tf.Tensor1D;
       const gNorm = tf.sqrt(tf.sum(layerSq)) as tf.Scalar;
       const finite = tf.logicalAnd(tf.isFinite(loss), tf.isFinite(gNorm)) as tf.Scalar;
 
+      this.onPhase('clip');
       const clip = clipGradients(
         {
           grads: gs,
@@ -211,6 +230,7 @@ export class Trainer implements RunTrainer {
       );
       const gNormClipped = tf.sqrt(tf.sum(clip.layerSq));
 
+      this.onPhase('update');
       const lr = tf.scalar(this.lrAt(step));
       const t = tf.add(this.iteration, 1) as tf.Scalar;
       const rule = OPTIMIZER_RULES[this.optimizerName];
@@ -239,6 +259,7 @@ export class Trainer implements RunTrainer {
       }
       targets.push(this.iteration);
       nexts.push(t);
+      this.onPhase('commit');
       const committed = cfg.stabilizers.skipNonFinite ? selectAll(finite, nexts, targets) : nexts;
       const commits: [tf.Variable, tf.Tensor][] = targets.map((v, k) => [v, committed[k]]);
       if (clip.adaptiveNext) {
@@ -256,6 +277,7 @@ export class Trainer implements RunTrainer {
         weights,
       );
 
+      this.onPhase('row');
       const status = tf.where(
         finite,
         tf.where(clip.changed, tf.scalar(STATUS.clipped), tf.scalar(STATUS.ok)),
