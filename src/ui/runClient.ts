@@ -18,6 +18,7 @@ export interface RunEvents {
   onReady(run: number, m: Extract<FromWorker, { type: 'ready' }>): void;
   onStatus(run: number, m: Extract<FromWorker, { type: 'status' }>): void;
   onError(run: number, m: Extract<FromWorker, { type: 'error' }>): void;
+  onProgress?(run: number, m: Extract<FromWorker, { type: 'progress' }>): void;
 }
 
 interface Handle {
@@ -77,6 +78,9 @@ export class RunClient {
   private receive(run: number, h: Handle, msg: FromWorker): void {
     if (this.handles.get(run) !== h || msg.gen !== h.gen) return; // stale
     switch (msg.type) {
+      case 'progress':
+        this.events.onProgress?.(run, msg);
+        break;
       case 'ready':
         h.layerNames = msg.layerNames;
         h.rowLength = msg.rowLength;

@@ -67,6 +67,7 @@ describe('RunSession', () => {
     const h = new Harness();
     const cfg = defaultRunConfig(SMALL);
     await h.init(cfg);
+    expect(h.posted[0]).toEqual({ type: 'progress', gen: 1, what: 'starting the backend' });
     const ready = h.of('ready')[0];
     expect(ready.backend).toBe('cpu');
     expect(ready.layerNames).toEqual(['dense1', 'dense2', 'dense3']);

@@ -132,7 +132,10 @@ export class RunSession {
   private async init(msg: InitMsg): Promise<void> {
     this.gen = msg.gen;
     this.run = msg.run;
-    if (!this.backendReady) this.backendReady = this.host.setupBackend(msg);
+    if (!this.backendReady) {
+      this.post({ type: 'progress', gen: this.gen, what: msg.backend === 'fastest' ? 'timing this model on every backend' : 'starting the backend' });
+      this.backendReady = this.host.setupBackend(msg);
+    }
     try {
       this.setup = await this.backendReady;
     } catch (e) {
@@ -169,6 +172,7 @@ export class RunSession {
       backend: s.backend,
       attempts: s.attempts,
       fallbackReason: s.fallbackReason,
+      plan: s.plan,
       speeds: s.speeds,
       layerNames: t.layerNames,
       paramCount: t.paramCount,
@@ -239,6 +243,12 @@ export class RunSession {
     this.rate.add(this.now(), t.step);
   }
 
+  /** A GPU backend compiles its shaders during the first step: say so, it can take a while. */
+  private announceFirstStep(t: Trainer): void {
+    const b = this.backend;
+    if (t.step === 0 && (b === 'webgpu' || b === 'webgl')) this.post({ type: 'progress', gen: this.gen, what: `first step on ${b}: compiling shaders` });
+  }
+
   private checkFault(): void {
     if (!this.injectFault) return;
     this.injectFault = false;
@@ -260,6 +270,7 @@ export class RunSession {
     const current = () => myGen === this.gen && t === this.trainer;
     try {
       this.checkFault();
+      this.announceFirstStep(t);
       const end = await trainChunks(t, {
         stopAt: () => this.stopAt,
         targetMs: CHUNK_TARGET_MS,
@@ -315,6 +326,7 @@ export class RunSession {
     const first = t.step;
     try {
       this.checkFault();
+      this.announceFirstStep(t);
       await trainChunks(t, {
         stopAt: () => first + 1,
         chunk: 1,
