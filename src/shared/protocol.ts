@@ -142,6 +142,8 @@ export interface HistoryMsg {
   requestId: number;
   rows: Float32Array;
   count: number;
+  /** 1 when every step of the run is there; k when only every k-th was kept (the run outgrew the budget). */
+  keptEvery: number;
 }
 
 export interface MemoryMsg {

@@ -6,7 +6,7 @@ import { currentShareUrl } from './urlSync.ts';
 
 async function allRecords(): Promise<StepRecord[][]> {
   const n = useStore.getState().experiment.runs.length;
-  return Promise.all(Array.from({ length: n }, (_, i) => runClient().exportRecords(i)));
+  return Promise.all(Array.from({ length: n }, async (_, i) => (await runClient().exportRecords(i)).records));
 }
 
 export function ShareExport() {

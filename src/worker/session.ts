@@ -117,8 +117,8 @@ export class RunSession {
         this.updateConfig(msg.config);
         break;
       case 'export': {
-        const { rows, count } = this.queue.exportHistory();
-        this.post({ type: 'history', gen: this.gen, requestId: msg.requestId, rows, count }, [rows.buffer]);
+        const { rows, count, keptEvery } = this.queue.exportHistory();
+        this.post({ type: 'history', gen: this.gen, requestId: msg.requestId, rows, count, keptEvery }, [rows.buffer]);
         break;
       }
       case 'debug':
@@ -218,7 +218,7 @@ export class RunSession {
       type: 'status',
       gen: this.gen,
       status: this.status,
-      step: this.trainer?.step ?? 0,
+      step: this.stepsShown(),
       stepsPerSec: this.status === 'training' ? this.rate.perSec() : 0,
       divergedAt: this.divergedAt,
       divergedReason: this.divergedReason,
@@ -233,14 +233,24 @@ export class RunSession {
     this.lastPost = this.now();
   }
 
-  /** Queues a chunk's rows; notes the first divergence. */
+  /**
+   * Queues a chunk's rows; at the run's first divergence, notes it and keeps
+   * nothing after it (the page stops the run there: its records end with it).
+   */
   private take(t: Trainer, c: Chunk): void {
-    this.queue.push(c.rows, c.count, t.rowLength);
+    let count = c.count;
     if (c.divergedIndex >= 0 && this.divergedAt === undefined) {
       this.divergedAt = c.firstStep + c.divergedIndex;
       this.divergedReason = describeDivergence(c.rows, c.divergedIndex * t.rowLength, t.layerNames);
+      count = c.divergedIndex + 1;
     }
+    this.queue.push(c.rows, count, t.rowLength);
     this.rate.add(this.now(), t.step);
+  }
+
+  /** Steps shown for the run: up to and including its first diverged step. */
+  private stepsShown(): number {
+    return this.divergedAt !== undefined ? this.divergedAt + 1 : (this.trainer?.step ?? 0);
   }
 
   /** A GPU backend compiles its shaders during the first step: say so, it can take a while. */
