@@ -1,11 +1,14 @@
 /**
  * The field table against the schema built from it: every bound is where the
- * schema accepts and refuses, and every config path has exactly one entry.
+ * schema accepts and refuses, every config path has exactly one entry, the sweep
+ * reads the same ranges.
  */
 import { describe, expect, test } from 'vitest';
 import { defaultRunConfig, parseRunConfig, type RunConfig } from './config.ts';
-import { FIELDS, HIDDEN_VIEWS, describeRange, fieldAt, valueAt, type Field, type FieldPath, type NumberField } from './fields.ts';
-import { setPath } from './sweep/paths.ts';
+import { FIELDS, HIDDEN_VIEWS, SWEEPABLE_FIELDS, describeRange, fieldAt, valueAt, type Field, type FieldPath, type NumberField } from './fields.ts';
+import { PARAM_CHOICES } from './sweep/meta.ts';
+import { NUMERIC_FIELDS, setPath } from './sweep/paths.ts';
+import { sweepablePaths } from './sweep/schema.ts';
 
 const ALL = Object.values(FIELDS as Record<string, Field>);
 const NUMBERS = ALL.filter((f): f is NumberField => f.kind === 'number');
@@ -165,5 +168,30 @@ describe('the schema accepts and refuses exactly at the table bounds', () => {
       }
       expect(errorsOf(withValue(base, f.path, 'nope'))).toEqual([`${f.path}: must be one of ${f.values.join(' | ')}, got "nope"`]);
     }
+  });
+});
+
+describe('the sweep reads the table', () => {
+  test('every sweepable path is a number field of the table, with its bounds', () => {
+    expect(sweepablePaths()).toEqual(SWEEPABLE_FIELDS.map((f) => f.path));
+    for (const p of sweepablePaths()) {
+      const f = fieldAt(p);
+      expect(f?.kind, p).toBe('number');
+      const n = f as NumberField;
+      expect(n.sweepable).toBe(true);
+      expect(NUMERIC_FIELDS.get(p)).toEqual({ path: p, min: n.min, minInclusive: n.minInclusive, max: n.max, maxInclusive: true, integer: n.integer });
+    }
+    // every number field is sweepable but train.steps (stepsPerTrial sets it)
+    expect(NUMBERS.filter((f) => !f.sweepable).map((f) => f.path)).toEqual(['train.steps']);
+  });
+
+  test('the parameter choices are the table entries with a sweep range', () => {
+    for (const c of PARAM_CHOICES) {
+      const f = fieldAt(c.path) as NumberField;
+      expect(c).toEqual({ path: f.path, label: f.label, help: f.help, scale: f.scale, min: f.sweepRange!.min, max: f.sweepRange!.max });
+      expect(NUMERIC_FIELDS.has(c.path)).toBe(true);
+    }
+    const withRange = SWEEPABLE_FIELDS.filter((f) => f.sweepRange).map((f) => f.path);
+    expect(PARAM_CHOICES.map((c) => c.path).sort()).toEqual(withRange.sort());
   });
 });
