@@ -26,6 +26,7 @@ import {
   OPTIMIZER_META,
   SCHEDULES,
   SCHEDULE_META,
+  type OptimizerName,
   type OptionMeta,
 } from './meta.ts';
 
@@ -314,4 +315,35 @@ export function describeRange(f: Pick<NumberField, 'min' | 'minInclusive' | 'max
   const lo = `${f.minInclusive ? '>=' : '>'} ${fmtBound(f.min)}`;
   const hi = `${maxInclusive ? '<=' : '<'} ${fmtBound(f.max)}`;
   return `${kind} ${lo} and ${hi}`;
+}
+
+// ---------------------------------------------------------------- optimizers
+
+/** The optimizer settings that some update rules read and others ignore. */
+export type OptimizerHyper = 'momentum' | 'rho' | 'beta1' | 'beta2' | 'epsilon';
+
+/**
+ * What each optimizer's update rule (optimizers.ts) reads from the config,
+ * besides the learning rate. Every optimizer also uses `lr` (through the schedule)
+ * and `weightDecay` (the trainer applies the decoupled decay whatever the rule).
+ */
+export const OPTIMIZER_HYPER: Record<OptimizerName, readonly OptimizerHyper[]> = {
+  sgd: [],
+  momentum: ['momentum'],
+  nesterov: ['momentum'],
+  adagrad: ['epsilon'],
+  adadelta: ['rho', 'epsilon'],
+  rmsprop: ['rho', 'momentum', 'epsilon'],
+  adam: ['beta1', 'beta2', 'epsilon'],
+  adamax: ['beta1', 'beta2', 'epsilon'],
+  adamw: ['beta1', 'beta2', 'epsilon'],
+};
+
+const OPTIMIZER_NUMBERS = ['lr', 'momentum', 'rho', 'beta1', 'beta2', 'epsilon', 'weightDecay'] as const;
+export type OptimizerNumber = (typeof OPTIMIZER_NUMBERS)[number];
+
+/** The numeric `optimizer.*` settings an optimizer uses, in the table's order. */
+export function optimizerUses(name: OptimizerName): OptimizerNumber[] {
+  const reads: readonly string[] = OPTIMIZER_HYPER[name];
+  return OPTIMIZER_NUMBERS.filter((k) => k === 'lr' || k === 'weightDecay' || reads.includes(k));
 }

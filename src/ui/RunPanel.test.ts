@@ -1,12 +1,14 @@
 /**
  * The run panel rendered to static HTML (no DOM needed): its inputs take their
- * labels and bounds from the field table.
+ * labels and bounds from the field table, and the optimizer section shows only
+ * the settings the chosen optimizer uses.
  */
 import { describe, expect, test, vi } from 'vitest';
 import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { defaultExperiment, defaultRunConfig, type Experiment, type RunConfigInput } from '../engine/config.ts';
-import { FIELDS } from '../engine/fields.ts';
+import { FIELDS, optimizerUses } from '../engine/fields.ts';
+import { OPTIMIZERS } from '../engine/meta.ts';
 import { RunPanel } from './RunPanel.tsx';
 
 // The panel reads the experiment from the store; here a plain object stands in for it.
@@ -21,9 +23,25 @@ function render(run: RunConfigInput): string {
   return renderToStaticMarkup(createElement(RunPanel, { i: 0 }));
 }
 
+/** The HTML of one of the panel's sections. */
+function section(html: string, title: string): string {
+  const at = html.indexOf(`<summary>${title}`);
+  expect(at).toBeGreaterThan(0);
+  return html.slice(at, html.indexOf('</details>', at));
+}
+
+const labels = (html: string) => [...html.matchAll(/<label[^>]*>([^<]*)<\/label>/g)].map((m) => m[1]);
 const unescape = (s: string) => s.replace(/&amp;/g, '&');
 
 describe('run panel', () => {
+  for (const name of OPTIMIZERS) {
+    test(`${name}: the optimizer section shows the settings it uses and no other`, () => {
+      const got = labels(section(render({ optimizer: { name } }), 'Optimizer'));
+      const shown = optimizerUses(name).filter((k) => k !== 'lr').map((k) => FIELDS[`optimizer.${k}`].label);
+      expect(got).toEqual([FIELDS['optimizer.name'].label, expect.stringMatching(/^Learning rate: /), ...shown, FIELDS['optimizer.schedule.kind'].label, FIELDS['optimizer.schedule.warmupSteps'].label]);
+    });
+  }
+
   test('number boxes carry the table bounds', () => {
     const html = render({});
     const inputs = [...html.matchAll(/<input[^>]*type="number"[^>]*>/g)].map((m) => m[0]);

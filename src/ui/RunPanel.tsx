@@ -1,7 +1,7 @@
 import { useId, useMemo, useState, type ReactNode } from 'react';
 import type { RunConfig } from '../engine/config.ts';
 import { MAX_RUNS } from '../engine/config.ts';
-import { FIELDS, type BoolField, type EnumField, type NumberField } from '../engine/fields.ts';
+import { FIELDS, optimizerUses, type BoolField, type EnumField, type NumberField } from '../engine/fields.ts';
 import { runVerdict, useStore } from './store.ts';
 import { estimateRun, formatBytes, formatFlops } from '../engine/estimate.ts';
 import { RUN_COLORS } from './colors.ts';
@@ -286,21 +286,13 @@ export function RunPanel({ i }: { i: number }) {
 
       <Section title="Optimizer">
         <Select field={FIELDS['optimizer.name']} value={opt.name} testId={tid('optimizer')} onChange={(v) => edit((d) => (d.optimizer.name = v))} />
-        <SliderInput field={FIELDS['optimizer.lr']} value={opt.lr} testId={tid('lr')} onChange={(v) => edit((d) => (d.optimizer.lr = v))} />
-        {['momentum', 'nesterov', 'rmsprop'].includes(opt.name) ? (
-          <NumberInput field={FIELDS['optimizer.momentum']} value={opt.momentum} onChange={(v) => edit((d) => (d.optimizer.momentum = v))} />
-        ) : null}
-        {['rmsprop', 'adadelta'].includes(opt.name) ? (
-          <NumberInput field={FIELDS['optimizer.rho']} value={opt.rho} onChange={(v) => edit((d) => (d.optimizer.rho = v))} />
-        ) : null}
-        {['adam', 'adamax', 'adamw'].includes(opt.name) ? (
-          <>
-            <NumberInput field={FIELDS['optimizer.beta1']} value={opt.beta1} onChange={(v) => edit((d) => (d.optimizer.beta1 = v))} />
-            <NumberInput field={FIELDS['optimizer.beta2']} value={opt.beta2} onChange={(v) => edit((d) => (d.optimizer.beta2 = v))} />
-          </>
-        ) : null}
-        <NumberInput field={FIELDS['optimizer.epsilon']} value={opt.epsilon} onChange={(v) => edit((d) => (d.optimizer.epsilon = v))} />
-        <NumberInput field={FIELDS['optimizer.weightDecay']} value={opt.weightDecay} onChange={(v) => edit((d) => (d.optimizer.weightDecay = v))} />
+        {optimizerUses(opt.name).map((k) =>
+          k === 'lr' ? (
+            <SliderInput key={k} field={FIELDS['optimizer.lr']} value={opt.lr} testId={tid('lr')} onChange={(v) => edit((d) => (d.optimizer.lr = v))} />
+          ) : (
+            <NumberInput key={k} field={FIELDS[`optimizer.${k}`]} value={opt[k]} onChange={(v) => edit((d) => (d.optimizer[k] = v))} />
+          ),
+        )}
         <Select field={FIELDS['optimizer.schedule.kind']} value={opt.schedule.kind} onChange={(v) => edit((d) => (d.optimizer.schedule.kind = v))} />
         {opt.schedule.kind === 'step' || opt.schedule.kind === 'exp' ? (
           <div className="row">
