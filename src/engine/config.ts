@@ -8,7 +8,7 @@ import { z } from 'zod';
 import LZString from 'lz-string';
 import { IMAGE_DATASETS } from './meta.ts';
 import { describeInput, formatIssues, formatPath, oneLine, shorten } from './issues.ts';
-import { FIELDS as F, describeRange, type EnumField, type ListField, type NumberField, type TextField } from './fields.ts';
+import { FIELDS as F, describeRange, rebuildNeeded, type EnumField, type ListField, type NumberField, type TextField } from './fields.ts';
 
 export const CONFIG_VERSION = 1;
 export const MAX_RUNS = 4;
@@ -355,13 +355,5 @@ function fromLink(parsed: ValidationResult<Experiment>): ValidationResult<Experi
   };
 }
 
-/** Paths of run-config fields whose change needs a rebuild of the model/data (a reset). */
-export function needsReset(a: RunConfig, b: RunConfig): boolean {
-  return (
-    a.seed !== b.seed ||
-    JSON.stringify(a.data) !== JSON.stringify(b.data) ||
-    JSON.stringify(a.model) !== JSON.stringify(b.model) ||
-    a.train.batchSize !== b.train.batchSize ||
-    a.optimizer.name !== b.optimizer.name
-  );
-}
+/** Whether a change needs a new model at step 0: the field table's rule (fields.ts `rebuildNeeded`). */
+export const needsReset = rebuildNeeded;

@@ -1,11 +1,12 @@
 /**
  * The field table against the schema built from it: every bound is where the
  * schema accepts and refuses, every config path has exactly one entry, the sweep
- * reads the same ranges.
+ * reads the same ranges; and the rebuild rule.
  */
 import { describe, expect, test } from 'vitest';
-import { defaultRunConfig, parseRunConfig, type RunConfig } from './config.ts';
-import { FIELDS, HIDDEN_VIEWS, SWEEPABLE_FIELDS, describeRange, fieldAt, valueAt, type Field, type FieldPath, type NumberField } from './fields.ts';
+import { defaultRunConfig, needsReset, parseRunConfig, type RunConfig } from './config.ts';
+import { FIELDS, HIDDEN_VIEWS, SWEEPABLE_FIELDS, changedPaths, describeRange, fieldAt, rebuildNeeded, valueAt, type Field, type FieldPath, type NumberField } from './fields.ts';
+import { makeRng } from './rng.ts';
 import { PARAM_CHOICES } from './sweep/meta.ts';
 import { NUMERIC_FIELDS, setPath } from './sweep/paths.ts';
 import { sweepablePaths } from './sweep/schema.ts';
@@ -193,5 +194,75 @@ describe('the sweep reads the table', () => {
     }
     const withRange = SWEEPABLE_FIELDS.filter((f) => f.sweepRange).map((f) => f.path);
     expect(PARAM_CHOICES.map((c) => c.path).sort()).toEqual(withRange.sort());
+  });
+});
+
+describe('the rebuild rule', () => {
+  /** The fields whose edit needs a new model at step 0; every other applies between steps. */
+  const REBUILD = ['seed', 'data.', 'model.', 'optimizer.name', 'train.batchSize'];
+  const expectRebuild = (p: string) => REBUILD.some((r) => (r.endsWith('.') ? p.startsWith(r) : p === r));
+
+  /** Another valid value for a field. */
+  function another(f: Field, v: unknown): unknown {
+    switch (f.kind) {
+      case 'number':
+        return v === f.max ? (f.min + f.max) / 2 : f.max;
+      case 'enum':
+        return f.values.find((x) => x !== v);
+      case 'bool':
+        return !v;
+      case 'text':
+        return `${String(v)}x`;
+      case 'list':
+        return [...(v as number[]), 8];
+    }
+  }
+
+  test('each field alone: a change is reported once, with its rule', () => {
+    for (const f of ALL) {
+      const from = valueAt(base, f.path as FieldPath);
+      const to = another(f, from);
+      const next = withValue(base, f.path, to);
+      expect(changedPaths(base, next), f.path).toEqual([{ path: f.path, apply: f.apply, from, to }]);
+      expect(f.apply, f.path).toBe(expectRebuild(f.path) ? 'rebuild' : 'live');
+      expect(rebuildNeeded(base, next), f.path).toBe(expectRebuild(f.path));
+    }
+  });
+
+  test('no change, no rebuild; the list compares by value', () => {
+    expect(changedPaths(base, clone(base))).toEqual([]);
+    expect(rebuildNeeded(base, clone(base))).toBe(false);
+    expect(changedPaths(base, withValue(base, 'model.hidden', [...base.model.hidden]))).toEqual([]);
+  });
+
+  test('several changes: listed in table order; any rebuild field decides', () => {
+    let next = withValue(base, 'optimizer.lr', 0.5);
+    expect(rebuildNeeded(base, next)).toBe(false);
+    next = withValue(next, 'optimizer.name', 'adam');
+    expect(changedPaths(base, next)).toEqual([
+      { path: 'optimizer.name', apply: 'rebuild', from: 'sgd', to: 'adam' },
+      { path: 'optimizer.lr', apply: 'live', from: 0.01, to: 0.5 },
+    ]);
+    expect(rebuildNeeded(base, next)).toBe(true);
+  });
+
+  test('the same answers as the rule it replaces, over random edits; needsReset is the same function', () => {
+    expect(needsReset).toBe(rebuildNeeded);
+    const old = (a: RunConfig, b: RunConfig) =>
+      a.seed !== b.seed ||
+      JSON.stringify(a.data) !== JSON.stringify(b.data) ||
+      JSON.stringify(a.model) !== JSON.stringify(b.model) ||
+      a.train.batchSize !== b.train.batchSize ||
+      a.optimizer.name !== b.optimizer.name;
+    const rng = makeRng('rebuild');
+    for (let i = 0; i < 300; i++) {
+      let next = clone(base);
+      const n = 1 + Math.floor(rng.uniform(0, 3));
+      for (let k = 0; k < n; k++) {
+        const f = ALL[Math.floor(rng.uniform(0, ALL.length))];
+        next = withValue(next, f.path, another(f, valueAt(next, f.path as FieldPath)));
+      }
+      expect(rebuildNeeded(base, next)).toBe(old(base, next));
+    }
   });
 });

@@ -6,7 +6,8 @@
  *
  * `apply` is the rebuild rule: a `live` field can change between two steps of the
  * same model; a `rebuild` field needs a new model, data set and optimizer state
- * at step 0.
+ * at step 0. `rebuildNeeded` and `changedPaths` below are the only places that
+ * decide it.
  */
 import type { RunConfig } from './config.ts';
 import {
@@ -346,4 +347,35 @@ export type OptimizerNumber = (typeof OPTIMIZER_NUMBERS)[number];
 export function optimizerUses(name: OptimizerName): OptimizerNumber[] {
   const reads: readonly string[] = OPTIMIZER_HYPER[name];
   return OPTIMIZER_NUMBERS.filter((k) => k === 'lr' || k === 'weightDecay' || reads.includes(k));
+}
+
+// ---------------------------------------------------------------- the rebuild rule
+
+/** A stored path whose value differs between two configs. */
+export interface Change {
+  path: FieldPath;
+  apply: Apply;
+  from: unknown;
+  to: unknown;
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return Array.isArray(a) || Array.isArray(b) ? JSON.stringify(a) === JSON.stringify(b) : a === b;
+}
+
+/** The fields that differ between two run configs, in the table's order, each with how it applies. */
+export function changedPaths(prev: RunConfig, next: RunConfig): Change[] {
+  const out: Change[] = [];
+  for (const f of Object.values(FIELDS as Record<string, Field>)) {
+    const path = f.path as FieldPath;
+    const from = valueAt(prev, path);
+    const to = valueAt(next, path);
+    if (!same(from, to)) out.push({ path, apply: f.apply, from, to });
+  }
+  return out;
+}
+
+/** Whether going from `prev` to `next` needs a new model (and data and optimizer state) at step 0. */
+export function rebuildNeeded(prev: RunConfig, next: RunConfig): boolean {
+  return changedPaths(prev, next).some((c) => c.apply === 'rebuild');
 }
