@@ -37,9 +37,14 @@ export const ARCH_META = meta<Arch>({
 
 export const ACTIVATIONS = ['relu', 'leaky_relu', 'relu6', 'elu', 'selu', 'tanh', 'sigmoid', 'linear'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
+/** Slope of leaky ReLU for x < 0 (the model, the theory and the label use this one). */
+export const LEAKY_RELU_SLOPE = 0.2;
 export const ACTIVATION_META = meta<Activation>({
   relu: { label: 'ReLU', help: 'max(0, x): halves the signal variance per layer, so He init (gain √2) keeps it stable.' },
-  leaky_relu: { label: 'Leaky ReLU (0.2)', help: 'Like ReLU but lets 0.2·x through for x < 0, so no unit dies completely.' },
+  leaky_relu: {
+    label: `Leaky ReLU (${LEAKY_RELU_SLOPE})`,
+    help: `Like ReLU but lets ${LEAKY_RELU_SLOPE}·x through for x < 0, so no unit dies completely.`,
+  },
   relu6: { label: 'ReLU6', help: 'ReLU capped at 6: bounds activations, not gradients.' },
   elu: { label: 'ELU', help: 'Smooth ReLU with a negative saturation at -1; keeps means closer to zero.' },
   selu: { label: 'SELU', help: 'Scaled ELU that self-normalises with LeCun-normal init.' },

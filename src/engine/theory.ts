@@ -33,7 +33,7 @@
  * Gauss–Hermite quadrature (192 nodes, with a change of measure for wide
  * pre-activations) for the smooth ones (tanh, sigmoid).
  */
-import type { Activation, InitName } from './meta.ts';
+import { LEAKY_RELU_SLOPE, type Activation, type InitName } from './meta.ts';
 
 // ---------------------------------------------------------------- quadrature
 
@@ -134,8 +134,8 @@ const sech4 = (u: number) => sech2(u) ** 2;
 
 // ---------------------------------------------------------------- activations
 
-/** Constants of the engine's activations (tfjs: leakyRelu α = 0.2, selu, elu α = 1). */
-export const LEAKY_SLOPE = 0.2;
+/** Constants of the engine's activations as tfjs computes them: leaky ReLU's slope (meta.ts), SELU's scale and α (ELU's α is 1). */
+export const LEAKY_SLOPE = LEAKY_RELU_SLOPE;
 export const SELU_SCALE = 1.0507009873554805;
 export const SELU_ALPHA = 1.6732632423543772;
 
