@@ -11,6 +11,7 @@
  */
 import * as tf from './tf.ts';
 import type { RunConfig } from './config.ts';
+import { rebuildNeeded } from './fields.ts';
 import { BatchStream, makeDataset, type Dataset } from './data/datasets.ts';
 import { BN_MOMENTUM, buildModel, correctCount, crossEntropy, disposeModel, forward, type Model } from './model.ts';
 import { OPTIMIZER_RULES, learningRateAt } from './optimizers.ts';
@@ -124,7 +125,7 @@ export class Trainer implements RunTrainer {
 
   /** Applies hyper-parameter changes that need no rebuild; returns false if a reset is needed. */
   updateConfig(cfg: RunConfig): boolean {
-    if (cfg.optimizer.name !== this.optimizerName || cfg.train.batchSize !== this.cfg.train.batchSize) return false;
+    if (rebuildNeeded(this.cfg, cfg)) return false;
     this.cfg = cfg;
     return true;
   }

@@ -7,7 +7,7 @@
  */
 import * as tf from '../engine/tf.ts';
 import { Trainer } from '../engine/trainer.ts';
-import { needsReset, type RunConfig } from '../engine/config.ts';
+import type { RunConfig } from '../engine/config.ts';
 import { describeDivergence } from '../engine/rows.ts';
 import { trainChunks, type Chunk } from '../engine/loop.ts';
 import { assertNever, type FromWorker, type InitMsg, type RunStatus, type ToWorker } from '../shared/protocol.ts';
@@ -184,8 +184,8 @@ export class RunSession {
 
   private updateConfig(cfg: RunConfig): void {
     if (!this.trainer || !this.config) return;
-    if (needsReset(this.config, cfg) || !this.trainer.updateConfig(cfg)) {
-      this.rebuild(cfg); // a structural change: rebuild at step 0
+    if (!this.trainer.updateConfig(cfg)) {
+      this.rebuild(cfg); // the field table says this change needs a new model: step 0
       return;
     }
     this.config = cfg;
