@@ -4,7 +4,7 @@
  * Trainer and posts batched, packed records. One worker trains one run, so a
  * run that crashes or diverges cannot stop or corrupt another.
  */
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import './gradients.ts';
 import * as tf from '../engine/tf.ts';
 import { Trainer } from '../engine/trainer.ts';
 import { needsReset, type RunConfig } from '../engine/config.ts';
