@@ -47,10 +47,36 @@ function offline(): Plugin {
   };
 }
 
+/**
+ * The dev server's dependency pre-bundling. Its scan starts from the HTML page
+ * and does not follow `new Worker(new URL(...))`, so by default it never saw
+ * what only the workers import (tfjs-core, its gradients, the backends): those
+ * were found while the first page loaded and bundled in later passes, which
+ * rewrite the shared chunks and reload the page. seedrandom's chunk changed
+ * without a new version query, so the worker got its old copy next to a new
+ * tfjs-core chunk importing from it ("does not provide an export named 'n'"):
+ * the first start after `npm ci` could not train. Scanning the worker
+ * entries, and naming every tfjs entry in case a new import slips past the
+ * scan, puts them all in the first pass; tests/e2e/devserver.test.mjs checks
+ * that it stays one pass.
+ */
+const optimizeDeps = {
+  entries: ['index.html', 'src/worker/worker.ts', 'src/worker/sweepWorker.ts'],
+  include: [
+    '@tensorflow/tfjs-core',
+    '@tensorflow/tfjs-core/dist/register_all_gradients',
+    '@tensorflow/tfjs-backend-cpu',
+    '@tensorflow/tfjs-backend-wasm',
+    '@tensorflow/tfjs-backend-webgl',
+    '@tensorflow/tfjs-backend-webgpu',
+  ],
+};
+
 export default defineConfig({
   plugins: [react(), csp(), offline()],
   base: './',
   worker: { format: 'es' },
+  optimizeDeps,
   build: {
     target: 'es2022',
     sourcemap: false,

@@ -4,7 +4,7 @@
  * wasm is the fastest backend for them; the usual order without wasm for CNNs),
  * then trains the trials it is sent, one at a time, with the engine's runTrial.
  */
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import './gradients.ts';
 import * as tf from '../engine/tf.ts';
 import { runTrial } from '../engine/sweep/trial.ts';
 import { selectBackend } from './backend.ts';

@@ -5,7 +5,7 @@
  * messages both ways. One worker trains one run, so a run that crashes or
  * diverges cannot stop or corrupt another.
  */
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import './gradients.ts';
 import * as tf from '../engine/tf.ts';
 import type { FromWorker, ToWorker } from '../shared/protocol.ts';
 import { setupBackend } from './backend.ts';
