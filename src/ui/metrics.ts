@@ -8,7 +8,7 @@
  * Subscribers are notified at most once per animation frame.
  */
 import { ROW, decodeRow, type StepRecord } from '../engine/records.ts';
-import { WIRE_EXTRA } from '../worker/protocol.ts';
+import { WIRE_EXTRA } from '../shared/protocol.ts';
 
 export const MAX_POINTS = 4096;
 

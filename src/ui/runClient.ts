@@ -11,9 +11,9 @@ import {
   type BackendName,
   type FromWorker,
   type ToWorker,
-} from '../worker/protocol.ts';
+} from '../shared/protocol.ts';
 import { metrics, wireToRecord } from './metrics.ts';
-import { WIRE_EXTRA } from '../worker/protocol.ts';
+import { WIRE_EXTRA } from '../shared/protocol.ts';
 
 export interface RunEvents {
   onReady(run: number, m: Extract<FromWorker, { type: 'ready' }>): void;

@@ -14,7 +14,7 @@ import {
   type Experiment,
   type RunConfig,
 } from '../engine/config.ts';
-import type { BackendAttempt, BackendChoice, BackendName, BackendSpeed, RunStatus } from '../worker/protocol.ts';
+import type { BackendAttempt, BackendChoice, BackendName, BackendSpeed, RunStatus } from '../shared/protocol.ts';
 import { RunClient } from './runClient.ts';
 import { metrics } from './metrics.ts';
 import { Pacer, type Speed } from './pacer.ts';

@@ -8,8 +8,8 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import * as tf from '../engine/tf.ts';
 import { runTrial } from '../engine/sweep/trial.ts';
 import { selectBackend } from './backend.ts';
-import { assertNever } from './protocol.ts';
-import type { FromSweepWorker, ToSweepWorker } from './sweepProtocol.ts';
+import { assertNever } from '../shared/protocol.ts';
+import type { FromSweepWorker, ToSweepWorker } from '../shared/sweepProtocol.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
 

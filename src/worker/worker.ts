@@ -20,7 +20,7 @@ import {
   type ToWorker,
   type BackendChoice,
   type BackendSpeed,
-} from './protocol.ts';
+} from '../shared/protocol.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -362,7 +362,7 @@ function rebuild(cfg: RunConfig): void {
   void maybeBoundary(true);
 }
 
-let attempts: import('./protocol.ts').BackendAttempt[] = [];
+let attempts: import('../shared/protocol.ts').BackendAttempt[] = [];
 let fallbackReason = '';
 let speeds: BackendSpeed[] | undefined;
 /** The order in which "fastest" measures the backends that started. */
