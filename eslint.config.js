@@ -4,7 +4,7 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'tests/e2e/.probe-dist/**', 'bench/results/**', 'scratch/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.tsbuild/**', 'tests/e2e/.probe-dist/**', 'bench/results/**', 'scratch/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
