@@ -267,7 +267,7 @@ function phaseRow(name, s) {
   return `| ${name} | ${s.kernels} | ${s.uploads} | ${f(s.ms)} | ${f(s.kernelMs)} | ${cell(ph.pre)} | ${cell(ph.forward)} | ${cell(ph.backward)} | ${cell(ph.post)} |`;
 }
 
-export function profileMarkdown(r, notes = '') {
+export function profileMarkdown(r) {
   const out = [
     `# Where gradscope's training step spends its time`,
     '',
@@ -325,6 +325,5 @@ export function profileMarkdown(r, notes = '') {
     }
     out.push('');
   }
-  if (notes) out.push(notes.trim(), '');
   return out.join('\n');
 }

@@ -7,8 +7,8 @@
 //   npm run bench -- --skip=ui            …or leave some out
 //   npm run bench -- --no-build           reuse dist/ and the built bench page
 //
-// Writes bench/results/<date>[-quick].md and .json; a full run also rewrites
-// bench/results/PROFILE.md (tables generated, then bench/profile-notes.md).
+// Writes bench/results/<date>[-quick].md and .json (the raw results: git-ignored,
+// kept locally); a full run also rewrites bench/results/PROFILE.md.
 
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -333,9 +333,5 @@ mkdirSync(opts.outDir, { recursive: true });
 const base = join(opts.outDir, `${date}${quick ? '-quick' : ''}`);
 writeFileSync(`${base}.json`, JSON.stringify(results, null, 1) + '\n');
 writeFileSync(`${base}.md`, resultsMarkdown(results));
-if (!quick && want('profile')) {
-  const notesFile = join(ROOT, 'bench/profile-notes.md');
-  const notes = existsSync(notesFile) ? readFileSync(notesFile, 'utf8') : '';
-  writeFileSync(join(opts.outDir, 'PROFILE.md'), profileMarkdown(results, notes));
-}
+if (!quick && want('profile')) writeFileSync(join(opts.outDir, 'PROFILE.md'), profileMarkdown(results));
 process.stdout.write(`\n${summaryMarkdown(results)}\nWrote ${base}.md and .json in ${results.durationSec.toFixed(0)} s.\n`);

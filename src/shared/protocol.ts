@@ -6,12 +6,11 @@
  */
 import type { RunConfig } from '../engine/config.ts';
 import type { BackendSpeed } from '../engine/backendSpeed.ts';
-import { BACKEND_CHOICES, type BackendAttempt, type BackendChoice, type BackendName } from '../engine/backends.ts';
+import type { BackendAttempt, BackendChoice, BackendName } from '../engine/backends.ts';
 
 export type { BackendSpeed };
 
 export type { BackendAttempt, BackendChoice, BackendName };
-export { BACKEND_CHOICES };
 
 export type RunStatus = 'idle' | 'training' | 'paused' | 'diverged' | 'done' | 'error';
 

@@ -1,7 +1,7 @@
 import { Suspense, lazy, useEffect, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { MAX_RUNS } from '../engine/config.ts';
-import { BACKEND_CHOICES, type BackendChoice } from '../shared/protocol.ts';
+import { BACKEND_CHOICES, type BackendChoice } from '../engine/backends.ts';
 import { describeSpeeds } from './backendSpeeds.ts';
 import { useStore } from './store.ts';
 import { RunPanel } from './RunPanel.tsx';

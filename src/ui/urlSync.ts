@@ -5,7 +5,7 @@
  * history entry (no entry per keystroke).
  */
 import { defaultExperiment, experimentToFragment, parseFragment } from '../engine/config.ts';
-import { BACKEND_CHOICES, type BackendChoice } from '../shared/protocol.ts';
+import { BACKEND_CHOICES, type BackendChoice } from '../engine/backends.ts';
 import { useStore } from './store.ts';
 import { sweepFragmentOptions } from './sweep/sweepUrl.ts';
 
