@@ -298,6 +298,14 @@ describe('bad input, in-process through main()', () => {
     for (const mode of ['global_norm', 'layer_norm', 'value', 'agc', 'adaptive']) expect(runHelp.stdout).toContain(mode);
   });
 
+  test('--format csv: a label that a spreadsheet would run as a formula is written as text', async () => {
+    const r = await call('run', '{"label":"=1+1","model":{"hidden":[2]}}', '--steps', '1', '--format', 'csv');
+    expect(r.code).toBe(0);
+    const [header, row] = r.stdout.trimEnd().split('\n');
+    expect(header.split(',')[1]).toBe('label');
+    expect(row.split(',')[1]).toBe("'=1+1");
+  });
+
   test('url --base: the URL starts with the base and round-trips', async () => {
     const r = await call('url', '{"seed":9,"model":{"hidden":[3]}}', '--base', 'https://example.org/app/');
     expect(r.code).toBe(0);

@@ -84,6 +84,21 @@ describe('csvCell', () => {
     expect(csvCell('a, "b"')).toBe('"a, ""b"""');
     expect(csvCell('two\nlines')).toBe('"two\nlines"');
   });
+
+  test('text that a spreadsheet would run as a formula gets a leading quote; negative numbers stay numbers', () => {
+    expect(csvCell('=1+1')).toBe("'=1+1");
+    expect(csvCell('+1')).toBe("'+1");
+    expect(csvCell('-2+3')).toBe("'-2+3");
+    expect(csvCell('-0.5')).toBe("'-0.5"); // text, even when it reads as a number
+    expect(csvCell('@SUM(A1)')).toBe("'@SUM(A1)");
+    expect(csvCell('\t=1')).toBe("'\t=1");
+    expect(csvCell('\r=1')).toBe('"\'\r=1"');
+    expect(csvCell('=HYPERLINK("http://x","y")')).toBe('"\'=HYPERLINK(""http://x"",""y"")"');
+    expect(csvCell('a=1')).toBe('a=1');
+    expect(csvCell(-0.5)).toBe('-0.5');
+    expect(csvCell(-Infinity)).toBe('-Infinity');
+    expect(csvCell(-3, 'float32')).toBe('-3');
+  });
 });
 
 describe('both formats use it', () => {
@@ -113,6 +128,13 @@ describe('both formats use it', () => {
       expect(row[6]).toBe('0.30000001192092896');
       expect(Number(row[12])).toBe(shortestFloat32(x)); // finalLoss
     }
+  });
+
+  test('sweep CSV: a label that a spreadsheet would run as a formula is written as text', () => {
+    const r: TrialResult = { ...failedResult({ ...spec, variantLabel: '=1+1' }, 'error', 'x'), status: 'ok', objective: -0.5 };
+    const row = trialsToCsv([r], ['optimizer.lr']).split('\n')[1].split(',');
+    expect(row[3]).toBe("'=1+1");
+    expect(row[8]).toBe('-0.5');
   });
 
   test('step records: device values in float32 digits, the learning rate in full', () => {

@@ -14,6 +14,11 @@
  *    float64 (JavaScript's own). Shortening it to float32 digits would change the
  *    value: the parameter 0.30000001192092896 is not the parameter 0.3.
  * The writer of a format says which fields are float32; everything else is float64.
+ *
+ * Text in CSV. A cell that a spreadsheet would run as a formula (text starting with
+ * =, +, -, @, a tab or a carriage return) gets a leading single quote, OWASP's rule
+ * against CSV injection: a run label "=1+1" shows as text, it is not computed. The
+ * rule is for text; a number is written as a number, so -0.5 stays -0.5.
  */
 
 export type Precision = 'float32' | 'float64';
@@ -51,10 +56,14 @@ export function parseJsonLine<T = unknown>(line: string): T {
   return JSON.parse(line, (_k, v: unknown) => (v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v)) as T;
 }
 
-/** One CSV cell: empty for a missing value, a number as in JSON, text quoted when needed. */
+/** Text that a spreadsheet would run as a formula. */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** One CSV cell: empty for a missing value, a number as in JSON, text quoted when needed and never a formula. */
 export function csvCell(v: unknown, precision: Precision = 'float64'): string {
   if (v === undefined || v === null) return '';
   if (typeof v === 'number') return String(jsonNumber(v, precision));
-  const s = typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v));
+  let s = typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v));
+  if (FORMULA_START.test(s)) s = `'${s}`;
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
