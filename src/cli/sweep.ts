@@ -23,7 +23,7 @@ import {
   type SweepConfig,
 } from '../engine/sweep/schema.ts';
 import { PARAM_CHOICES as CHOICES, METHOD_HELP, OBJECTIVE_HELP } from '../engine/sweep/meta.ts';
-import type { TrialResult } from '../engine/sweep/result.ts';
+import { better, type TrialResult } from '../engine/sweep/result.ts';
 import type { TrialSpec } from '../engine/sweep/planner.ts';
 import { summaryToJson, trialToJson, trialUrl, trialsToCsv } from '../engine/sweep/format.ts';
 import type { FromSweepThread, ToSweepThread } from '../node/sweep-worker.ts';
@@ -372,7 +372,7 @@ async function sweep(argv: string[]): Promise<number> {
       onTrial: (r, done) => {
         results.push(r);
         if (r.diverged) diverged++;
-        if (r.variant === 0 && r.status === 'ok' && (!best || (cfg.objective === 'final_loss' ? r.objective < best.objective : r.objective > best.objective))) best = r;
+        if (r.variant === 0 && better(r, best)) best = r;
         const line = trialToJson(r, { url: trialUrl(r, base) }) + '\n';
         writes = writes.then(() => out.write(line)).catch((e: Error) => {
           writeError ??= e;
