@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
+import LZString from 'lz-string';
 import { parseExperiment, parseFragment } from '../engine/config.ts';
 import { captureMain, type Result } from './captureMain.ts';
 
@@ -284,6 +285,19 @@ describe('bad input, in-process through main()', () => {
     expect(r.code).toBe(2);
     const lines = r.stderr.trimEnd().split('\n');
     expect(lines.sort()).toEqual(['runs[0].data.noise: must be a number 0..1, got 2', 'runs[0].seed: must be an integer 0..4294967295, got -1']);
+  });
+
+  test('thousands of problems: the first five, one line each, and one line that counts the rest', async () => {
+    const run = Object.fromEntries(Array.from({ length: 2987 }, (_, i) => [`k${i}`, 1]));
+    const link = `http://127.0.0.1:5173/#e=${LZString.compressToEncodedURIComponent(JSON.stringify(run))}`;
+    for (const arg of [JSON.stringify(run), link]) {
+      const r = await call('run', arg);
+      expect(r.code).toBe(2);
+      const lines = r.stderr.trimEnd().split('\n');
+      expect(lines).toHaveLength(6);
+      expect(lines[0]).toMatch(/^(share URL: )?runs\[0\]\.k0: unknown field$/);
+      expect(lines[5]).toMatch(/^(share URL: )?and 2982 more problems$/);
+    }
   });
 
   test('no command prints the usage and exits 2; --help exits 0', async () => {

@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import LZString from 'lz-string';
-import { MAX_ENCODED_LENGTH, describeInput, formatIssues, parseFragment, parseRunConfig, type RunConfig, type ValidationResult } from '../config.ts';
+import { MAX_ENCODED_LENGTH, capProblems, describeInput, formatIssues, parseFragment, parseRunConfig, type RunConfig, type ValidationResult } from '../config.ts';
 import { NUMERIC_FIELDS, describeRange, inRange, numericField, setPath } from './paths.ts';
 
 export const SWEEP_VERSION = 1;
@@ -217,7 +217,7 @@ export function parseSweep(input: unknown): ValidationResult<SweepConfig> {
     if (seen.has(p.path)) errors.push(`params[${i}].path: ${p.path} is already params[${seen.get(p.path)}]`);
     seen.set(p.path, i);
   });
-  if (errors.length || !base.ok) return { ok: false, errors };
+  if (errors.length || !base.ok) return { ok: false, errors: capProblems(errors) };
   const cfg: SweepConfig = {
     v: SWEEP_VERSION,
     base: { ...base.value, train: { ...base.value.train, steps: s.stepsPerTrial } },
