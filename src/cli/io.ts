@@ -1,0 +1,211 @@
+/**
+ * What every `gradscope` command shares: reading a config argument (JSON text, a
+ * share URL or a file holding either), checking options, writing output to stdout
+ * or a file with back-pressure and every failure reported, and the one failure
+ * reporter that turns an error into a message on stderr and an exit status.
+ */
+import { createWriteStream, existsSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { DEFAULT_BASE_URL, parseExperimentJson, parseFragment, type Experiment, type ValidationResult } from '../engine/config.ts';
+import { parseSweepFragment, parseSweepJson, type SweepConfig } from '../engine/sweep/schema.ts';
+import type { NodeBackend } from '../node/tf-node.ts';
+
+/** Bad usage: an option, an argument or an output file. Exit 2 with one line. */
+export class UsageError extends Error {}
+
+/** A config that does not validate: its problems, one per line, exit 2. */
+export class ConfigProblems extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+  }
+}
+
+/** The value of a validation, or its problems thrown for the failure reporter. */
+export function validated<T>(r: ValidationResult<T>): T {
+  if (!r.ok) throw new ConfigProblems(r.errors);
+  return r.value;
+}
+
+// ---------------------------------------------------------------- arguments
+
+export const MAX_CONFIG_BYTES = 1_000_000;
+
+interface ArgKind<T> {
+  /** How messages name the argument: "config" or "sweep". */
+  noun: string;
+  json(text: string): ValidationResult<T>;
+  link(url: string): ValidationResult<T>;
+}
+
+/**
+ * Reads a config argument: JSON text, a share URL (anything with a fragment that is
+ * not an existing file), or the path of a file holding JSON or a share URL. A file's
+ * JSON is read as JSON first: a label may well contain "#e=".
+ */
+function loadArg<T>(arg: string, kind: ArgKind<T>): ValidationResult<T> {
+  const fail = (e: string): ValidationResult<T> => ({ ok: false, errors: [`${kind.noun}: ${e}`] });
+  const text = arg.trim();
+  const isJson = (s: string) => s.startsWith('{') || s.startsWith('[');
+  if (isJson(text)) return kind.json(text);
+  if (text.includes('#') && !existsSync(text)) return kind.link(text);
+  if (!existsSync(text)) return fail(`no such file "${text}" (give a JSON file, a JSON string or a share URL)`);
+  const st = statSync(text);
+  if (!st.isFile()) return fail(`"${text}" is not a file`);
+  if (st.size > MAX_CONFIG_BYTES) return fail(`file is ${st.size} bytes, at most ${MAX_CONFIG_BYTES} allowed`);
+  const content = readFileSync(text, 'utf8').trim();
+  if (!isJson(content) && (content.includes('#') || /^https?:/.test(content) || /(^|&)(e|sweep)=/.test(content))) return kind.link(content);
+  return kind.json(content);
+}
+
+const EXPERIMENT: ArgKind<Experiment> = {
+  noun: 'config',
+  json: parseExperimentJson,
+  link: (url) => parseFragment(url).experiment ?? { ok: false, errors: ['share URL: the link holds no experiment (no #e=… fragment)'] },
+};
+
+const SWEEP: ArgKind<SweepConfig> = {
+  noun: 'sweep',
+  json: parseSweepJson,
+  link: (url) =>
+    parseSweepFragment(url) ?? { ok: false, errors: ['share URL: the link holds no sweep (no sweep=… in the fragment; share it from the page’s sweep panel)'] },
+};
+
+/** An experiment argument: JSON text, a share URL, or a file holding either. */
+export function loadConfigArg(arg: string): ValidationResult<Experiment> {
+  return loadArg(arg, EXPERIMENT);
+}
+
+/** A sweep argument: JSON text, a page link with `sweep=`, or a file holding either. */
+export function loadSweepArg(arg: string): ValidationResult<SweepConfig> {
+  return loadArg(arg, SWEEP);
+}
+
+// ---------------------------------------------------------------- options
+
+/** An integer option in lo..hi (undefined when not given). */
+export function intOption(name: string, v: string | undefined, lo: number, hi: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\s*\d+\s*$/.test(v) || !Number.isInteger(n) || n < lo || n > hi) {
+    throw new UsageError(`--${name}: must be an integer ${lo}..${hi}, got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+/** `--backend auto|cpu|wasm` (auto when not given). */
+export function backendOption(v: string | undefined): 'auto' | NodeBackend {
+  const b = v ?? 'auto';
+  if (b !== 'auto' && b !== 'cpu' && b !== 'wasm') throw new UsageError(`--backend: must be auto, cpu or wasm, got ${JSON.stringify(b)}`);
+  return b;
+}
+
+/** The backend that trains a model under `--backend`: auto is wasm for MLPs and cpu for CNNs, which wasm cannot train. */
+export function backendFor(option: 'auto' | NodeBackend, cnn: boolean): NodeBackend {
+  if (option === 'wasm' && cnn) throw new UsageError('--backend wasm: the wasm backend cannot train conv nets (model.arch cnn); use cpu or auto');
+  return option === 'auto' ? (cnn ? 'cpu' : 'wasm') : option;
+}
+
+/** `--base URL`: the page address of share URLs (default $GRADSCOPE_BASE_URL or the built-in one). */
+export function baseOption(v: string | undefined): string {
+  const base = v ?? process.env.GRADSCOPE_BASE_URL ?? DEFAULT_BASE_URL;
+  if (!/^https?:\/\/[^\s]+$/.test(base)) throw new UsageError(`--base: must be an http(s) URL, got ${JSON.stringify(base)}`);
+  return base;
+}
+
+// ---------------------------------------------------------------- output
+
+export interface Out {
+  /** Hands `s` to the stream; waits while its buffer is full. Rejects once anything written failed. */
+  write(s: string): Promise<void>;
+  /** Resolves when everything written has arrived (a file: written and closed); rejects with the first failure. */
+  close(): Promise<void>;
+}
+
+/**
+ * An output over a stream, with back-pressure. A failed write (a closed pipe, a full
+ * disk) is remembered by one permanent 'error' listener and rejects the next write.
+ */
+function streamOut(stream: Writable, own: boolean, describe: (e: Error) => Error): Out {
+  let failure: Error | null = null;
+  const onError = (e: Error) => (failure = e);
+  stream.on('error', onError);
+  return {
+    write: (s) =>
+      new Promise((resolve, reject) => {
+        if (failure) return reject(describe(failure));
+        if (!stream.write(s)) {
+          const done = () => {
+            stream.off('drain', done);
+            stream.off('error', done);
+            if (failure) reject(describe(failure));
+            else resolve();
+          };
+          stream.on('drain', done);
+          stream.on('error', done);
+        } else resolve();
+      }),
+    close: () =>
+      new Promise((resolve, reject) => {
+        if (!own) {
+          // Commands may run many times in one process (tests): do not pile up listeners.
+          stream.off('error', onError);
+          return failure ? reject(describe(failure)) : resolve();
+        }
+        stream.end(() => (failure ? reject(describe(failure)) : resolve()));
+      }),
+  };
+}
+
+/** Standard output. A reader that closes the pipe (`gradscope run … | head`) ends the command quietly (EPIPE, exit 0). */
+export function stdoutOut(): Out {
+  return streamOut(process.stdout, false, (e) => e);
+}
+
+function cannotWrite(option: string, path: string, e: unknown): UsageError {
+  const err = e as NodeJS.ErrnoException;
+  return new UsageError(`${option}: cannot write ${JSON.stringify(path)} (${err.code ?? err.message})`);
+}
+
+/** A file named by an option (`--out FILE`), opened now: a bad path is a usage error before any training. */
+export function fileOut(path: string, option: string): Out {
+  let fd: number;
+  try {
+    fd = openSync(path, 'w');
+  } catch (e) {
+    throw cannotWrite(option, path, e);
+  }
+  return streamOut(createWriteStream(path, { fd }), true, (e) => new UsageError(`${option}: cannot write ${JSON.stringify(path)} (${e.message})`));
+}
+
+/** Writes a whole file named by an option; an empty text checks early that it can be written. */
+export function writeFileOption(path: string, option: string, text: string): void {
+  try {
+    writeFileSync(path, text);
+  } catch (e) {
+    throw cannotWrite(option, path, e);
+  }
+}
+
+// ---------------------------------------------------------------- failures
+
+/**
+ * The one failure reporter of every command: the message on stderr and the exit
+ * status. A config's problems: one line each, exit 2. Bad usage: one line, exit 2.
+ * A closed pipe: nothing, exit 0. Anything else: an internal error, one line, exit 1
+ * (the stack with GRADSCOPE_DEBUG).
+ */
+export function reportFailure(e: unknown): number {
+  if (e instanceof ConfigProblems) {
+    process.stderr.write(e.problems.join('\n') + '\n');
+    return 2;
+  }
+  const err = e as Error & { code?: string };
+  if (e instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`gradscope: ${err.message}\n`);
+    return 2;
+  }
+  if (err.code === 'EPIPE') return 0;
+  process.stderr.write(`gradscope: internal error: ${err.message}\n`);
+  if (process.env.GRADSCOPE_DEBUG) process.stderr.write(String(err.stack) + '\n');
+  return 1;
+}
