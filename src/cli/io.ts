@@ -5,8 +5,9 @@
  * reporter that turns an error into a message on stderr and an exit status.
  */
 import { createWriteStream, existsSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import type { Writable } from 'node:stream';
-import { DEFAULT_BASE_URL, parseExperimentJson, parseFragment, type Experiment, type ValidationResult } from '../engine/config.ts';
+import { finished, type Writable } from 'node:stream';
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import { DEFAULT_BASE_URL, capProblems, parseExperimentJson, parseFragment, type Experiment, type ValidationResult } from '../engine/config.ts';
 import { parseSweepFragment, parseSweepJson, type SweepConfig } from '../engine/sweep/schema.ts';
 import type { NodeBackend } from '../node/tf-node.ts';
 
@@ -82,6 +83,21 @@ export function loadSweepArg(arg: string): ValidationResult<SweepConfig> {
 
 // ---------------------------------------------------------------- options
 
+/**
+ * A command's options and positionals. A negative number after an option that takes
+ * a value is that value (`--steps -1` is `--steps=-1`, refused by its range check in
+ * one line, not parseArgs's three-line note about ambiguous arguments).
+ */
+export function parseCommand<const O extends ParseArgsOptionsConfig>(argv: readonly string[], options: O) {
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = /^--([^=]+)$/.exec(argv[i])?.[1];
+    if (name && options[name]?.type === 'string' && /^-\d/.test(argv[i + 1] ?? '')) args.push(`--${name}=${argv[++i]}`);
+    else args.push(argv[i]);
+  }
+  return parseArgs({ args, allowPositionals: true, options });
+}
+
 /** An integer option in lo..hi (undefined when not given). */
 export function intOption(name: string, v: string | undefined, lo: number, hi: number): number | undefined {
   if (v === undefined) return undefined;
@@ -122,48 +138,78 @@ export interface Out {
 }
 
 /**
- * An output over a stream, with back-pressure. A failed write (a closed pipe, a full
- * disk) is remembered by one permanent 'error' listener and rejects the next write.
+ * An output over a stream. A failed write (a full disk, a closed pipe) is remembered
+ * from its 'error' event or the stream's `errored` state and rejects the next write
+ * or the close: no failure goes unreported, however few or small the writes were.
+ * `own`: the stream is ended and closed by close() (a file); stdout is flushed only.
  */
 function streamOut(stream: Writable, own: boolean, describe: (e: Error) => Error): Out {
   let failure: Error | null = null;
-  const onError = (e: Error) => (failure = e);
+  const onError = (e: Error) => (failure ??= e);
   stream.on('error', onError);
+  const check = () => {
+    const e = failure ?? stream.errored;
+    if (e) throw describe(e);
+  };
+  const settled = (events: string[]) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        for (const ev of events) stream.off(ev, done);
+        resolve();
+      };
+      for (const ev of events) stream.on(ev, done);
+    });
   return {
-    write: (s) =>
-      new Promise((resolve, reject) => {
-        if (failure) return reject(describe(failure));
-        if (!stream.write(s)) {
-          const done = () => {
-            stream.off('drain', done);
-            stream.off('error', done);
-            if (failure) reject(describe(failure));
-            else resolve();
-          };
-          stream.on('drain', done);
-          stream.on('error', done);
-        } else resolve();
-      }),
-    close: () =>
-      new Promise((resolve, reject) => {
-        if (!own) {
-          // Commands may run many times in one process (tests): do not pile up listeners.
-          stream.off('error', onError);
-          return failure ? reject(describe(failure)) : resolve();
+    async write(s) {
+      check();
+      if (!stream.write(s)) await settled(['drain', 'error', 'close']);
+      check();
+    },
+    async close() {
+      try {
+        check();
+        if (own) {
+          stream.end();
+          await new Promise<void>((resolve) => finished(stream, (e) => (e && (failure ??= e), resolve())));
+        } else if (stream.writableLength > 0) {
+          // Wait until stdout has taken every byte (a pipe may still hold some).
+          await new Promise<void>((resolve) => stream.write('', (e) => (e && (failure ??= e), resolve())));
         }
-        stream.end(() => (failure ? reject(describe(failure)) : resolve()));
-      }),
+        check();
+      } finally {
+        stream.off('error', onError);
+      }
+    },
   };
 }
 
-/** Standard output. A reader that closes the pipe (`gradscope run … | head`) ends the command quietly (EPIPE, exit 0). */
+let stdoutGuarded = false;
+
+/**
+ * Standard output. A reader that closes the pipe (`gradscope run … | head`) ends the
+ * command quietly (EPIPE, exit 0); any other failure is a usage error (exit 2).
+ */
 export function stdoutOut(): Out {
-  return streamOut(process.stdout, false, (e) => e);
+  // A write failure is emitted as an 'error' event, possibly after this output is
+  // closed: without a listener it would crash the process with a stack trace.
+  if (!stdoutGuarded) {
+    process.stdout.on('error', () => {});
+    stdoutGuarded = true;
+  }
+  return streamOut(process.stdout, false, (e) =>
+    (e as NodeJS.ErrnoException).code === 'EPIPE' ? e : new UsageError(`cannot write to stdout (${reason(e)})`),
+  );
+}
+
+/** "ENOSPC: no space left on device, write" → "ENOSPC: no space left on device". */
+function reason(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (err.code && err.message.startsWith(`${err.code}: `)) return err.message.replace(/, [^,]*$/, '');
+  return err.code ?? err.message;
 }
 
 function cannotWrite(option: string, path: string, e: unknown): UsageError {
-  const err = e as NodeJS.ErrnoException;
-  return new UsageError(`${option}: cannot write ${JSON.stringify(path)} (${err.code ?? err.message})`);
+  return new UsageError(`${option}: cannot write ${JSON.stringify(path)} (${reason(e)})`);
 }
 
 /** A file named by an option (`--out FILE`), opened now: a bad path is a usage error before any training. */
@@ -174,7 +220,7 @@ export function fileOut(path: string, option: string): Out {
   } catch (e) {
     throw cannotWrite(option, path, e);
   }
-  return streamOut(createWriteStream(path, { fd }), true, (e) => new UsageError(`${option}: cannot write ${JSON.stringify(path)} (${e.message})`));
+  return streamOut(createWriteStream(path, { fd }), true, (e) => cannotWrite(option, path, e));
 }
 
 /** Writes a whole file named by an option; an empty text checks early that it can be written. */
@@ -186,26 +232,34 @@ export function writeFileOption(path: string, option: string, text: string): voi
   }
 }
 
+/** Writes one text to stdout and waits until it is out (help, a URL). */
+export async function printOut(text: string): Promise<void> {
+  const out = stdoutOut();
+  await out.write(text);
+  await out.close();
+}
+
 // ---------------------------------------------------------------- failures
 
 /**
  * The one failure reporter of every command: the message on stderr and the exit
- * status. A config's problems: one line each, exit 2. Bad usage: one line, exit 2.
- * A closed pipe: nothing, exit 0. Anything else: an internal error, one line, exit 1
- * (the stack with GRADSCOPE_DEBUG).
+ * status. A config's problems: one line each (at most five and a count), exit 2.
+ * Bad usage or unwritable output: one line, exit 2. A closed pipe: nothing, exit 0.
+ * Anything else: an internal error, one line, exit 1 (the stack with GRADSCOPE_DEBUG).
  */
 export function reportFailure(e: unknown): number {
   if (e instanceof ConfigProblems) {
-    process.stderr.write(e.problems.join('\n') + '\n');
+    process.stderr.write(capProblems(e.problems).join('\n') + '\n');
     return 2;
   }
-  const err = e as Error & { code?: string };
-  if (e instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS')) {
-    process.stderr.write(`gradscope: ${err.message}\n`);
-    return 2;
-  }
+  const err = (e instanceof Error ? e : new Error(String(e))) as Error & { code?: string };
   if (err.code === 'EPIPE') return 0;
-  process.stderr.write(`gradscope: internal error: ${err.message}\n`);
+  const line = err.message.replace(/\s*\n\s*/g, ' ');
+  if (e instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`gradscope: ${line}\n`);
+    return 2;
+  }
+  process.stderr.write(`gradscope: internal error: ${line}\n`);
   if (process.env.GRADSCOPE_DEBUG) process.stderr.write(String(err.stack) + '\n');
   return 1;
 }

@@ -5,11 +5,23 @@
  *   gradscope sweep <sweep|file|url> [options]   (sweep.ts)
  * Arguments, options, output and failures: io.ts.
  */
-import { parseArgs } from 'node:util';
 import { DEFAULT_BASE_URL, shareUrl } from '../engine/config.ts';
 import { CLIP_META, OPTIMIZER_META, ACTIVATION_META, INIT_META, DATASET_META, NORM_META, SCHEDULE_META } from '../engine/meta.ts';
 import { csvHeader, recordToCsv, recordToJson, type StepRecord } from '../engine/records.ts';
-import { UsageError, backendFor, backendOption, baseOption, fileOut, intOption, loadConfigArg, reportFailure, stdoutOut, validated } from './io.ts';
+import {
+  UsageError,
+  backendFor,
+  backendOption,
+  baseOption,
+  fileOut,
+  intOption,
+  loadConfigArg,
+  parseCommand,
+  printOut,
+  reportFailure,
+  stdoutOut,
+  validated,
+} from './io.ts';
 
 function list<T extends string>(m: Record<T, { help: string }>): string {
   return Object.entries<{ help: string }>(m)
@@ -27,7 +39,9 @@ Usage:
 
 <config> is a path to a JSON file, a JSON string, or a share URL (anything with
 the #e=… fragment). Either an experiment {"v":1,"runs":[…]} or a bare run config.
-Exit status: 0 on success (diverged runs included), 2 for a bad config or usage.
+Exit status: 0 on success (diverged runs included), 2 for a bad config, a bad
+option or output that cannot be written (one line per problem on stderr, at most
+five and a count), 1 for an internal error.
 `;
 
 export const RUN_HELP = `gradscope run <config> [options]
@@ -85,20 +99,16 @@ Options:
 `;
 
 async function cmdRun(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      steps: { type: 'string' },
-      format: { type: 'string', default: 'jsonl' },
-      every: { type: 'string' },
-      out: { type: 'string' },
-      backend: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
+  const { values, positionals } = parseCommand(argv, {
+    steps: { type: 'string' },
+    format: { type: 'string', default: 'jsonl' },
+    every: { type: 'string' },
+    out: { type: 'string' },
+    backend: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
-    process.stdout.write(RUN_HELP);
+    await printOut(RUN_HELP);
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError('run: expects exactly one <config> (see gradscope run --help)');
@@ -150,19 +160,15 @@ async function cmdRun(argv: string[]): Promise<number> {
 }
 
 async function cmdUrl(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { base: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  });
+  const { values, positionals } = parseCommand(argv, { base: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
   if (values.help) {
-    process.stdout.write(URL_HELP);
+    await printOut(URL_HELP);
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError('url: expects exactly one <config> (see gradscope url --help)');
   const exp = validated(loadConfigArg(positionals[0]));
   const base = baseOption(values.base);
-  process.stdout.write(shareUrl(exp, base) + '\n');
+  await printOut(shareUrl(exp, base) + '\n');
   return 0;
 }
 
@@ -180,7 +186,7 @@ export async function main(argv: string[]): Promise<number> {
       case '-h':
       case '--help':
       case 'help':
-        process.stdout.write(MAIN_HELP);
+        await printOut(MAIN_HELP);
         return cmd === undefined ? 2 : 0;
       default:
         throw new UsageError(`unknown command ${JSON.stringify(cmd)} (commands: run, url, sweep; see gradscope --help)`);

@@ -2,12 +2,11 @@
  * `gradscope sweep <sweep-config|file|url>`: runs a hyper-parameter sweep in
  * parallel Node worker threads and writes one JSON line per finished trial, then
  * a summary line with the best trial. Same validation and exit codes as `run`:
- * 0 on success (diverged trials included), 2 for a bad config or usage (one line
- * per problem on stderr), 1 for an internal failure.
+ * 0 on success (diverged trials included), 2 for a bad config, a bad option or
+ * output that cannot be written (one line per problem on stderr), 1 for an
+ * internal failure.
  */
-import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { parseArgs } from 'node:util';
 import { DEFAULT_BASE_URL } from '../engine/config.ts';
 import { MAX_STEPS_PER_TRIAL, OBJECTIVES, METHODS, parseSweep, sweepToJson } from '../engine/sweep/schema.ts';
 import { PARAM_CHOICES as CHOICES, METHOD_HELP, OBJECTIVE_HELP } from '../engine/sweep/meta.ts';
@@ -22,6 +21,8 @@ import {
   fileOut,
   intOption,
   loadSweepArg,
+  parseCommand,
+  printOut,
   reportFailure,
   stdoutOut,
   validated,
@@ -115,21 +116,17 @@ export async function cmdSweep(argv: string[]): Promise<number> {
 }
 
 async function sweep(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      workers: { type: 'string' },
-      steps: { type: 'string' },
-      backend: { type: 'string' },
-      out: { type: 'string' },
-      csv: { type: 'string' },
-      base: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
+  const { values, positionals } = parseCommand(argv, {
+    workers: { type: 'string' },
+    steps: { type: 'string' },
+    backend: { type: 'string' },
+    out: { type: 'string' },
+    csv: { type: 'string' },
+    base: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
-    process.stdout.write(SWEEP_HELP);
+    await printOut(SWEEP_HELP);
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError('sweep: expects exactly one <sweep-config> (see gradscope sweep --help)');
@@ -200,7 +197,7 @@ async function sweep(argv: string[]): Promise<number> {
     await out.close();
     if (values.csv) {
       const sorted = [...results].sort((a, b) => a.index - b.index);
-      writeFileSync(values.csv, trialsToCsv(sorted, cfg.params.map((p) => p.path), base));
+      writeFileOption(values.csv, '--csv', trialsToCsv(sorted, cfg.params.map((p) => p.path), base));
     }
     if (summary.cancelled) {
       process.stderr.write('gradscope: sweep cancelled\n');
