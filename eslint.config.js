@@ -85,12 +85,4 @@ export default tseslint.config(
     },
     rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
   },
-  {
-    // TEMPORARY: the one known circle, src/cli/main.ts <-> src/cli/sweep.ts
-    // (main imports sweep for the sweep command, sweep imports main's helpers),
-    // is being removed separately. Delete this block with it. A circle through
-    // any other file is still reported from that file.
-    files: ['src/cli/main.ts', 'src/cli/sweep.ts'],
-    rules: { 'import-x/no-cycle': 'off' },
-  },
 );

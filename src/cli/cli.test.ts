@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
+import LZString from 'lz-string';
 import { parseExperiment, parseFragment } from '../engine/config.ts';
 import { captureMain, type Result } from './captureMain.ts';
 
@@ -259,6 +260,9 @@ describe('bad input, in-process through main()', () => {
     ['url with a bad config', ['url', '{"train":{"batchSize":0}}'], /^runs\[0\]\.train\.batchSize: must be an integer 1\.\.4096, got 0$/],
     ['url with a bad --base', ['url', '{}', '--base', 'ftp://x'], /--base/],
     ['bad --steps', ['run', CFG, '--steps', '0'], /--steps: must be an integer 1\.\.1000000/],
+    ['negative --steps', ['run', CFG, '--steps', '-1'], /^--steps: must be an integer 1\.\.1000000, got "-1"$/],
+    ['negative --every', ['run', CFG, '--every', '-5'], /^--every: must be an integer 1\.\.1000000, got "-5"$/],
+    ['an option value that starts with a dash', ['run', CFG, '--out', '-x'], /^Option '--out' argument is ambiguous\. .*'--out=-XYZ'\.$/],
     ['non-numeric --every', ['run', CFG, '--every', 'ten'], /--every: must be an integer/],
     ['bad --format', ['run', CFG, '--format', 'xml'], /--format: must be jsonl or csv/],
     ['bad --backend', ['run', CFG, '--backend', 'webgl'], /--backend/],
@@ -286,6 +290,19 @@ describe('bad input, in-process through main()', () => {
     expect(lines.sort()).toEqual(['runs[0].data.noise: must be a number 0..1, got 2', 'runs[0].seed: must be an integer 0..4294967295, got -1']);
   });
 
+  test('thousands of problems: the first five, one line each, and one line that counts the rest', async () => {
+    const run = Object.fromEntries(Array.from({ length: 2987 }, (_, i) => [`k${i}`, 1]));
+    const link = `http://127.0.0.1:5173/#e=${LZString.compressToEncodedURIComponent(JSON.stringify(run))}`;
+    for (const arg of [JSON.stringify(run), link]) {
+      const r = await call('run', arg);
+      expect(r.code).toBe(2);
+      const lines = r.stderr.trimEnd().split('\n');
+      expect(lines).toHaveLength(6);
+      expect(lines[0]).toMatch(/^(share URL: )?runs\[0\]\.k0: unknown field$/);
+      expect(lines[5]).toMatch(/^(share URL: )?and 2982 more problems$/);
+    }
+  });
+
   test('no command prints the usage and exits 2; --help exits 0', async () => {
     const none = await call();
     expect(none.code).toBe(2);
@@ -296,6 +313,14 @@ describe('bad input, in-process through main()', () => {
     const runHelp = await call('run', '--help');
     expect(runHelp.code).toBe(0);
     for (const mode of ['global_norm', 'layer_norm', 'value', 'agc', 'adaptive']) expect(runHelp.stdout).toContain(mode);
+  });
+
+  test('--format csv: a label that a spreadsheet would run as a formula is written as text', async () => {
+    const r = await call('run', '{"label":"=1+1","model":{"hidden":[2]}}', '--steps', '1', '--format', 'csv');
+    expect(r.code).toBe(0);
+    const [header, row] = r.stdout.trimEnd().split('\n');
+    expect(header.split(',')[1]).toBe('label');
+    expect(row.split(',')[1]).toBe("'=1+1");
   });
 
   test('url --base: the URL starts with the base and round-trips', async () => {

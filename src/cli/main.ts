@@ -2,23 +2,26 @@
  * The `gradscope` command: a thin host over the engine.
  *   gradscope run <config|file|url> [--steps N] [--format jsonl|csv] [--every K] [--out FILE] [--backend auto|cpu|wasm]
  *   gradscope url <config|file|url> [--base URL]
+ *   gradscope sweep <sweep|file|url> [options]   (sweep.ts)
+ * Arguments, options, output and failures: io.ts.
  */
-import { existsSync, readFileSync, createWriteStream, openSync, statSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import {
-  DEFAULT_BASE_URL,
-  parseExperimentJson,
-  parseFragment,
-  shareUrl,
-  type Experiment,
-  type ValidationResult,
-} from '../engine/config.ts';
+import { DEFAULT_BASE_URL, shareUrl } from '../engine/config.ts';
 import { CLIP_META, OPTIMIZER_META, ACTIVATION_META, INIT_META, DATASET_META, NORM_META, SCHEDULE_META } from '../engine/meta.ts';
 import { csvHeader, recordToCsv, recordToJson, type StepRecord } from '../engine/records.ts';
-
-export class UsageError extends Error {}
-
-export const MAX_CONFIG_BYTES = 1_000_000;
+import {
+  UsageError,
+  backendFor,
+  backendOption,
+  baseOption,
+  fileOut,
+  intOption,
+  loadConfigArg,
+  parseCommand,
+  printOut,
+  reportFailure,
+  stdoutOut,
+  validated,
+} from './io.ts';
 
 function list<T extends string>(m: Record<T, { help: string }>): string {
   return Object.entries<{ help: string }>(m)
@@ -36,7 +39,9 @@ Usage:
 
 <config> is a path to a JSON file, a JSON string, or a share URL (anything with
 the #e=… fragment). Either an experiment {"v":1,"runs":[…]} or a bare run config.
-Exit status: 0 on success (diverged runs included), 2 for a bad config or usage.
+Exit status: 0 on success (diverged runs included), 2 for a bad config, a bad
+option or output that cannot be written (one line per problem on stderr, at most
+five and a count), 1 for an internal error.
 `;
 
 export const RUN_HELP = `gradscope run <config> [options]
@@ -93,121 +98,17 @@ Options:
   -h, --help         this help
 `;
 
-/** Reads a config argument: JSON text, a share URL, or a file path. */
-export function loadConfigArg(arg: string): ValidationResult<Experiment> {
-  const text = arg.trim();
-  if (text.startsWith('{') || text.startsWith('[')) return parseExperimentJson(text);
-  if (text.includes('#') && !existsSync(text)) {
-    const frag = parseFragment(text);
-    if (frag.experiment === null) return { ok: false, errors: ['share URL: the link holds no experiment (no #e=… fragment)'] };
-    return frag.experiment;
-  }
-  if (!existsSync(text)) return { ok: false, errors: [`config: no such file "${text}" (give a JSON file, a JSON string or a share URL)`] };
-  const st = statSync(text);
-  if (!st.isFile()) return { ok: false, errors: [`config: "${text}" is not a file`] };
-  if (st.size > MAX_CONFIG_BYTES) return { ok: false, errors: [`config: file is ${st.size} bytes, at most ${MAX_CONFIG_BYTES} allowed`] };
-  const content = readFileSync(text, 'utf8').trim();
-  // A file holds JSON or a share URL. JSON first: a label may well contain "#e=".
-  const json = content.startsWith('{') || content.startsWith('[');
-  if (!json && (content.startsWith('http') || content.includes('#e='))) {
-    const frag = parseFragment(content);
-    if (frag.experiment) return frag.experiment;
-  }
-  return parseExperimentJson(content);
-}
-
-export function intOption(name: string, v: string | undefined, lo: number, hi: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!/^\s*\d+\s*$/.test(v) || !Number.isInteger(n) || n < lo || n > hi) {
-    throw new UsageError(`--${name}: must be an integer ${lo}..${hi}, got ${JSON.stringify(v)}`);
-  }
-  return n;
-}
-
-export interface Out {
-  write(s: string): Promise<void>;
-  close(): Promise<void>;
-}
-
-function stdoutOut(): Out {
-  // A closed pipe (`gradscope run … | head`) is reported as an 'error' event: without a
-  // listener it would crash the process with a stack trace. Remember it and stop.
-  let failure: NodeJS.ErrnoException | null = null;
-  const onError = (e: NodeJS.ErrnoException) => (failure = e);
-  process.stdout.on('error', onError);
-  return {
-    write: (s) =>
-      new Promise((resolve, reject) => {
-        if (failure) return reject(failure);
-        if (!process.stdout.write(s)) {
-          const done = () => {
-            process.stdout.off('drain', done);
-            process.stdout.off('error', done);
-            if (failure) reject(failure);
-            else resolve();
-          };
-          process.stdout.on('drain', done);
-          process.stdout.on('error', done);
-        } else resolve();
-      }),
-    close: async () => {
-      // main() may run many times in one process (tests): do not pile up listeners.
-      process.stdout.off('error', onError);
-      if (failure) throw failure;
-    },
-  };
-}
-
-function fileOut(path: string): Out {
-  // Open synchronously, so that a bad path is a usage error before any training
-  // (a stream's asynchronous 'error' event would otherwise go unhandled).
-  let fd: number;
-  try {
-    fd = openSync(path, 'w');
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new UsageError(`--out: cannot write ${JSON.stringify(path)} (${err.code ?? err.message})`);
-  }
-  const ws = createWriteStream(path, { fd });
-  // One permanent listener (not one per write: that piles up listeners and warns).
-  let failure: Error | null = null;
-  ws.on('error', (e) => (failure = e));
-  const failed = () => new UsageError(`--out: cannot write ${JSON.stringify(path)} (${failure?.message})`);
-  return {
-    write: (s) =>
-      new Promise((resolve, reject) => {
-        if (failure) return reject(failed());
-        if (!ws.write(s)) {
-          const done = () => {
-            ws.off('drain', done);
-            ws.off('error', done);
-            if (failure) reject(failed());
-            else resolve();
-          };
-          ws.on('drain', done);
-          ws.on('error', done);
-        } else resolve();
-      }),
-    close: () => new Promise((resolve, reject) => ws.end(() => (failure ? reject(failed()) : resolve()))),
-  };
-}
-
 async function cmdRun(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      steps: { type: 'string' },
-      format: { type: 'string', default: 'jsonl' },
-      every: { type: 'string' },
-      out: { type: 'string' },
-      backend: { type: 'string', default: 'auto' },
-      help: { type: 'boolean', short: 'h' },
-    },
+  const { values, positionals } = parseCommand(argv, {
+    steps: { type: 'string' },
+    format: { type: 'string', default: 'jsonl' },
+    every: { type: 'string' },
+    out: { type: 'string' },
+    backend: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
-    process.stdout.write(RUN_HELP);
+    await printOut(RUN_HELP);
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError('run: expects exactly one <config> (see gradscope run --help)');
@@ -215,22 +116,12 @@ async function cmdRun(argv: string[]): Promise<number> {
   const every = intOption('every', values.every, 1, 1_000_000) ?? 1;
   const format = values.format;
   if (format !== 'jsonl' && format !== 'csv') throw new UsageError(`--format: must be jsonl or csv, got ${JSON.stringify(format)}`);
-  const backend = values.backend;
-  if (backend !== 'auto' && backend !== 'cpu' && backend !== 'wasm') {
-    throw new UsageError(`--backend: must be auto, cpu or wasm, got ${JSON.stringify(backend)}`);
-  }
-  const loaded = loadConfigArg(positionals[0]);
-  if (!loaded.ok) {
-    process.stderr.write(loaded.errors.join('\n') + '\n');
-    return 2;
-  }
-  const exp = loaded.value;
-  if (backend === 'wasm' && exp.runs.some((r) => r.model.arch === 'cnn')) {
-    throw new UsageError('--backend wasm: the wasm backend cannot train conv nets (model.arch cnn); use cpu or auto');
-  }
+  const backend = backendOption(values.backend);
+  const exp = validated(loadConfigArg(positionals[0]));
+  const backends = exp.runs.map((r) => backendFor(backend, r.model.arch));
   if (steps !== undefined) for (const r of exp.runs) r.train.steps = steps;
 
-  const out = values.out ? fileOut(values.out) : stdoutOut();
+  const out = values.out ? fileOut(values.out, '--out') : stdoutOut();
 
   // Load TensorFlow.js only now: a bad config or --help answers at once.
   const { setNodeBackend } = await import('../node/tf-node.ts');
@@ -249,8 +140,7 @@ async function cmdRun(argv: string[]): Promise<number> {
   };
   for (let i = 0; i < exp.runs.length; i++) {
     const run = exp.runs[i];
-    const b = backend === 'auto' ? (run.model.arch === 'cnn' ? 'cpu' : 'wasm') : backend;
-    await setNodeBackend(b);
+    await setNodeBackend(backends[i]);
     const records: StepRecord[] = [];
     await trainRun(run, i, {
       chunk: 32,
@@ -270,24 +160,15 @@ async function cmdRun(argv: string[]): Promise<number> {
 }
 
 async function cmdUrl(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { base: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  });
+  const { values, positionals } = parseCommand(argv, { base: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
   if (values.help) {
-    process.stdout.write(URL_HELP);
+    await printOut(URL_HELP);
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError('url: expects exactly one <config> (see gradscope url --help)');
-  const loaded = loadConfigArg(positionals[0]);
-  if (!loaded.ok) {
-    process.stderr.write(loaded.errors.join('\n') + '\n');
-    return 2;
-  }
-  const base = values.base ?? process.env.GRADSCOPE_BASE_URL ?? DEFAULT_BASE_URL;
-  if (!/^https?:\/\/[^\s]+$/.test(base)) throw new UsageError(`--base: must be an http(s) URL, got ${JSON.stringify(base)}`);
-  process.stdout.write(shareUrl(loaded.value, base) + '\n');
+  const exp = validated(loadConfigArg(positionals[0]));
+  const base = baseOption(values.base);
+  await printOut(shareUrl(exp, base) + '\n');
   return 0;
 }
 
@@ -305,7 +186,7 @@ export async function main(argv: string[]): Promise<number> {
       case '-h':
       case '--help':
       case 'help':
-        process.stdout.write(MAIN_HELP);
+        await printOut(MAIN_HELP);
         return cmd === undefined ? 2 : 0;
       default:
         throw new UsageError(`unknown command ${JSON.stringify(cmd)} (commands: run, url, sweep; see gradscope --help)`);
@@ -313,17 +194,4 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     return reportFailure(e);
   }
-}
-
-/** A command's failure as one line on stderr and its exit status: 2 bad input, 0 closed pipe, 1 otherwise. */
-export function reportFailure(e: unknown): number {
-  const err = e as Error & { code?: string };
-  if (e instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS')) {
-    process.stderr.write(`gradscope: ${err.message}\n`);
-    return 2;
-  }
-  if (err.code === 'EPIPE') return 0;
-  process.stderr.write(`gradscope: internal error: ${err.message}\n`);
-  if (process.env.GRADSCOPE_DEBUG) process.stderr.write(String(err.stack) + '\n');
-  return 1;
 }

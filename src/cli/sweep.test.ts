@@ -138,6 +138,7 @@ describe('gradscope sweep', () => {
     ['a link without a sweep', [`${DEFAULT_BASE_URL}#e=abc`], /^share URL: the link holds no sweep/],
     ['a missing file', ['no-such-sweep.json'], /^sweep: no such file "no-such-sweep\.json"/],
     ['--workers 0', [JSON.stringify(SWEEP), '--workers', '0'], /^gradscope: --workers: must be an integer 1\.\.64, got "0"$/],
+    ['--workers -2', [JSON.stringify(SWEEP), '--workers', '-2'], /^gradscope: --workers: must be an integer 1\.\.64, got "-2"$/],
     ['an unknown option', [JSON.stringify(SWEEP), '--wrokers', '2'], /^gradscope: Unknown option '--wrokers'/],
     ['no config', [], /^gradscope: sweep: expects exactly one <sweep-config>/],
   ])('%s: exit 2, one line on stderr, nothing on stdout', async (_name, args, message) => {

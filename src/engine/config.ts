@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import LZString from 'lz-string';
 import { IMAGE_DATASETS } from './meta.ts';
-import { describeInput, formatIssues, formatPath, oneLine, shorten } from './issues.ts';
+import { MAX_PROBLEMS, capProblems, describeInput, formatIssues, formatPath, oneLine, shorten } from './issues.ts';
 import { FIELDS as F, describeRange, rebuildNeeded, type EnumField, type ListField, type NumberField, type TextField } from './fields.ts';
 
 export const CONFIG_VERSION = 1;
@@ -174,7 +174,7 @@ export type RunConfigInput = z.input<typeof RunConfigSchema>;
 export type Experiment = z.output<typeof ExperimentSchema>;
 export type ExperimentInput = z.input<typeof ExperimentSchema>;
 
-export { describeInput, formatIssues };
+export { MAX_PROBLEMS, capProblems, describeInput, formatIssues };
 
 export type ValidationResult<T> = { ok: true; value: T } | { ok: false; errors: string[] };
 

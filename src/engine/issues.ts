@@ -41,7 +41,26 @@ export function describeInput(v: unknown): string {
   return oneLine(shorten(s));
 }
 
-/** zod issues as `field.path: message, got value` lines; `root` names the top level. */
+/** Most problems one message lists; the others are counted. */
+export const MAX_PROBLEMS = 5;
+
+const MORE_PROBLEMS = /^and (\d+) more problems?$/;
+
+/**
+ * The first MAX_PROBLEMS problems, then one line that counts the others ("and 2982
+ * more problems"): a link with thousands of unknown fields must not make a banner
+ * of thousands of lines. Six or fewer are all listed. A count line already in
+ * `lines` (from a nested validation) is added to the new count.
+ */
+export function capProblems(lines: readonly string[], max = MAX_PROBLEMS): string[] {
+  const problems = lines.filter((l) => !MORE_PROBLEMS.test(l));
+  const counted = lines.reduce((n, l) => n + Number(MORE_PROBLEMS.exec(l)?.[1] ?? 0), 0);
+  if (counted === 0 && problems.length <= max + 1) return problems;
+  const more = problems.length - Math.min(max, problems.length) + counted;
+  return [...problems.slice(0, max), `and ${more} more problem${more === 1 ? '' : 's'}`];
+}
+
+/** zod issues as `field.path: message, got value` lines (at most MAX_PROBLEMS and a count); `root` names the top level. */
 export function formatIssues(error: z.ZodError, prefix: readonly PropertyKey[] = [], root = '(config)'): string[] {
   const out: string[] = [];
   for (const issue of error.issues) {
@@ -55,5 +74,5 @@ export function formatIssues(error: z.ZodError, prefix: readonly PropertyKey[] =
   }
   // One fault can fail several checks with the same message (1e308 is neither a safe
   // integer nor <= 4096): report it once.
-  return [...new Set(out)];
+  return capProblems([...new Set(out)]);
 }

@@ -78,4 +78,11 @@ describe('CSV', () => {
     // dense3 is missing from this run: empty cells
     expect(row.endsWith(',,,,,')).toBe(true);
   });
+
+  test('a label that a spreadsheet would run as a formula is written as text; negative numbers stay numbers', () => {
+    const r = record([-0.5, 0.5, 2, 1, 0, 1, -1.5, 0.25, -10], '=1+1');
+    const row = recordToCsv(r, ['dense1']);
+    expect(row.startsWith("1,'=1+1,3,-0.5,0.5,0.01,2,1,ok,-1.5,0.25,-10,")).toBe(true);
+    for (const label of ['+1', '-1', '@A1', '\tx']) expect(recordToCsv(record([0], label), []).split(',')[1]).toBe(`'${label}`);
+  });
 });

@@ -3,6 +3,7 @@
  * shared by the CLI and the page's exports. The packed rows they are decoded
  * from are laid out in rows.ts.
  */
+import { csvCell, parseJsonLine, precisionOf, toJsonLine } from './format.ts';
 
 export type StepStatus = 'ok' | 'clipped' | 'skipped' | 'diverged';
 
@@ -31,39 +32,32 @@ export interface StepRecord {
   testAcc?: number;
 }
 
-/** JSON has no literal for NaN/Infinity: write them as strings. */
-function jsonNumber(x: number): number | string {
-  if (Number.isFinite(x)) {
-    // Values read back from float32 tensors: the shortest decimal that is the same float32.
-    if (Math.fround(x) === x) {
-      for (let p = 6; p <= 9; p++) {
-        const y = Number(x.toPrecision(p));
-        if (Math.fround(y) === x) return y;
-      }
-    }
-    return x;
-  }
-  return Number.isNaN(x) ? 'NaN' : x > 0 ? 'Infinity' : '-Infinity';
-}
+/** The fields read back from the device (the lr too: the float32 value the step used), written in their shortest exact float32 form (format.ts). */
+const FLOAT32_FIELDS: ReadonlySet<string> = new Set([
+  'lr',
+  'loss',
+  'acc',
+  'gradNorm',
+  'gradNormClipped',
+  'testLoss',
+  'testAcc',
+  'weightNorm',
+  'updateNorm',
+  'actGradNorm',
+]);
 
+/** One JSONL line; non-finite numbers as "NaN", "Infinity", "-Infinity". */
 export function recordToJson(r: StepRecord): string {
-  return JSON.stringify(r, (_k, v) => (typeof v === 'number' ? jsonNumber(v) : v));
+  return toJsonLine(r, FLOAT32_FIELDS);
 }
 
 /** Parses a JSON record back, turning "NaN"/"Infinity" strings into numbers. */
 export function parseRecordJson(line: string): StepRecord {
-  return JSON.parse(line, (_k, v) => (v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v));
+  return parseJsonLine<StepRecord>(line);
 }
 
 const LAYER_FIELDS = ['gradNorm', 'gradNormClipped', 'weightNorm', 'updateNorm', 'actGradNorm'] as const;
 const HEAD_FIELDS = ['run', 'label', 'step', 'loss', 'acc', 'lr', 'gradNorm', 'gradNormClipped', 'status', 'testLoss', 'testAcc'] as const;
-
-function csvCell(v: unknown): string {
-  if (v === undefined || v === null) return '';
-  if (typeof v === 'number') return String(jsonNumber(v));
-  const s = String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
 
 /**
  * CSV: one row per step record; per-layer values as columns
@@ -73,15 +67,15 @@ function csvCell(v: unknown): string {
 export function csvHeader(layerNames: string[]): string {
   const cols: string[] = [...HEAD_FIELDS];
   for (const n of layerNames) for (const f of LAYER_FIELDS) cols.push(`${n}.${f}`);
-  return cols.map(csvCell).join(',');
+  return cols.map((c) => csvCell(c)).join(',');
 }
 
 export function recordToCsv(r: StepRecord, layerNames: string[]): string {
-  const cells: unknown[] = HEAD_FIELDS.map((f) => r[f]);
+  const cells: string[] = HEAD_FIELDS.map((f) => csvCell(r[f], precisionOf(f, FLOAT32_FIELDS)));
   const byName = new Map(r.layers.map((l) => [l.name, l]));
   for (const n of layerNames) {
     const l = byName.get(n);
-    for (const f of LAYER_FIELDS) cells.push(l ? l[f] : undefined);
+    for (const f of LAYER_FIELDS) cells.push(csvCell(l?.[f], precisionOf(f, FLOAT32_FIELDS)));
   }
-  return cells.map(csvCell).join(',');
+  return cells.join(',');
 }

@@ -6,7 +6,7 @@
  *   worker → parent   { type: 'ready', backend } | { type: 'result', result: TrialResult }
  *                     | { type: 'fatal', message }
  *
- * workerData: { backend: 'cpu' | 'wasm' }. Started by src/cli/sweep.ts through a
+ * workerData: { backend: 'cpu' | 'wasm' }. Started by sweep-pool.ts through a
  * small bootstrap that registers tsx first (TypeScript runs without a build step).
  */
 import { parentPort, workerData } from 'node:worker_threads';

@@ -1,26 +1,15 @@
 /**
  * Sweep results as JSON lines and CSV, shared by the CLI and the page's exports.
- * Non-finite numbers are written as "NaN", "Infinity", "-Infinity", as in step records.
+ * Numbers and CSV text as in step records (../format.ts): non-finite numbers as "NaN",
+ * "Infinity", "-Infinity"; measured values in float32 digits, parameters in full.
  */
 import { shareUrl, DEFAULT_BASE_URL } from '../config.ts';
+import { csvCell, parseJsonLine, precisionOf, toJsonLine } from '../format.ts';
 import type { SweepSummary } from './runner.ts';
 import type { TrialResult } from './result.ts';
 
-function jsonNumber(x: number): number | string {
-  if (!Number.isFinite(x)) return Number.isNaN(x) ? 'NaN' : x > 0 ? 'Infinity' : '-Infinity';
-  // Values read back from float32 tensors: the shortest decimal that is the same float32.
-  if (Math.fround(x) === x && !Number.isInteger(x)) {
-    for (let p = 6; p < 9; p++) {
-      const y = Number(x.toPrecision(p));
-      if (Math.fround(y) === x) return y;
-    }
-  }
-  return x;
-}
-
-function replacer(_k: string, v: unknown): unknown {
-  return typeof v === 'number' ? jsonNumber(v) : v;
-}
+/** The trial's numbers measured on the device (float32; a parameter or a config value is float64, see format.ts). */
+const FLOAT32_FIELDS: ReadonlySet<string> = new Set(['objective', 'finalLoss', 'testAcc', 'trainLoss', 'trainAcc', 'maxGradNorm']);
 
 /** The share URL that opens a trial's run in the page (null for an invalid trial). */
 export function trialUrl(r: TrialResult, base: string = DEFAULT_BASE_URL): string | null {
@@ -30,23 +19,16 @@ export function trialUrl(r: TrialResult, base: string = DEFAULT_BASE_URL): strin
 /** One JSON line; the run config goes last, after the numbers people read first. */
 export function trialToJson(r: TrialResult, extra: Record<string, unknown> = {}): string {
   const { config, ...rest } = r;
-  return JSON.stringify({ ...rest, ...extra, config }, replacer);
+  return toJsonLine({ ...rest, ...extra, config }, FLOAT32_FIELDS);
 }
 
 export function summaryToJson(s: SweepSummary, extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({ ...s, ...extra }, replacer);
+  return toJsonLine({ ...s, ...extra }, FLOAT32_FIELDS);
 }
 
 /** Parses a trial or summary line back, turning the non-finite strings into numbers. */
 export function parseSweepLine(line: string): Record<string, unknown> {
-  return JSON.parse(line, (_k, v) => (v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v));
-}
-
-function csvCell(v: unknown): string {
-  if (v === undefined || v === null) return '';
-  if (typeof v === 'number') return String(jsonNumber(v));
-  const s = typeof v === 'string' ? v : JSON.stringify(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  return parseJsonLine<Record<string, unknown>>(line);
 }
 
 const CSV_FIELDS = [
@@ -73,15 +55,15 @@ const CSV_FIELDS = [
 /** One row per trial: the fixed fields, one column per parameter path, and the trial's share URL. */
 export function trialsToCsv(results: readonly TrialResult[], paths: readonly string[], base: string = DEFAULT_BASE_URL): string {
   const head = [...CSV_FIELDS.slice(0, 6), ...paths, ...CSV_FIELDS.slice(6), 'url'];
-  const lines = [head.map(csvCell).join(',')];
+  const lines = [head.map((h) => csvCell(h)).join(',')];
   for (const r of results) {
-    const cells: unknown[] = [
-      ...CSV_FIELDS.slice(0, 6).map((f) => r[f]),
-      ...paths.map((p) => r.params[p]),
-      ...CSV_FIELDS.slice(6).map((f) => r[f]),
-      trialUrl(r, base),
+    const cells: string[] = [
+      ...CSV_FIELDS.slice(0, 6).map((f) => csvCell(r[f], precisionOf(f, FLOAT32_FIELDS))),
+      ...paths.map((p) => csvCell(r.params[p])),
+      ...CSV_FIELDS.slice(6).map((f) => csvCell(r[f], precisionOf(f, FLOAT32_FIELDS))),
+      csvCell(trialUrl(r, base)),
     ];
-    lines.push(cells.map(csvCell).join(','));
+    lines.push(cells.join(','));
   }
   return lines.join('\n') + '\n';
 }

@@ -1,6 +1,7 @@
 /**
  * The parameters a person usually sweeps (their labels, help, scales and default
- * ranges come from the field table, fields.ts), and the page's presets. Any other
+ * ranges come from the field table, fields.ts), the short texts of parameters,
+ * values and compare variants in labels, and the page's presets. Any other
  * numeric run-config path works too (see paths.ts).
  */
 import { fieldAt } from '../fields.ts';
@@ -40,6 +41,42 @@ export const PARAM_CHOICES: ParamChoice[] = CHOICE_PATHS.map(choice);
 
 export function paramChoice(path: string): ParamChoice | undefined {
   return PARAM_CHOICES.find((c) => c.path === path);
+}
+
+const SHORT: Record<string, string> = {
+  'optimizer.lr': 'lr',
+  'model.initGain': 'gain',
+  'stabilizers.clip.threshold': 'τ',
+  'model.hidden.length': 'depth',
+  'model.hidden.width': 'width',
+  'train.batchSize': 'batch',
+};
+
+/** The short name of a parameter in trial labels and on the map's axes, e.g. "lr". */
+export function shortName(path: string): string {
+  return SHORT[path] ?? path.split('.').pop()!;
+}
+
+/** A parameter value in a label: 3 significant digits. */
+export function formatValue(v: number): string {
+  if (Number.isInteger(v)) return String(v);
+  const a = Math.abs(v);
+  return a !== 0 && (a < 1e-3 || a >= 1e4) ? v.toExponential(2) : String(Number(v.toPrecision(3)));
+}
+
+/** Short text of the compare variant, e.g. "clip.mode=global_norm, clip.threshold=1". */
+export function describeCompare(compare: Record<string, unknown>): string {
+  const parts: string[] = [];
+  const visit = (prefix: string, v: unknown) => {
+    if (isPlainObject(v)) for (const [k, x] of Object.entries(v)) visit(prefix ? `${prefix}.${k}` : k, x);
+    else parts.push(`${prefix.replace(/^(stabilizers|optimizer|model|train|data)\./, '')}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  };
+  for (const [k, v] of Object.entries(compare)) visit(k, v);
+  return parts.join(', ');
+}
+
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
 export const METHOD_HELP = {

@@ -21,7 +21,8 @@
 import { makeRng, permutation, type Rng } from '../rng.ts';
 import type { RunConfig } from '../config.ts';
 import { expectedImprovement, fitGp } from './gp.ts';
-import { fromUnit, gridValues, toUnit, trialConfig, variants, type Objective, type SweepConfig, type VariantInfo } from './schema.ts';
+import { trialConfig, variants, type Objective, type SweepConfig, type VariantInfo } from './schema.ts';
+import { fromUnit, gridValues, toUnit } from './space.ts';
 
 export type ChosenBy = 'grid' | 'random' | 'bayes';
 

@@ -44,19 +44,42 @@ export function worstObjective(o: Objective): number {
   return o === 'final_loss' ? Infinity : 0;
 }
 
-/** Lower is better: log loss, or minus the accuracy; NaN for a trial without a usable result. */
+/**
+ * The score the planner models (lower is better): log loss, or minus the accuracy; NaN
+ * for a trial without a usable result. The best trial is chosen by `better`, not by this.
+ */
 export function scoreOf(r: Pick<TrialResult, 'objective' | 'objectiveName' | 'status'>): number {
   if (r.status !== 'ok' || !Number.isFinite(r.objective)) return NaN;
   return r.objectiveName === 'final_loss' ? Math.log(Math.max(r.objective, 1e-12)) : -r.objective;
 }
 
-/** True when `a` is a better result than `b` (diverged and failed trials are never better). */
+/** Whether a trial can be the best one: it trained to the end without diverging and has a number to compare. */
+function eligible(r: TrialResult): boolean {
+  return r.status === 'ok' && Number.isFinite(r.objective);
+}
+
+/**
+ * The best-trial rule, the one rule of the summary, the CLI's progress line and the
+ * page: true when `a` is better than `b` (the best so far, null for none).
+ *  - Only a trial with status ok and a finite objective can be best: a diverged,
+ *    invalid, failed or cancelled trial never is, nor an ok one whose objective is NaN.
+ *  - The lower final loss or the higher accuracy wins, compared exactly (not on the
+ *    planner's log scale, which cannot tell losses under 1e-12 apart).
+ *  - On equal objectives the lower trial index wins, so the best trial does not depend
+ *    on the order in which the trials finish.
+ */
 export function better(a: TrialResult, b: TrialResult | null): boolean {
-  const sa = scoreOf(a);
-  if (Number.isNaN(sa)) return false;
-  if (!b) return true;
-  const sb = scoreOf(b);
-  return Number.isNaN(sb) || sa < sb || (sa === sb && a.index < b.index);
+  if (!eligible(a)) return false;
+  if (!b || !eligible(b)) return true;
+  if (a.objective !== b.objective) return a.objectiveName === 'final_loss' ? a.objective < b.objective : a.objective > b.objective;
+  return a.index < b.index;
+}
+
+/** The best of `results` by the rule of `better` (null when none can be best). */
+export function bestTrial(results: Iterable<TrialResult>): TrialResult | null {
+  let best: TrialResult | null = null;
+  for (const r of results) if (better(r, best)) best = r;
+  return best;
 }
 
 export function baseResult(spec: TrialSpec): Omit<TrialResult, 'objective' | 'status' | 'diverged' | 'divergedAt' | 'finalLoss' | 'testAcc' | 'trainLoss' | 'trainAcc' | 'maxGradNorm' | 'stepsRun' | 'ms'> {

@@ -6,7 +6,7 @@
  */
 import { SweepPlanner, type TrialSpec } from './planner.ts';
 import { variants, type SweepConfig } from './schema.ts';
-import { better, failedResult, scoreOf, type TrialResult } from './result.ts';
+import { bestTrial, failedResult, scoreOf, type TrialResult } from './result.ts';
 
 export type TrialExecutor = (spec: TrialSpec) => Promise<TrialResult>;
 
@@ -40,9 +40,7 @@ export function summarize(cfg: SweepConfig, results: readonly TrialResult[], pla
   const labels = variants(cfg).map((v) => v.label);
   const perVariant = labels.map((label, v) => {
     const rs = results.filter((r) => r.variant === v);
-    let best: TrialResult | null = null;
-    for (const r of rs) if (better(r, best)) best = r;
-    return { label, best, trials: rs.length, diverged: rs.filter((r) => r.diverged).length };
+    return { label, best: bestTrial(rs), trials: rs.length, diverged: rs.filter((r) => r.diverged).length };
   });
   return {
     type: 'summary',

@@ -8,8 +8,6 @@ import { DEFAULT_BASE_URL, experimentToFragment, defaultExperiment, parseRunConf
 import {
   decodeSweep,
   encodeSweep,
-  gridSize,
-  gridValues,
   parseSweep,
   parseSweepFragment,
   sweepOrThrow,
@@ -20,6 +18,7 @@ import {
   type SweepInput,
 } from './schema.ts';
 import { NUMERIC_FIELDS, getPath, setPath } from './paths.ts';
+import { gridSize, gridValues } from './space.ts';
 import { SWEEP_PRESETS } from './meta.ts';
 
 const LR = { path: 'optimizer.lr', scale: 'log', min: 0.001, max: 1, steps: 4 } as const;

@@ -10,8 +10,10 @@
  */
 import { z } from 'zod';
 import LZString from 'lz-string';
-import { MAX_ENCODED_LENGTH, describeInput, formatIssues, parseFragment, parseRunConfig, type RunConfig, type ValidationResult } from '../config.ts';
+import { MAX_ENCODED_LENGTH, capProblems, describeInput, formatIssues, parseFragment, parseRunConfig, type RunConfig, type ValidationResult } from '../config.ts';
 import { NUMERIC_FIELDS, describeRange, inRange, numericField, setPath } from './paths.ts';
+import { gridSize } from './space.ts';
+import { describeCompare, formatValue, shortName } from './meta.ts';
 
 export const SWEEP_VERSION = 1;
 export const SWEEP_FRAGMENT_KEY = 'sweep';
@@ -217,7 +219,7 @@ export function parseSweep(input: unknown): ValidationResult<SweepConfig> {
     if (seen.has(p.path)) errors.push(`params[${i}].path: ${p.path} is already params[${seen.get(p.path)}]`);
     seen.set(p.path, i);
   });
-  if (errors.length || !base.ok) return { ok: false, errors };
+  if (errors.length || !base.ok) return { ok: false, errors: capProblems(errors) };
   const cfg: SweepConfig = {
     v: SWEEP_VERSION,
     base: { ...base.value, train: { ...base.value.train, steps: s.stepsPerTrial } },
@@ -269,67 +271,12 @@ export function sweepOrThrow(input: unknown): SweepConfig {
   return r.value;
 }
 
-// ---------------------------------------------------------------- values along a parameter
-
-/** The grid values of one parameter (integers rounded, duplicates dropped). */
-export function gridValues(p: SweepParam): number[] {
-  if (p.scale === 'list') return p.values!.slice();
-  const out: number[] = [];
-  for (let i = 0; i < p.steps; i++) {
-    const u = p.steps === 1 ? 0.5 : i / (p.steps - 1);
-    out.push(fromUnit(p, u));
-  }
-  return [...new Set(out)];
-}
-
-export function gridSize(cfg: Pick<SweepConfig, 'params'>): number {
-  return cfg.params.reduce((n, p) => n * gridValues(p).length, 1);
-}
-
-/** Unit coordinate u ∈ [0, 1] → parameter value (log scale: geometric; integers rounded). */
-export function fromUnit(p: SweepParam, u: number): number {
-  const t = Math.min(1, Math.max(0, u));
-  let v: number;
-  if (p.scale === 'list') {
-    const vals = p.values!;
-    return vals[Math.min(vals.length - 1, Math.round(t * (vals.length - 1)))];
-  }
-  if (p.scale === 'log') v = Math.exp(Math.log(p.min) + t * (Math.log(p.max) - Math.log(p.min)));
-  else v = p.min + t * (p.max - p.min);
-  if (t === 0) v = p.min;
-  if (t === 1) v = p.max;
-  if (p.integer) v = Math.min(Math.floor(p.max), Math.max(Math.ceil(p.min), Math.round(v)));
-  return v;
-}
-
-/** Parameter value → unit coordinate (the space the Bayesian search models). */
-export function toUnit(p: SweepParam, v: number): number {
-  if (p.scale === 'list') {
-    const vals = p.values!;
-    const i = vals.indexOf(v);
-    return vals.length <= 1 ? 0.5 : Math.max(0, i) / (vals.length - 1);
-  }
-  if (p.scale === 'log') return (Math.log(v) - Math.log(p.min)) / (Math.log(p.max) - Math.log(p.min));
-  return (v - p.min) / (p.max - p.min);
-}
-
 // ---------------------------------------------------------------- trial configs
 
 export interface VariantInfo {
   index: number;
   label: string;
   base: RunConfig;
-}
-
-/** Short text of the compare variant, e.g. "clip.mode=global_norm, clip.threshold=1". */
-export function describeCompare(compare: Record<string, unknown>): string {
-  const parts: string[] = [];
-  const visit = (prefix: string, v: unknown) => {
-    if (isPlainObject(v)) for (const [k, x] of Object.entries(v)) visit(prefix ? `${prefix}.${k}` : k, x);
-    else parts.push(`${prefix.replace(/^(stabilizers|optimizer|model|train|data)\./, '')}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
-  };
-  for (const [k, v] of Object.entries(compare)) visit(k, v);
-  return parts.join(', ');
 }
 
 /** The base run of each variant: [base] or [base, base + compare]. */
@@ -341,25 +288,6 @@ export function variants(cfg: SweepConfig): VariantInfo[] {
     out.push({ index: 1, label: `with ${describeCompare(cfg.compare)}`.slice(0, 80), base: { ...c.value, train: { ...c.value.train, steps: cfg.stepsPerTrial } } });
   }
   return out;
-}
-
-const SHORT: Record<string, string> = {
-  'optimizer.lr': 'lr',
-  'model.initGain': 'gain',
-  'stabilizers.clip.threshold': 'τ',
-  'model.hidden.length': 'depth',
-  'model.hidden.width': 'width',
-  'train.batchSize': 'batch',
-};
-
-export function shortName(path: string): string {
-  return SHORT[path] ?? path.split('.').pop()!;
-}
-
-export function formatValue(v: number): string {
-  if (Number.isInteger(v)) return String(v);
-  const a = Math.abs(v);
-  return a !== 0 && (a < 1e-3 || a >= 1e4) ? v.toExponential(2) : String(Number(v.toPrecision(3)));
 }
 
 /** A trial's run config: the variant's base with the parameter values set; validated. */

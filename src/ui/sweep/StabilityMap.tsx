@@ -7,8 +7,9 @@
  * a run. Plain SVG: a few hundred elements at most.
  */
 import { useId, type KeyboardEvent, type ReactNode } from 'react';
-import { gridValues, formatValue, fromUnit, shortName, type SweepConfig, type SweepParam } from '../../engine/sweep/schema.ts';
-import { paramChoice } from '../../engine/sweep/meta.ts';
+import type { SweepConfig, SweepParam } from '../../engine/sweep/schema.ts';
+import { fromUnit, gridValues } from '../../engine/sweep/space.ts';
+import { formatValue, paramChoice, shortName } from '../../engine/sweep/meta.ts';
 import type { TrialResult } from '../../engine/sweep/result.ts';
 import type { TrialSpec } from '../../engine/sweep/planner.ts';
 import { DIVERGED_COLOR, viridis } from '../colors.ts';

@@ -11,12 +11,11 @@ import {
   METHODS,
   OBJECTIVES,
   parseSweep,
-  describeCompare,
   type SweepConfig,
   type SweepInput,
   type SweepParam,
 } from '../../engine/sweep/schema.ts';
-import { METHOD_HELP, OBJECTIVE_HELP, PARAM_CHOICES, SWEEP_PRESETS } from '../../engine/sweep/meta.ts';
+import { METHOD_HELP, OBJECTIVE_HELP, PARAM_CHOICES, SWEEP_PRESETS, describeCompare } from '../../engine/sweep/meta.ts';
 import { summarize } from '../../engine/sweep/runner.ts';
 import { better, type TrialResult } from '../../engine/sweep/result.ts';
 import { summaryToJson, trialToJson, trialUrl, trialsToCsv } from '../../engine/sweep/format.ts';
