@@ -249,7 +249,6 @@ export function RunPanel({ i }: { i: number }) {
         <Select label="Data set" value={data.name} options={DATASETS} meta={DATASET_META} testId={tid('dataset')}
           onChange={(v) => edit((d) => {
             d.data.name = v;
-            if (v === 'shapes' && d.model.arch === 'mlp') return;
             if (v !== 'shapes' && d.model.arch === 'cnn') d.model.arch = 'mlp';
           })} />
         <NumberInput label="Samples" value={data.samples} min={16} max={20000} step={1} help={FIELD_HELP['data.samples']} onChange={(v) => edit((d) => (d.data.samples = v))} />
