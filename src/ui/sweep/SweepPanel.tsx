@@ -5,7 +5,7 @@
  * link (`sweep=` in the URL) and CSV/JSON exports.
  */
 import { downloadText } from '../download.ts';
-import { useEffect, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import {
   METHODS,
@@ -21,9 +21,8 @@ import { summarize } from '../../engine/sweep/runner.ts';
 import { better, type TrialResult } from '../../engine/sweep/result.ts';
 import { summaryToJson, trialToJson, trialUrl, trialsToCsv } from '../../engine/sweep/format.ts';
 import { useStore } from '../store.ts';
-import { currentShareUrl } from '../urlSync.ts';
+import { currentShareUrl } from '../state/url.ts';
 import { useSweepStore } from './sweepStore.ts';
-import { bootSweepUrl } from './sweepUrl.ts';
 import { MapLegend, StabilityMap, colorRange, describeTrial, paramLabel } from './StabilityMap.tsx';
 import './sweep.css';
 
@@ -403,7 +402,6 @@ function Results() {
 
 export function SweepPanel() {
   const { open, setOpen } = useSweepStore(useShallow((s) => ({ open: s.open, setOpen: s.setOpen })));
-  useEffect(() => bootSweepUrl(), []);
   return (
     <section className="sweep-panel" data-testid="sweep-panel" aria-label="Hyper-parameter sweep and stability map">
       <h2>
