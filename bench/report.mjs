@@ -302,16 +302,19 @@ export function profileMarkdown(r, notes = '') {
       );
     }
     out.push('');
-    out.push('Kernels of the post phase by name (gradscope), and the engine\'s telemetry building blocks run alone on the same shapes (kernels, ms):', '');
-    out.push('| model | post-phase kernels by name | actGradNorm (tf.norm ×L) | layerSquares ×1 | clipGradients(global_norm) | SGD update ×V | update + select commit + ‖ΔW‖² |', '|---|---|---|---|---|---|---|');
+    out.push('Kernels of the post phase by name (gradscope), and kernels / Σ kernel ms per phase of the step as the trainer reports them (`onPhase`):', '');
+    const stepPhases = [...new Set(p.models.flatMap((m) => (m.gradscope.byStepPhase ?? []).map((x) => x.phase)))];
+    out.push(`| model | post-phase kernels by name | ${stepPhases.join(' | ')} |`, `|---|---|${stepPhases.map(() => '---|').join('')}`);
     for (const m of p.models) {
       const post = Object.entries(m.gradscope.byPhase.post)
         .sort((a, b) => b[1] - a[1])
         .map(([k, v]) => `${k} ${v}`)
         .join(', ');
-      const b = m.blocks;
-      const bc = (x) => `${x.kernels} k, ${f(x.ms)} ms`;
-      out.push(`| ${m.model} | ${post} | ${bc(b.actGradNorms)} | ${bc(b.layerSquaresOnce)} | ${bc(b.clipGlobalNorm)} | ${bc(b.sgdUpdateAll)} | ${bc(b.sgdUpdateCommitDiff)} |`);
+      const cells = stepPhases.map((ph) => {
+        const x = (m.gradscope.byStepPhase ?? []).find((y) => y.phase === ph);
+        return x ? `${x.kernels} / ${f(x.kernelMs)}` : '–';
+      });
+      out.push(`| ${m.model} | ${post} | ${cells.join(' | ')} |`);
     }
     out.push('');
     out.push('Forward and backward kernels by name, gradscope vs bare:', '');

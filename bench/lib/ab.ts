@@ -13,7 +13,7 @@
  */
 import * as tf from '../../src/engine/tf.ts';
 import type { RunConfig } from '../../src/engine/config.ts';
-import { Trainer } from '../../src/engine/trainer.ts';
+import { Trainer, type TrainerOptions } from '../../src/engine/trainer.ts';
 import { BatchStream, makeDataset } from '../../src/engine/data/datasets.ts';
 import { buildModel, crossEntropy, disposeModel, forward, type Model } from '../../src/engine/model.ts';
 
@@ -27,8 +27,8 @@ export interface Loop {
 export class GradscopeLoop implements Loop {
   readonly name = 'gradscope';
   readonly trainer: Trainer;
-  constructor(cfg: RunConfig) {
-    this.trainer = new Trainer(cfg);
+  constructor(cfg: RunConfig, opts: TrainerOptions = {}) {
+    this.trainer = new Trainer(cfg, opts);
   }
   async chunk(k: number): Promise<void> {
     await this.trainer.runStepsPacked(k);

@@ -24,6 +24,8 @@ export interface KernelEvent {
   t1: number;
   /** 0 for a kernel called by the step itself, >0 for kernels run inside another kernel. */
   depth: number;
+  /** The trainer's own phase of the step (its onPhase hook), when the trainer reports it. */
+  stepPhase?: string;
 }
 
 interface EngineInternals {
@@ -34,6 +36,8 @@ interface EngineInternals {
 
 export class KernelRecorder {
   events: KernelEvent[] = [];
+  /** Set from the trainer's onPhase hook: tags the kernels that follow. */
+  stepPhase: string | undefined;
   uploads = 0;
   private recording = false;
   private depth = 0;
@@ -60,7 +64,7 @@ export class KernelRecorder {
         return origRun.call(this, params);
       } finally {
         rec.depth--;
-        rec.events.push({ name, phase, t0, t1: performance.now(), depth });
+        rec.events.push({ name, phase, t0, t1: performance.now(), depth, stepPhase: rec.stepPhase });
       }
     };
     eng.makeTensor = function (this: EngineInternals, ...a: unknown[]) {
@@ -94,6 +98,7 @@ export class KernelRecorder {
     this.events = [];
     this.uploads = 0;
     this.seenGrad = false;
+    this.stepPhase = undefined;
     this.recording = true;
     const t0 = performance.now();
     let result: T;
@@ -124,6 +129,8 @@ export interface StepSummary {
   byName: { name: string; count: number; ms: number }[];
   /** kernel counts per phase and name */
   byPhase: Record<Phase, Record<string, number>>;
+  /** Kernels and Σ kernel wall time per phase of the trainer's onPhase hook, in order (empty for the bare step). */
+  byStepPhase: { phase: string; kernels: number; kernelMs: number }[];
 }
 
 export function summarize(events: KernelEvent[], uploads: number, startMs: number, totalMs: number): StepSummary {
@@ -155,8 +162,17 @@ export function summarize(events: KernelEvent[], uploads: number, startMs: numbe
   }
   const byPhase = { pre: {}, forward: {}, backward: {}, post: {} } as Record<Phase, Record<string, number>>;
   for (const e of events) byPhase[e.phase][e.name] = (byPhase[e.phase][e.name] ?? 0) + 1;
+  const byStepPhase: StepSummary['byStepPhase'] = [];
+  for (const e of events) {
+    if (e.stepPhase === undefined) continue;
+    let p = byStepPhase.find((x) => x.phase === e.stepPhase);
+    if (!p) byStepPhase.push((p = { phase: e.stepPhase, kernels: 0, kernelMs: 0 }));
+    p.kernels++;
+    if (e.depth === 0) p.kernelMs += e.t1 - e.t0;
+  }
   return {
     byPhase,
+    byStepPhase,
     kernels: events.length,
     uploads,
     ms: totalMs,

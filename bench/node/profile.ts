@@ -2,17 +2,14 @@
  * Where the time of gradscope's step goes, in Node (cpu or wasm backend).
  * For each model: kernels per step by phase and by name, wall time per phase
  * (kernels and the JS between them), the same for the bare tfjs step, the
- * readback, the per-kernel dispatch floor of the backend, and kernel counts of
- * the engine's telemetry building blocks measured in isolation.
+ * readback, the per-kernel dispatch floor of the backend, and kernels and time
+ * per phase of the step as the trainer itself reports them (its onPhase hook).
  * Prints one JSON document on stdout.
  *
  *   node --import tsx bench/node/profile.ts --backend cpu|wasm [--quick]
  */
 import * as tf from '../../src/engine/tf.ts';
 import { setNodeBackend, type NodeBackend } from '../../src/node/tf-node.ts';
-import { OPTIMIZER_RULES } from '../../src/engine/optimizers.ts';
-import { clipGradients, createAdaptiveState, disposeAdaptiveState, layerMatrixOf, layerSquares } from '../../src/engine/stabilizers.ts';
-import { selectAll, sumSquaresBySlot } from '../../src/engine/fused.ts';
 import { configFor, modelsFor, type ModelId } from '../lib/cells.ts';
 import { BareLoop, GradscopeLoop, median } from '../lib/ab.ts';
 import { KernelRecorder, summarize, PHASES, type StepSummary } from '../lib/kernels.ts';
@@ -53,21 +50,6 @@ function profileSteps(run: () => tf.Tensor, reps: number, budgetMs = quick ? 200
       ms: median(sums.map((s) => s.byName.find((m) => m.name === n.name)?.ms ?? 0)),
     })),
   };
-}
-
-/** Kernel count and median wall time of one call of `fn` (inside tidy). */
-function block(fn: () => unknown, reps: number): { kernels: number; ms: number; uploads: number } {
-  const ms: number[] = [];
-  let kernels = 0;
-  let uploads = 0;
-  const start = performance.now();
-  for (let i = 0; i < reps && (i < 2 || performance.now() - start < 1000); i++) {
-    const r = rec.record(() => tf.tidy(() => void fn()));
-    kernels = r.events.length;
-    uploads = r.uploads;
-    ms.push(r.ms);
-  }
-  return { kernels, ms: median(ms), uploads };
 }
 
 /** Per-step wall and CPU ms of a loop over whole chunks of k steps (no recording). */
@@ -113,7 +95,7 @@ const dispatch = floor();
 const models = [];
 for (const m of modelsFor(backend).filter((x) => !only || only.includes(x.id))) {
   const cfg = configFor(m.id as ModelId);
-  const gs = new GradscopeLoop(cfg);
+  const gs = new GradscopeLoop(cfg, { onPhase: (p) => (rec.stepPhase = p) });
   const bare = new BareLoop(cfg);
   const tr = gs.trainer;
   try {
@@ -136,59 +118,18 @@ for (const m of modelsFor(backend).filter((x) => !only || only.includes(x.id))) 
     const gsRate = await throughput((n) => gs.chunk(n), k, quick ? 400 : 1000);
     const bareRate = await throughput((n) => bare.chunk(n), k, quick ? 400 : 1000);
 
-    // The telemetry building blocks of the engine, alone, on this model's shapes.
-    const vars = tr.model.trainable;
-    const nL = tr.nLayers;
-    const layerMatrix = layerMatrixOf(tr.model.varLayer, nL);
-    const varLayer = tf.tensor1d(tr.model.varLayer, 'int32');
-    const probeShapes = tr.model.layers.map((l) => [tr.batchSize, ...l.outShape]);
-    const probeGrads = probeShapes.map((s) => tf.randomNormal(s));
-    const grads = vars.map((v) => tf.randomNormal(v.shape));
-    const adaptive = createAdaptiveState();
-    const reps = quick ? 3 : 7;
-    const blocks = {
-      actGradNorms: block(() => tf.stack(probeGrads.map((g) => tf.norm(g))), reps),
-      layerSquaresOnce: block(() => layerSquares(grads, tr.model.varLayer, layerMatrix), reps),
-      clipGlobalNorm: block(() => {
-        const layerSq = layerSquares(grads, tr.model.varLayer, layerMatrix);
-        const globalNorm = tf.sqrt(tf.sum(layerSq)) as tf.Scalar;
-        return clipGradients({ grads, weights: vars, layers: tr.model.varLayer, varLayer, layerMatrix, layerSq, globalNorm, adaptive }, tr.cfg.stabilizers.clip);
-      }, reps),
-      layerSquaresForClip: block(() => {
-        const layerSq = layerSquares(grads, tr.model.varLayer, layerMatrix);
-        return tf.sqrt(tf.sum(layerSq));
-      }, reps),
-      sgdUpdateAll: block(() => {
-        const lr = tf.scalar(0.01);
-        const t = tf.scalar(1);
-        return vars.map((v, i) => OPTIMIZER_RULES.sgd.update({ w: v, g: grads[i], slots: [], lr, t, cfg: tr.cfg.optimizer }).w);
-      }, reps),
-      sgdUpdateCommitDiff: block(() => {
-        const apply = tf.scalar(true, 'bool');
-        const applied = selectAll(
-          apply,
-          vars.map((v, i) => tf.sub(v, tf.mul(0.01, grads[i]))),
-          vars,
-        );
-        return [...applied, sumSquaresBySlot(applied, tr.model.varLayer, nL, layerMatrix, vars)];
-      }, reps),
-    };
-    tf.dispose([layerMatrix, varLayer, ...probeGrads, ...grads]);
-    disposeAdaptiveState(adaptive);
-
     models.push({
       model: m.id,
       label: m.label,
-      layers: nL,
-      variables: vars.length,
-      params: tr.model.paramCount,
+      layers: tr.nLayers,
+      variables: tr.model.trainable.length,
+      params: tr.paramCount,
       batch: tr.batchSize,
       gradscope: gsStep,
       bare: bareStep,
       readbackMs,
       readbackRows,
       perStep: { gradscope: gsRate, bare: bareRate },
-      blocks,
     });
     process.stderr.write(
       `  profile ${backend}/${m.id}: ${gsStep.kernels} kernels/step (bare ${bareStep.kernels}); ` +

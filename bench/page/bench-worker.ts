@@ -13,7 +13,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { selectBackend, loadBackendPackage, isBackendName, type BackendName } from '../../src/worker/backend.ts';
+import { selectBackend, loadBackendPackage, MEASURE_ORDER } from '../../src/worker/backend.ts';
+import { isBackendName, type BackendName } from '../../src/engine/backends.ts';
 import { configFor, modelsFor, type ModelId } from '../lib/cells.ts';
 import { measureCell } from '../lib/ab.ts';
 import { measureStepRate, rankBackends } from '../../src/engine/backendSpeed.ts';
@@ -103,9 +104,6 @@ scope.onmessage = async (e: MessageEvent<Req>) => {
     scope.postMessage({ type: 'done', error: err instanceof Error ? `${err.message}\n${err.stack ?? ''}` : String(err) });
   }
 };
-
-/** The order in which the training worker measures (src/worker/worker.ts). */
-const MEASURE_ORDER: BackendName[] = ['wasm', 'cpu', 'webgl', 'webgpu'];
 
 async function rankModels(req: Req) {
   const sel = await selectBackend({ force: 'auto', all: true });

@@ -5,13 +5,15 @@
  */
 import { describe, expect, test } from 'vitest';
 import { makeRng } from './rng.ts';
-import { csvHeader, decodeRow, parseRecordJson, recordToCsv, recordToJson, rowLength, type StepRecord } from './records.ts';
+import { csvHeader, parseRecordJson, recordToCsv, recordToJson, type StepRecord } from './records.ts';
+import { decodeRow, rowLength } from './rows.ts';
 
 function record(values: number[], label = 'A'): StepRecord {
   const names = ['dense1', 'dense2'];
   const buf = new Float32Array(rowLength(names.length));
-  buf.set(values.slice(0, buf.length));
-  return decodeRow(buf, 0, 3, 0.01, { run: 1, label, layerNames: names });
+  // values: the row after its step (3) and lr (0.01).
+  buf.set([3, 0.01, ...values].slice(0, buf.length));
+  return decodeRow(buf, 0, { run: 1, label, layerNames: names });
 }
 
 describe('JSON', () => {

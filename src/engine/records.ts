@@ -1,11 +1,10 @@
 /**
- * Step records (contract section 3): their types, the packed row layout the
- * trainer reads back from the device, and JSONL/CSV formatting shared by the
- * CLI and the page's exports.
+ * Step records (contract section 3): their types and the JSONL/CSV formatting
+ * shared by the CLI and the page's exports. The packed rows they are decoded
+ * from are laid out in rows.ts.
  */
 
 export type StepStatus = 'ok' | 'clipped' | 'skipped' | 'diverged';
-export const STATUS_CODES: StepStatus[] = ['ok', 'clipped', 'skipped', 'diverged'];
 
 export interface LayerRecord {
   name: string;
@@ -30,68 +29,6 @@ export interface StepRecord {
   /** Held-out loss/accuracy, present on evaluation steps (every `train.evalEvery` and the last). */
   testLoss?: number;
   testAcc?: number;
-}
-
-/** Packed row: HEAD values, then PER_LAYER values per layer. */
-export const ROW = {
-  loss: 0,
-  acc: 1,
-  gradNorm: 2,
-  gradNormClipped: 3,
-  status: 4,
-  evaluated: 5,
-  testLoss: 6,
-  testAcc: 7,
-  HEAD: 8,
-  PER_LAYER: 5,
-  // offsets within a layer block
-  lGrad: 0,
-  lGradClipped: 1,
-  lWeight: 2,
-  lUpdate: 3,
-  lActGrad: 4,
-} as const;
-
-export function rowLength(nLayers: number): number {
-  return ROW.HEAD + ROW.PER_LAYER * nLayers;
-}
-
-export interface RowMeta {
-  run: number;
-  label: string;
-  layerNames: string[];
-}
-
-/** Decodes one packed row (at `offset` in `buf`) into a record. */
-export function decodeRow(buf: ArrayLike<number>, offset: number, step: number, lr: number, meta: RowMeta): StepRecord {
-  const layers: LayerRecord[] = meta.layerNames.map((name, l) => {
-    const o = offset + ROW.HEAD + l * ROW.PER_LAYER;
-    return {
-      name,
-      gradNorm: buf[o + ROW.lGrad],
-      gradNormClipped: buf[o + ROW.lGradClipped],
-      weightNorm: buf[o + ROW.lWeight],
-      updateNorm: buf[o + ROW.lUpdate],
-      actGradNorm: buf[o + ROW.lActGrad],
-    };
-  });
-  const rec: StepRecord = {
-    run: meta.run,
-    label: meta.label,
-    step,
-    loss: buf[offset + ROW.loss],
-    acc: buf[offset + ROW.acc],
-    lr,
-    gradNorm: buf[offset + ROW.gradNorm],
-    gradNormClipped: buf[offset + ROW.gradNormClipped],
-    status: STATUS_CODES[buf[offset + ROW.status]] ?? 'diverged',
-    layers,
-  };
-  if (buf[offset + ROW.evaluated] === 1) {
-    rec.testLoss = buf[offset + ROW.testLoss];
-    rec.testAcc = buf[offset + ROW.testAcc];
-  }
-  return rec;
 }
 
 /** JSON has no literal for NaN/Infinity: write them as strings. */

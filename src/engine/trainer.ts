@@ -14,19 +14,34 @@ import type { RunConfig } from './config.ts';
 import { BatchStream, makeDataset, type Dataset } from './data/datasets.ts';
 import { BN_MOMENTUM, buildModel, correctCount, crossEntropy, disposeModel, forward, type Model } from './model.ts';
 import { OPTIMIZER_RULES, learningRateAt } from './optimizers.ts';
-import { ROW, decodeRow, rowLength, type StepRecord } from './records.ts';
+import type { StepRecord } from './records.ts';
+import { STATUS, decodeRows, rowLength } from './rows.ts';
+import { trainChunks } from './loop.ts';
+import type { RunTrainer } from './runTrainer.ts';
 import { clipGradients, createAdaptiveState, disposeAdaptiveState, layerMatrixOf, type AdaptiveState } from './stabilizers.ts';
 import { selectAll, slotMaskOf, sumSquaresBySlot } from './fused.ts';
 
+/**
+ * The parts of a step, in order: the batch gathered (and held-out metrics on
+ * evaluation steps), forward and backward pass, per-layer norms, clipping, the
+ * optimizer's new values, the commit and ‖ΔW‖², the row packed.
+ */
+export type StepPhase = 'batch' | 'gradients' | 'telemetry' | 'clip' | 'update' | 'commit' | 'row';
+export const STEP_PHASES: readonly StepPhase[] = ['batch', 'gradients', 'telemetry', 'clip', 'update', 'commit', 'row'];
+
 export interface TrainerOptions {
   run?: number;
+  /**
+   * Called as a step enters each of its phases (synchronously, inside the
+   * step): a profiler attributes the kernels and time in between to it.
+   */
+  onPhase?: (phase: StepPhase) => void;
 }
 
 const EVAL_CHUNK = 512;
-const STATUS_CLIPPED = 1;
-const STATUS_DIVERGED = 3;
 
-export class Trainer {
+export class Trainer implements RunTrainer {
+  readonly engine = 'tfjs' as const;
   cfg: RunConfig;
   readonly run: number;
   readonly data: Dataset;
@@ -54,10 +69,12 @@ export class Trainer {
   private readonly telemetryMatrix: tf.Tensor2D;
   private readonly optimizerName: RunConfig['optimizer']['name'];
   private disposed = false;
+  private readonly onPhase: (phase: StepPhase) => void;
 
   constructor(cfg: RunConfig, opts: TrainerOptions = {}) {
     this.cfg = cfg;
     this.run = opts.run ?? 0;
+    this.onPhase = opts.onPhase ?? (() => {});
     this.data = makeDataset(cfg);
     const d = this.data;
     this.batchSize = Math.min(cfg.train.batchSize, d.nTrain);
@@ -91,6 +108,10 @@ export class Trainer {
     this.slots = this.model.trainable.map((v) => rule.slots.map((s) => tf.tidy(() => tf.variable(tf.fill(v.shape, s.init), false))));
     this.iteration = tf.tidy(() => tf.variable(tf.scalar(0), false));
     this.adaptive = createAdaptiveState();
+  }
+
+  get paramCount(): number {
+    return this.model.paramCount;
   }
 
   get nLayers(): number {
@@ -139,6 +160,7 @@ export class Trainer {
     const cfg = this.cfg;
     const model = this.model;
     const B = this.batchSize;
+    this.onPhase('batch');
     const idx = tf.tensor1d(this.batches.next(B), 'int32');
     const xb = tf.gather(this.xTrain, idx);
     const yb = tf.gather(this.yTrain, idx);
@@ -154,6 +176,7 @@ export class Trainer {
     const varList = [...model.trainable, ...this.probes];
     const { l1, l2 } = cfg.stabilizers;
     let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
+    this.onPhase('gradients');
     try {
       result = tf.variableGrads(() => {
         const stats = new Map<number, [tf.Tensor, tf.Tensor]>();
@@ -184,12 +207,14 @@ export class Trainer {
       const weights = model.trainable as tf.Tensor[];
       const gs = model.trainable.map((v) => grads[v.name] ?? tf.zerosLike(v));
       const probeGrads = this.probes.map((p) => grads[p.name] ?? tf.zerosLike(p));
+      this.onPhase('telemetry');
       // ‖g‖², ‖W‖² and ‖∂L/∂h‖² of every layer in one reduction: [3L].
       const sq = sumSquaresBySlot([...gs, ...weights, ...probeGrads], this.telemetrySlots, 3 * L, this.telemetryMatrix);
       const layerSq = tf.slice(sq, 0, L) as tf.Tensor1D;
       const gNorm = tf.sqrt(tf.sum(layerSq)) as tf.Scalar;
       const finite = tf.logicalAnd(tf.isFinite(loss), tf.isFinite(gNorm)) as tf.Scalar;
 
+      this.onPhase('clip');
       const clip = clipGradients(
         {
           grads: gs,
@@ -205,6 +230,7 @@ export class Trainer {
       );
       const gNormClipped = tf.sqrt(tf.sum(clip.layerSq));
 
+      this.onPhase('update');
       const lr = tf.scalar(this.lrAt(step));
       const t = tf.add(this.iteration, 1) as tf.Scalar;
       const rule = OPTIMIZER_RULES[this.optimizerName];
@@ -233,6 +259,7 @@ export class Trainer {
       }
       targets.push(this.iteration);
       nexts.push(t);
+      this.onPhase('commit');
       const committed = cfg.stabilizers.skipNonFinite ? selectAll(finite, nexts, targets) : nexts;
       const commits: [tf.Variable, tf.Tensor][] = targets.map((v, k) => [v, committed[k]]);
       if (clip.adaptiveNext) {
@@ -250,12 +277,16 @@ export class Trainer {
         weights,
       );
 
+      this.onPhase('row');
       const status = tf.where(
         finite,
-        tf.where(clip.changed, tf.scalar(STATUS_CLIPPED), tf.scalar(0)),
-        tf.scalar(STATUS_DIVERGED),
+        tf.where(clip.changed, tf.scalar(STATUS.clipped), tf.scalar(STATUS.ok)),
+        tf.scalar(STATUS.diverged),
       );
+      // The head, in the order of rows.ts ROW.
       const head = tf.stack([
+        tf.scalar(step),
+        lr,
         loss,
         tf.div(correct!, B),
         gNorm,
@@ -289,34 +320,26 @@ export class Trainer {
   }
 
   /**
-   * Runs k steps and reads all their numbers back with ONE data() call.
-   * Returns the raw rows, the first step index and the lr of each step.
+   * Runs k steps and reads all their numbers back with ONE data() call:
+   * k packed rows (see rows.ts), k·rowLength floats.
    */
-  async runStepsPacked(k: number): Promise<{ rows: Float32Array; firstStep: number; lrs: Float64Array }> {
-    const first = this.step;
-    const lrs = new Float64Array(k);
-    for (let i = 0; i < k; i++) lrs[i] = this.lrAt(first + i);
+  async runStepsPacked(k: number): Promise<Float32Array> {
     const packed = this.runStepsTensor(k);
     this.step += k;
     try {
-      const rows = (await packed.data()) as Float32Array;
-      return { rows, firstStep: first, lrs };
+      return (await packed.data()) as Float32Array;
     } finally {
       packed.dispose();
     }
   }
 
-  decode(rows: Float32Array, firstStep: number, lrs: ArrayLike<number>): StepRecord[] {
-    const n = rows.length / this.rowLength;
-    const meta = { run: this.run, label: this.cfg.label, layerNames: this.layerNames };
-    const out: StepRecord[] = [];
-    for (let i = 0; i < n; i++) out.push(decodeRow(rows, i * this.rowLength, firstStep + i, lrs[i], meta));
-    return out;
+  /** Contract records of packed rows from this trainer. */
+  decode(rows: Float32Array, count = rows.length / this.rowLength): StepRecord[] {
+    return decodeRows(rows, count, { run: this.run, label: this.cfg.label, layerNames: this.layerNames });
   }
 
   async runSteps(k: number): Promise<StepRecord[]> {
-    const { rows, firstStep, lrs } = await this.runStepsPacked(k);
-    return this.decode(rows, firstStep, lrs);
+    return this.decode(await this.runStepsPacked(k));
   }
 
   /**
@@ -369,20 +392,24 @@ export interface TrainCallbacks {
   chunk?: number;
 }
 
-/** Trains a run to `cfg.train.steps`, reporting every record through the callback. */
+/**
+ * Trains a run to `cfg.train.steps`, reporting every record through the
+ * callback; a diverged run trains on (its steps are recorded as such).
+ */
 export async function trainRun(cfg: RunConfig, run: number, cb: TrainCallbacks = {}): Promise<void> {
   const trainer = new Trainer(cfg, { run });
-  const chunk = Math.max(1, cb.chunk ?? 16);
   try {
-    while (trainer.step < cfg.train.steps) {
-      if (cb.signal?.aborted) return;
-      const k = Math.min(chunk, cfg.train.steps - trainer.step);
-      for (const r of await trainer.runSteps(k)) cb.onStep?.(r);
-      await cb.onChunk?.();
-    }
+    await trainChunks(trainer, {
+      stopAt: () => cfg.train.steps,
+      chunk: Math.max(1, cb.chunk ?? 16),
+      stopOnDiverge: false,
+      signal: cb.signal,
+      onChunk: async ({ rows, count }) => {
+        if (cb.onStep) for (const r of trainer.decode(rows, count)) cb.onStep(r);
+        await cb.onChunk?.();
+      },
+    });
   } finally {
     trainer.dispose();
   }
 }
-
-export { ROW };

@@ -1,7 +1,7 @@
 import { Suspense, lazy, useEffect, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { MAX_RUNS } from '../engine/config.ts';
-import { BACKEND_CHOICES, type BackendChoice } from '../worker/protocol.ts';
+import { BACKEND_CHOICES, type BackendChoice } from '../shared/protocol.ts';
 import { describeSpeeds } from './backendSpeeds.ts';
 import { useStore } from './store.ts';
 import { bannerText } from './state/banner.ts';
@@ -197,7 +197,7 @@ function LatestNumbers({ i }: { i: number }) {
     <span className="latest">
       {' '}
       · loss{' '}
-      <span data-testid="last-loss" data-value={loss} data-step={row[0]}>
+      <span data-testid="last-loss" data-value={loss} data-step={headValue(row, 'step')}>
         {fmt(loss)}
       </span>{' '}
       · acc{' '}

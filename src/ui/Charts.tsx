@@ -116,7 +116,7 @@ export function LayerNormChart({ run, field, testId, title }: { run: number; fie
           hidden: !!hiddenLayers['global (clipped)'],
         });
     }
-    return { xs: rows.map((r) => r[0]), series: out };
+    return { xs: rows.map((r) => headValue(r, 'step')), series: out };
     // `version` stands for the metrics' contents, which are mutated in place
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [version, s, field, smoothing, showClipped, hiddenLayers]);
@@ -166,7 +166,7 @@ export function RunsChart({ metric, testId }: { metric: RunMetric; testId: strin
     const thinned = all.map((s) => thin(s.rows, CHART_POINTS));
     // Test metrics are sparse: every evaluated row is drawn, whatever the thinning.
     const evaluated = all.map((s) => (m.test ? s.rows.filter(isEvaluated) : []));
-    const steps = [...new Set([...thinned, ...evaluated].flatMap((rows) => rows.map((r) => r[0])))].sort((a, b) => a - b);
+    const steps = [...new Set([...thinned, ...evaluated].flatMap((rows) => rows.map((r) => headValue(r, 'step'))))].sort((a, b) => a - b);
     const index = new Map(steps.map((x, i) => [x, i]));
     const suffix = metric === 'lr' ? '' : ' train';
     const out: LineSeries[] = [];
@@ -177,7 +177,7 @@ export function RunsChart({ metric, testId }: { metric: RunMetric; testId: strin
       const raw = rows.map((r) => headValue(r, metric));
       const vals = metric === 'lr' ? raw : smooth(raw, smoothing);
       const train: (number | null)[] = new Array<number | null>(steps.length).fill(null);
-      rows.forEach((r, i) => (train[index.get(r[0])!] = vals[i]));
+      rows.forEach((r, i) => (train[index.get(headValue(r, 'step'))!] = vals[i]));
       // Fill the gaps between this run's own points so that its line stays connected.
       let last: number | null = null;
       for (let i = 0; i < train.length; i++) {
@@ -188,7 +188,7 @@ export function RunsChart({ metric, testId }: { metric: RunMetric; testId: strin
       out.push({ key, name: `${label}${suffix}`, color, values: train, hidden: !!hiddenLayers[`${metric}:${key}`] });
       if (m.test) {
         const test: (number | null)[] = new Array<number | null>(steps.length).fill(null);
-        evaluated[k].forEach((r) => (test[index.get(r[0])!] = headValue(r, m.test!)));
+        evaluated[k].forEach((r) => (test[index.get(headValue(r, 'step'))!] = headValue(r, m.test!)));
         const tkey = `test ${s.run}`;
         out.push({ key: tkey, name: `${label} test`, color, dots: true, values: test, hidden: !!hiddenLayers[`${metric}:${tkey}`] });
       }

@@ -12,7 +12,7 @@ import { IMAGE_SIZE, SHAPE_CLASSES } from '../engine/data/datasets.ts';
 import { DIVERGED_COLOR } from './colors.ts';
 import { datasetView } from './datasetCache.ts';
 import { fmt, fmtTick } from './Charts.tsx';
-import { layerValue, metrics } from './metrics.ts';
+import { headValue, layerValue, metrics } from './metrics.ts';
 import { PngButton } from './PngButton.tsx';
 import { useMetricsVersion } from './useMetrics.ts';
 import { useStore } from './store.ts';
@@ -62,11 +62,11 @@ export function GradientFlow({ run, testId }: { run: number; testId: string }) {
   const shown: Which = which === 'diverged' && divergedAt === null ? 'latest' : which;
   const row =
     shown === 'init'
-      ? s?.rows[0]?.[0] === 0
+      ? s?.rows[0] !== undefined && headValue(s.rows[0], 'step') === 0
         ? s.rows[0]
         : null
       : shown === 'diverged'
-        ? (s?.rows.find((r) => r[0] === divergedAt) ?? null)
+        ? (s?.rows.find((r) => headValue(r, 'step') === divergedAt) ?? null)
         : (s?.latest ?? null);
   const names = s?.layerNames ?? [];
   const spec = useMemo(() => (cfg ? netSpecOf(cfg) : null), [cfg]);
@@ -102,7 +102,7 @@ export function GradientFlow({ run, testId }: { run: number; testId: string }) {
     const predicted = theory && L > 2 ? Math.exp(-logSlope(hidden(theory))) : NaN;
     const tickStep = Math.max(1, Math.ceil(top / 6));
     const ticks = Array.from({ length: Math.floor(top / tickStep) + 1 }, (_, k) => k * tickStep);
-    return { data, lo, top, ticks, measured, predicted, step: row[0] };
+    return { data, lo, top, ticks, measured, predicted, step: headValue(row, 'step') };
     // `version` stands for the metrics' contents, which are mutated in place
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [version, row, names, spec]);

@@ -1,4 +1,4 @@
-import type { BackendSpeed } from '../worker/protocol.ts';
+import type { BackendSpeed } from '../shared/protocol.ts';
 
 function rate(v: number): string {
   return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toPrecision(2);

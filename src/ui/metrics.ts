@@ -1,14 +1,16 @@
 /**
  * High-rate training metrics, kept out of React. Each run's history is a list
- * of wire rows ([step, lr, ...device row]) decimated by stride doubling: when
+ * of packed rows (engine/rows.ts) decimated by stride doubling: when
  * it holds MAX_POINTS rows, every other row is dropped and only every
  * 2·stride-th step is kept from then on. Memory stays bounded and the whole run
  * stays visible (decimation, not truncation). The latest row is kept apart.
  *
  * Subscribers are notified at most once per animation frame.
  */
-import { ROW, decodeRow, type StepRecord } from '../engine/records.ts';
-import { WIRE_EXTRA } from '../worker/protocol.ts';
+import { decodeRow, head, isClipped, isDiverged, isEvaluated, layerValue, type HeadField, type LayerField, type RowMeta } from '../engine/rows.ts';
+import type { StepRecord } from '../engine/records.ts';
+
+export { head as headValue, isEvaluated, layerValue, type LayerField };
 
 export const MAX_POINTS = 4096;
 
@@ -16,7 +18,7 @@ export interface RunSeries {
   run: number;
   label: string;
   layerNames: string[];
-  rowLength: number; // device row length
+  rowLength: number;
   rows: Float32Array[];
   stride: number;
   latest: Float32Array | null;
@@ -46,54 +48,30 @@ export function newSeries(run: number, label: string, layerNames: string[], rowL
 }
 
 export function pushRows(s: RunSeries, packed: Float32Array, count: number): void {
-  const w = s.rowLength + WIRE_EXTRA;
+  const w = s.rowLength;
+  // Diverged and evaluation rows are kept whatever the stride: they are events.
+  const keep = (r: Float32Array) => head(r, 'step') % s.stride === 0 || isDiverged(r) || isEvaluated(r);
   for (let i = 0; i < count; i++) {
     const row = packed.slice(i * w, i * w + w);
-    const step = row[0];
     s.latest = row;
     s.total++;
-    const status = row[WIRE_EXTRA + ROW.status];
-    if (status === 1) s.clippedCount++;
-    if (status === 3 && s.divergedAt === null) s.divergedAt = step;
-    if (row[WIRE_EXTRA + ROW.evaluated] === 1) s.latestEval = row;
-    // Keep diverged and evaluation rows whatever the stride: they are events.
-    if (step % s.stride === 0 || status === 3 || row[WIRE_EXTRA + ROW.evaluated] === 1) s.rows.push(row);
+    if (isClipped(row)) s.clippedCount++;
+    if (isDiverged(row) && s.divergedAt === null) s.divergedAt = head(row, 'step');
+    if (isEvaluated(row)) s.latestEval = row;
+    if (keep(row)) s.rows.push(row);
     if (s.rows.length > MAX_POINTS) {
       s.stride *= 2;
-      s.rows = s.rows.filter((r) => r[0] % s.stride === 0 || r[WIRE_EXTRA + ROW.status] === 3 || r[WIRE_EXTRA + ROW.evaluated] === 1);
+      s.rows = s.rows.filter(keep);
     }
   }
 }
 
-/** A wire row ([step, lr, ...device row]) as a contract step record. */
-export function wireToRecord(row: Float32Array, s: Pick<RunSeries, 'run' | 'label' | 'layerNames'>): StepRecord {
-  return decodeRow(row, WIRE_EXTRA, row[0], row[1], s);
+/** A packed row as a contract step record. */
+export function rowToRecord(row: Float32Array, meta: RowMeta): StepRecord {
+  return decodeRow(row, 0, meta);
 }
 
-export type MetricField = 'loss' | 'acc' | 'gradNorm' | 'gradNormClipped';
-export type LayerField = 'gradNorm' | 'gradNormClipped' | 'weightNorm' | 'updateNorm' | 'actGradNorm';
-
-const LAYER_OFFSET: Record<LayerField, number> = {
-  gradNorm: ROW.lGrad,
-  gradNormClipped: ROW.lGradClipped,
-  weightNorm: ROW.lWeight,
-  updateNorm: ROW.lUpdate,
-  actGradNorm: ROW.lActGrad,
-};
-
-export function headValue(row: Float32Array, f: MetricField | 'testLoss' | 'testAcc' | 'lr' | 'step'): number {
-  if (f === 'step') return row[0];
-  if (f === 'lr') return row[1];
-  return row[WIRE_EXTRA + ROW[f]];
-}
-
-export function isEvaluated(row: Float32Array): boolean {
-  return row[WIRE_EXTRA + ROW.evaluated] === 1;
-}
-
-export function layerValue(row: Float32Array, layer: number, f: LayerField): number {
-  return row[WIRE_EXTRA + ROW.HEAD + layer * ROW.PER_LAYER + LAYER_OFFSET[f]];
-}
+export type MetricField = Extract<HeadField, 'loss' | 'acc' | 'gradNorm' | 'gradNormClipped'>;
 
 /** Evenly thins a list to at most n items (keeps the last). */
 export function thin<T>(xs: T[], n: number): T[] {

@@ -11,9 +11,8 @@ import {
   type BackendName,
   type FromWorker,
   type ToWorker,
-} from '../worker/protocol.ts';
-import { metrics, wireToRecord } from './metrics.ts';
-import { WIRE_EXTRA } from '../worker/protocol.ts';
+} from '../shared/protocol.ts';
+import { metrics, rowToRecord } from './metrics.ts';
 
 export interface RunEvents {
   onReady(run: number, m: Extract<FromWorker, { type: 'ready' }>): void;
@@ -157,10 +156,10 @@ export class RunClient {
     const requestId = ++requestCounter;
     return new Promise((resolve) => {
       h.pendingExports.set(requestId, (rows, count) => {
-        const w = h.rowLength + WIRE_EXTRA;
+        const w = h.rowLength;
         const meta = { run, label: h.label, layerNames: h.layerNames };
         const out: StepRecord[] = [];
-        for (let i = 0; i < count; i++) out.push(wireToRecord(rows.subarray(i * w, i * w + w), meta));
+        for (let i = 0; i < count; i++) out.push(rowToRecord(rows.subarray(i * w, i * w + w), meta));
         resolve(out);
       });
       this.send(h, { type: 'export', gen: h.gen, requestId });

@@ -16,18 +16,12 @@
  * `setWasmPaths` receives a mapping to those URLs. Nothing is fetched from a CDN.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { BACKEND_ORDER, excludedFor, isBackendName, type BackendAttempt, type BackendChoice, type BackendName } from '../engine/backends.ts';
+import { rankBackends, type BackendSpeed } from '../engine/backendSpeed.ts';
+import type { RunConfig } from '../engine/config.ts';
 import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-
-export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
-
-/** Preference order when nothing is forced. */
-export const BACKEND_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
-
-export function isBackendName(x: unknown): x is BackendName {
-  return typeof x === 'string' && (BACKEND_ORDER as readonly string[]).includes(x);
-}
 
 export type WasmBinaryName =
   | 'tfjs-backend-wasm.wasm'
@@ -56,17 +50,6 @@ function absolutize(url: string): string {
   }
 }
 
-export interface BackendAttempt {
-  backend: BackendName;
-  ok: boolean;
-  /** Why the backend was not used (absent when ok). */
-  reason?: string;
-  /** Extra detail on success, e.g. the WebGPU adapter or the wasm flavour. */
-  info?: string;
-  /** Wall time the attempt took, in milliseconds. */
-  ms?: number;
-}
-
 export interface SelectBackendOptions {
   /** Try this backend first (and alone if it works); on failure fall back in order. */
   force?: BackendName | 'auto';
@@ -74,6 +57,8 @@ export interface SelectBackendOptions {
   wasmPaths?: WasmPaths;
   /** Treat these backends as unavailable (for tests): reason "disabled by request". */
   disable?: BackendName[];
+  /** Backends that cannot be used for this run, with the reason (e.g. wasm for a conv net). */
+  exclude?: Partial<Record<BackendName, string>>;
   /** Give up on one backend after this long (requestAdapter can hang on some drivers). */
   timeoutMs?: number;
   /**
@@ -96,11 +81,6 @@ export interface SelectBackendOptions {
 export interface SelectBackendResult {
   backend: BackendName;
   attempts: BackendAttempt[];
-}
-
-/** The wasm backend cannot train conv nets in tfjs 4.22 (no Conv2DBackpropFilter kernel). */
-export function backendCanTrainConv(b: BackendName): boolean {
-  return b !== 'wasm';
 }
 
 class BackendUnavailable extends Error {}
@@ -264,6 +244,8 @@ async function tryBackend(name: BackendName, opts: SelectBackendOptions): Promis
     ...a,
     ms: Math.round(performance.now() - t0),
   });
+  const excluded = opts.exclude?.[name];
+  if (excluded) return done({ ok: false, reason: `${label(name)}: ${excluded}` });
   if (opts.disable?.includes(name)) {
     return done({ ok: false, reason: 'disabled by request' });
   }
@@ -347,4 +329,41 @@ export async function selectBackend(opts: SelectBackendOptions = {}): Promise<Se
   throw new Error(
     `no TensorFlow.js backend could be started: ${attempts.map((a) => `${a.backend}: ${a.reason}`).join('; ')}`,
   );
+}
+
+/** The order in which "fastest" measures the backends that started: CPU backends first. */
+export const MEASURE_ORDER: readonly BackendName[] = ['wasm', 'cpu', 'webgl', 'webgpu'];
+
+export interface BackendSetup {
+  backend: BackendName;
+  attempts: BackendAttempt[];
+  /** Why a better backend was not used ('' when the first choice started). */
+  fallbackReason: string;
+  /** With "fastest": steps/s of the run's model on each backend that started, fastest first. */
+  speeds?: BackendSpeed[];
+}
+
+/**
+ * Starts the backend a run asked for: the first that starts in the usual order
+ * (or the forced one first), never one that cannot train the run's model; with
+ * "fastest", every backend that starts is timed on the run's own model
+ * (CPU backends first: a GPU backend whose first step is cut short keeps
+ * computing for a while and would slow the others' measurement).
+ */
+export async function setupBackend(choice: BackendChoice, cfg: RunConfig, disable: BackendName[] = []): Promise<BackendSetup> {
+  const measure = choice === 'fastest';
+  const r = await selectBackend({ force: choice === 'fastest' ? 'auto' : choice, disable, exclude: excludedFor(cfg.model.arch), all: measure });
+  tf.enableProdMode();
+  let backend = r.backend;
+  let speeds: BackendSpeed[] | undefined;
+  const usable = r.attempts.filter((a) => a.ok).map((a) => a.backend);
+  if (measure && usable.length > 1) {
+    const order = [...usable].sort((a, b) => MEASURE_ORDER.indexOf(a) - MEASURE_ORDER.indexOf(b));
+    speeds = await rankBackends(cfg, order, (b) => tf.setBackend(b));
+    if (speeds[0].stepsPerSec > 0 && isBackendName(speeds[0].backend)) backend = speeds[0].backend;
+    await tf.setBackend(backend);
+  }
+  const first = r.attempts[0];
+  const fallbackReason = first && !first.ok ? r.attempts.filter((a) => !a.ok).map((a) => a.reason ?? a.backend).join('; ') : '';
+  return { backend, attempts: r.attempts, fallbackReason, speeds };
 }

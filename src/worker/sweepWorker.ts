@@ -8,8 +8,9 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import * as tf from '../engine/tf.ts';
 import { runTrial } from '../engine/sweep/trial.ts';
 import { selectBackend } from './backend.ts';
-import { assertNever } from './protocol.ts';
-import type { FromSweepWorker, ToSweepWorker } from './sweepProtocol.ts';
+import { assertNever } from '../shared/protocol.ts';
+import type { FromSweepWorker, ToSweepWorker } from '../shared/sweepProtocol.ts';
+import { excludedFor } from '../engine/backends.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -27,9 +28,10 @@ let ready: Promise<boolean> | null = null;
 
 async function init(msg: Extract<ToSweepWorker, { type: 'init' }>): Promise<boolean> {
   try {
-    const cnn = msg.arch === 'cnn';
-    const force = msg.backend !== 'auto' ? msg.backend : cnn ? 'auto' : 'wasm';
-    const r = await selectBackend({ force, disable: cnn ? ['wasm'] : [] });
+    const exclude = excludedFor(msg.arch);
+    // MLP trials are small: wasm is the fastest backend for them when it can train the model.
+    const force = msg.backend !== 'auto' ? msg.backend : exclude.wasm ? 'auto' : 'wasm';
+    const r = await selectBackend({ force, exclude });
     tf.enableProdMode();
     const failed = r.attempts.filter((a) => !a.ok);
     post({ type: 'ready', backend: r.backend, fallbackReason: failed.map((a) => a.reason ?? a.backend).join('; ') });

@@ -12,7 +12,8 @@
  *
  * The outcome does not depend on how the steps are split into readbacks.
  */
-import { ROW } from '../records.ts';
+import { head, isEvaluated } from '../rows.ts';
+import { trainChunks } from '../loop.ts';
 import { Trainer } from '../trainer.ts';
 import type { TrialSpec } from './planner.ts';
 import { baseResult, failedResult, worstObjective, type TrialResult } from './result.ts';
@@ -47,31 +48,34 @@ export async function runTrial(spec: TrialSpec, opts: RunTrialOptions = {}): Pro
     let tailCount = 0;
     let testLoss = NaN;
     let testAcc = NaN;
-    outer: while (trainer.step < steps) {
-      if (opts.signal?.aborted) return failedResult(spec, 'cancelled', 'cancelled', Date.now() - t0);
-      const k = Math.min(chunk, steps - trainer.step);
-      const { rows, firstStep } = await trainer.runStepsPacked(k);
-      for (let i = 0; i < k; i++) {
-        const off = i * rl;
-        const step = firstStep + i;
-        if (rows[off + ROW.status] === 3) {
-          divergedAt = step;
-          break outer;
+    const t = trainer;
+    const end = await trainChunks(t, {
+      stopAt: () => steps,
+      chunk,
+      signal: opts.signal,
+      onChunk: ({ rows, count, firstStep, divergedIndex }) => {
+        // Rows up to (not including) the first diverged one count.
+        const n = divergedIndex >= 0 ? divergedIndex : count;
+        for (let i = 0; i < n; i++) {
+          const off = i * rl;
+          const step = firstStep + i;
+          const g = head(rows, 'gradNorm', off);
+          if (g > maxGradNorm) maxGradNorm = g;
+          if (step >= steps - tail) {
+            tailLoss += head(rows, 'loss', off);
+            tailAcc += head(rows, 'acc', off);
+            tailCount++;
+          }
+          if (isEvaluated(rows, off)) {
+            testLoss = head(rows, 'testLoss', off);
+            testAcc = head(rows, 'testAcc', off);
+          }
         }
-        const g = rows[off + ROW.gradNorm];
-        if (g > maxGradNorm) maxGradNorm = g;
-        if (step >= steps - tail) {
-          tailLoss += rows[off + ROW.loss];
-          tailAcc += rows[off + ROW.acc];
-          tailCount++;
-        }
-        if (rows[off + ROW.evaluated] === 1) {
-          testLoss = rows[off + ROW.testLoss];
-          testAcc = rows[off + ROW.testAcc];
-        }
-      }
-      opts.onProgress?.(trainer.step);
-    }
+        if (divergedIndex < 0) opts.onProgress?.(t.step);
+      },
+    });
+    if (end.reason === 'aborted') return failedResult(spec, 'cancelled', 'cancelled', Date.now() - t0);
+    divergedAt = end.divergedAt;
     const trainLoss = tailCount ? tailLoss / tailCount : NaN;
     const trainAcc = tailCount ? tailAcc / tailCount : NaN;
     let finalLoss = hasTest ? testLoss : trainLoss;

@@ -19,7 +19,7 @@ import type { StoreApi } from 'zustand';
 import { needsReset, type Experiment, type RunConfig } from '../../engine/config.ts';
 import { estimateExperiment, resourceVerdict, type Verdict } from '../../engine/estimate.ts';
 import type { StepRecord } from '../../engine/records.ts';
-import type { BackendChoice, BackendName, StartMsg } from '../../worker/protocol.ts';
+import type { BackendChoice, BackendName, StartMsg } from '../../shared/protocol.ts';
 import { Pacer } from '../pacer.ts';
 import type { RunEvents } from '../runClient.ts';
 import type { State } from '../store.ts';

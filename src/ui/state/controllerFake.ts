@@ -4,7 +4,7 @@
  * top of it with a fake environment. Used by the controller's unit tests only.
  */
 import { defaultRunConfig, type Experiment, type RunConfig, type RunConfigInput } from '../../engine/config.ts';
-import type { BackendChoice, BackendName, FromWorker, RunStatus } from '../../worker/protocol.ts';
+import type { BackendChoice, BackendName, FromWorker, RunStatus } from '../../shared/protocol.ts';
 import type { RunEvents } from '../runClient.ts';
 import { createPage } from '../store.ts';
 import type { PageEnv, StartOptions, WorkerClient } from './controller.ts';
@@ -68,9 +68,6 @@ export class FakeClient implements WorkerClient {
       fallbackReason: '',
       layerNames: ['dense1', 'dense2'],
       paramCount: 10,
-      inputShape: [2],
-      nTrain: 10,
-      nTest: 0,
       rowLength: 20,
     });
   }

@@ -4,7 +4,7 @@
  * work to the run controller (./controller.ts), which owns the workers.
  */
 import type { StateCreator } from 'zustand';
-import type { BackendAttempt, BackendChoice, BackendName, BackendSpeed, RunStatus } from '../../worker/protocol.ts';
+import type { BackendAttempt, BackendChoice, BackendName, BackendSpeed, RunStatus } from '../../shared/protocol.ts';
 import type { Speed } from '../pacer.ts';
 import type { State } from '../store.ts';
 import type { RunController } from './controller.ts';

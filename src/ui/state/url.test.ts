@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { defaultExperiment, defaultRunConfig, encodeExperiment, experimentToFragment, type Experiment } from '../../engine/config.ts';
 import { SWEEP_PRESETS } from '../../engine/sweep/meta.ts';
-import { BACKEND_CHOICES } from '../../worker/protocol.ts';
+import { BACKEND_CHOICES } from '../../shared/protocol.ts';
 import { createPage } from '../store.ts';
 import { useSweepStore } from '../sweep/sweepStore.ts';
 import { bannerText } from './banner.ts';

@@ -23,7 +23,7 @@
 import type { StoreApi } from 'zustand';
 import { defaultExperiment, experimentToFragment, parseFragment } from '../../engine/config.ts';
 import { SWEEP_FRAGMENT_KEY, decodeSweep, encodeSweep, sweepToJson } from '../../engine/sweep/schema.ts';
-import { BACKEND_CHOICES, type BackendChoice } from '../../worker/protocol.ts';
+import { BACKEND_CHOICES, type BackendChoice } from '../../shared/protocol.ts';
 import { useStore, type State } from '../store.ts';
 import { draftConfig, useSweepStore, type SweepState } from '../sweep/sweepStore.ts';
 

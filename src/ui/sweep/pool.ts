@@ -5,8 +5,8 @@
  */
 import type { TrialSpec } from '../../engine/sweep/planner.ts';
 import type { TrialResult } from '../../engine/sweep/result.ts';
-import type { BackendName } from '../../worker/protocol.ts';
-import type { FromSweepWorker, ToSweepWorker } from '../../worker/sweepProtocol.ts';
+import type { BackendName } from '../../shared/protocol.ts';
+import type { FromSweepWorker, ToSweepWorker } from '../../shared/sweepProtocol.ts';
 
 /** Workers by default: one per core, at most 4 (trials are small; the page keeps a core). */
 export function defaultPoolSize(): number {

@@ -6,27 +6,14 @@
  */
 import type { RunConfig } from '../engine/config.ts';
 import type { BackendSpeed } from '../engine/backendSpeed.ts';
+import { BACKEND_CHOICES, type BackendAttempt, type BackendChoice, type BackendName } from '../engine/backends.ts';
 
 export type { BackendSpeed };
 
-export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
-/**
- * 'auto': the first backend that starts, in the order webgpu → webgl → wasm → cpu.
- * 'fastest': time a few steps of the run's model on every backend that starts and
- * train on the fastest (see engine/backendSpeed.ts).
- */
-export type BackendChoice = BackendName | 'auto' | 'fastest';
-export const BACKEND_CHOICES: BackendChoice[] = ['auto', 'fastest', 'webgpu', 'webgl', 'wasm', 'cpu'];
+export type { BackendAttempt, BackendChoice, BackendName };
+export { BACKEND_CHOICES };
 
 export type RunStatus = 'idle' | 'training' | 'paused' | 'diverged' | 'done' | 'error';
-
-export interface BackendAttempt {
-  backend: BackendName;
-  ok: boolean;
-  reason?: string;
-  info?: string;
-  ms?: number;
-}
 
 // ---------------------------------------------------------------- page → worker
 
@@ -47,7 +34,7 @@ export interface StartMsg {
   /**
    * Fraction of the time this worker may compute when its backend runs on the
    * CPU (wasm, cpu), in (0, 1]; default 1. The page gives its runs shares that
-   * leave one core to the page itself (see cpuShare in src/ui/store.ts).
+   * leave one core to the page itself (see cpuShare in src/ui/state/controller.ts).
    */
   cpuShare?: number;
   /** The page is hidden: the share applies whatever the backend (a background tab trains slowly). */
@@ -61,12 +48,6 @@ export interface StepOnceMsg {
   type: 'step-once';
   gen: number;
 }
-/** Rebuild model, data and optimizer from the config (step 0, same seed). */
-export interface ResetMsg {
-  type: 'reset';
-  gen: number;
-  config: RunConfig;
-}
 /** Hyper-parameter change; the worker resets by itself if the change needs a rebuild. */
 export interface UpdateConfigMsg {
   type: 'update-config';
@@ -79,10 +60,6 @@ export interface ExportMsg {
   gen: number;
   requestId: number;
 }
-export interface DisposeMsg {
-  type: 'dispose';
-  gen: number;
-}
 /** Fault injection and introspection for tests: not used by the UI. */
 export interface DebugMsg {
   type: 'debug';
@@ -90,7 +67,7 @@ export interface DebugMsg {
   action: 'throw-in-step' | 'lose-device' | 'memory';
 }
 
-export type ToWorker = InitMsg | StartMsg | PauseMsg | StepOnceMsg | ResetMsg | UpdateConfigMsg | ExportMsg | DisposeMsg | DebugMsg;
+export type ToWorker = InitMsg | StartMsg | PauseMsg | StepOnceMsg | UpdateConfigMsg | ExportMsg | DebugMsg;
 
 // ---------------------------------------------------------------- worker → page
 
@@ -110,24 +87,20 @@ export interface ReadyMsg {
   speeds?: BackendSpeed[];
   layerNames: string[];
   paramCount: number;
-  inputShape: number[];
-  nTrain: number;
-  nTest: number;
-  /** Floats per device row (see engine/records.ts ROW). */
+  /** Floats per row (see engine/rows.ts). */
   rowLength: number;
 }
 
 /**
- * New records, packed. Each wire row is [step, lr, ...device row]; `rows`
- * holds count·(rowLength+2) floats. Sent at most ~30 times a second.
- * `stride` > 1 means only every stride-th step is included (the page fell behind).
+ * New records: `count` packed rows (engine/rows.ts), count·rowLength floats.
+ * Sent at most ~30 times a second; when the page falls behind only every
+ * other step of what waits is sent (each row carries its step).
  */
 export interface RecordsMsg {
   type: 'records';
   gen: number;
   rows: Float32Array;
   count: number;
-  stride: number;
 }
 
 export interface StatusMsg {
@@ -167,8 +140,6 @@ export interface HistoryMsg {
   requestId: number;
   rows: Float32Array;
   count: number;
-  /** Every stride-th step is kept once the history outgrows its budget. */
-  stride: number;
 }
 
 export interface MemoryMsg {
@@ -179,12 +150,6 @@ export interface MemoryMsg {
 }
 
 export type FromWorker = ReadyMsg | RecordsMsg | StatusMsg | ErrorMsg | BoundaryMsg | HistoryMsg | MemoryMsg;
-
-export const WIRE_EXTRA = 2; // step, lr before the device row
-
-export function wireRowLength(rowLength: number): number {
-  return rowLength + WIRE_EXTRA;
-}
 
 export function assertNever(x: never): never {
   throw new Error(`unhandled message ${JSON.stringify(x)}`);

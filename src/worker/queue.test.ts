@@ -1,0 +1,57 @@
+import { describe, expect, test } from 'vitest';
+import { RateMeter, RecordQueue } from './queue.ts';
+
+/** n rows of width w whose first value is the step. */
+function rows(first: number, n: number, w: number): Float32Array {
+  const out = new Float32Array(n * w);
+  for (let i = 0; i < n; i++) out[i * w] = first + i;
+  return out;
+}
+const stepsOf = (r: { rows: Float32Array; count: number }, w: number) => Array.from({ length: r.count }, (_, i) => r.rows[i * w]);
+
+describe('RecordQueue', () => {
+  test('take returns the waiting rows once, packed', () => {
+    const q = new RecordQueue();
+    q.push(rows(0, 3, 4), 3, 4);
+    q.push(rows(3, 2, 4), 2, 4);
+    const t = q.take()!;
+    expect(stepsOf(t, 4)).toEqual([0, 1, 2, 3, 4]);
+    expect(q.take()).toBeNull();
+  });
+
+  test('a page that does not keep up gets every other waiting row, never more than the cap', () => {
+    const q = new RecordQueue(8);
+    q.push(rows(0, 20, 2), 20, 2);
+    const t = q.take()!;
+    expect(t.count).toBeLessThanOrEqual(8);
+    const s = stepsOf(t, 2);
+    expect(s[s.length - 1]).toBe(19); // the newest row is there
+    expect(s).toEqual([...s].sort((a, b) => a - b));
+  });
+
+  test('the export history holds every row until its budget, then every 2nd, 4th … step', () => {
+    const q = new RecordQueue(4096, 100);
+    q.push(rows(0, 40, 5), 40, 5); // 200 floats: thinned 2:1 once
+    expect(q.historyCount).toBe(20);
+    const h = q.exportHistory();
+    const s = stepsOf(h, 5);
+    expect(h.count * 5).toBeLessThanOrEqual(100);
+    expect(s).toEqual(Array.from({ length: 20 }, (_, i) => 2 * i));
+    q.push(rows(40, 40, 5), 40, 5); // past the budget again: every 4th step
+    expect(stepsOf(q.exportHistory(), 5).every((x) => x % 4 === 0)).toBe(true);
+    q.clear();
+    expect(q.exportHistory().count).toBe(0);
+  });
+});
+
+describe('RateMeter', () => {
+  test('steps per second over the last second', () => {
+    const m = new RateMeter();
+    m.reset(0, 0);
+    m.add(500, 50);
+    m.add(1000, 100);
+    expect(m.perSec()).toBeCloseTo(100);
+    m.add(3000, 100);
+    expect(m.perSec()).toBeCloseTo(0);
+  });
+});

@@ -1,0 +1,374 @@
+/**
+ * One run in a training worker: its trainer, status, stop point, backend and
+ * CPU share, and the records on their way to the page. The worker entry
+ * (worker.ts) only wires messages to `receive`; everything the session needs
+ * from its host (posting, starting a backend, the GPU device) is injected, so
+ * the session runs in Node tests as it does in the browser.
+ */
+import * as tf from '../engine/tf.ts';
+import { Trainer } from '../engine/trainer.ts';
+import { needsReset, type RunConfig } from '../engine/config.ts';
+import { describeDivergence } from '../engine/rows.ts';
+import { trainChunks, type Chunk } from '../engine/loop.ts';
+import { assertNever, type FromWorker, type InitMsg, type RunStatus, type ToWorker } from '../shared/protocol.ts';
+import type { BackendSetup } from './backend.ts';
+import { RateMeter, RecordQueue } from './queue.ts';
+
+/** At most this many record batches per second. */
+export const POST_INTERVAL_MS = 33;
+/** Target wall time of one chunk of steps between readbacks, and its largest size. */
+export const CHUNK_TARGET_MS = 40;
+export const MAX_CHUNK = 64;
+const BOUNDARY_INTERVAL_MS = 500;
+const BOUNDARY_N = 40;
+
+export interface SessionHost {
+  post(msg: FromWorker, transfer?: Transferable[]): void;
+  /** Starts the backend the run asked for (once per worker). */
+  setupBackend(msg: InitMsg): Promise<BackendSetup>;
+  /** Calls back when the GPU device behind the backend is lost (webgpu only). */
+  watchDevice?(backend: string, onLost: (reason: string) => void): void;
+  /** Destroys the GPU device (fault injection for tests). */
+  loseDevice?(): void;
+  now?(): number;
+}
+
+export function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export class RunSession {
+  gen = 0;
+  private run = 0;
+  private backendReady: Promise<BackendSetup> | null = null;
+  private setup: BackendSetup | null = null;
+  private config: RunConfig | null = null;
+  private trainer: Trainer | null = null;
+  status: RunStatus = 'idle';
+  private stopAt = 0;
+  /** Fraction of wall time spent computing on CPU backends (StartMsg.cpuShare). */
+  private cpuShare = 1;
+  /** StartMsg.background: the share applies to every backend. */
+  private background = false;
+  /** Ends the loop's current rest early (set while it rests). */
+  private wake: (() => void) | null = null;
+  private loopActive = false;
+  private divergedAt: number | undefined;
+  private divergedReason: string | undefined;
+  private injectFault = false;
+  deviceLost = false;
+  private lastPost = 0;
+  private lastBoundary = 0;
+  private readonly queue = new RecordQueue();
+  private readonly rate = new RateMeter();
+  /** Messages are handled one at a time, in order. */
+  private inbox: Promise<void> = Promise.resolve();
+
+  constructor(private readonly host: SessionHost) {}
+
+  get backend(): string | null {
+    return this.setup?.backend ?? null;
+  }
+
+  private now(): number {
+    return this.host.now ? this.host.now() : performance.now();
+  }
+
+  private post(msg: FromWorker, transfer: Transferable[] = []): void {
+    this.host.post(msg, transfer);
+  }
+
+  /** Entry point for every message from the page. */
+  receive(msg: ToWorker): Promise<void> {
+    this.wake?.();
+    // Pause must act at once, not after a queued step.
+    if (msg.type === 'pause' && msg.gen === this.gen && this.status === 'training') {
+      this.status = 'paused';
+      return this.inbox;
+    }
+    this.inbox = this.inbox.then(() => this.handle(msg)).catch((e) => this.reportInternal(e));
+    return this.inbox;
+  }
+
+  reportInternal(e: unknown): void {
+    this.post({ type: 'error', gen: this.gen, kind: 'internal', message: message(e), recoverable: true });
+  }
+
+  private async handle(msg: ToWorker): Promise<void> {
+    if (msg.type !== 'init' && msg.gen !== this.gen) return; // stale command
+    switch (msg.type) {
+      case 'init':
+        await this.init(msg);
+        break;
+      case 'start':
+        this.start(msg.stopAt, msg.cpuShare, msg.background === true);
+        break;
+      case 'pause':
+        if (this.status === 'training') {
+          this.status = 'paused';
+          // The loop notices after its current chunk and flushes.
+          if (!this.loopActive) this.postStatus();
+        }
+        break;
+      case 'step-once':
+        await this.stepOnce();
+        break;
+      case 'update-config':
+        this.updateConfig(msg.config);
+        break;
+      case 'export': {
+        const { rows, count } = this.queue.exportHistory();
+        this.post({ type: 'history', gen: this.gen, requestId: msg.requestId, rows, count }, [rows.buffer]);
+        break;
+      }
+      case 'debug':
+        this.debug(msg.action);
+        break;
+      default:
+        assertNever(msg);
+    }
+  }
+
+  private async init(msg: InitMsg): Promise<void> {
+    this.gen = msg.gen;
+    this.run = msg.run;
+    if (!this.backendReady) this.backendReady = this.host.setupBackend(msg);
+    try {
+      this.setup = await this.backendReady;
+    } catch (e) {
+      this.backendReady = null;
+      this.post({ type: 'error', gen: this.gen, kind: 'backend', message: message(e), recoverable: false });
+      return;
+    }
+    this.host.watchDevice?.(this.setup.backend, (reason) => this.reportDeviceLost(reason));
+    this.rebuild(msg.config);
+  }
+
+  /** A fresh trainer at step 0 from the config, announced to the page. */
+  private rebuild(cfg: RunConfig): void {
+    this.trainer?.dispose();
+    this.trainer = null;
+    this.queue.clear();
+    this.divergedAt = undefined;
+    this.divergedReason = undefined;
+    this.config = cfg;
+    try {
+      this.trainer = new Trainer(cfg, { run: this.run });
+    } catch (e) {
+      this.post({ type: 'error', gen: this.gen, kind: 'config', message: message(e), recoverable: true });
+      return;
+    }
+    this.stopAt = cfg.train.steps;
+    this.status = 'idle';
+    const t = this.trainer;
+    const s = this.setup!;
+    this.post({
+      type: 'ready',
+      gen: this.gen,
+      run: this.run,
+      backend: s.backend,
+      attempts: s.attempts,
+      fallbackReason: s.fallbackReason,
+      speeds: s.speeds,
+      layerNames: t.layerNames,
+      paramCount: t.paramCount,
+      rowLength: t.rowLength,
+    });
+    this.postStatus();
+    void this.maybeBoundary(true);
+  }
+
+  private updateConfig(cfg: RunConfig): void {
+    if (!this.trainer || !this.config) return;
+    if (needsReset(this.config, cfg) || !this.trainer.updateConfig(cfg)) {
+      this.rebuild(cfg); // a structural change: rebuild at step 0
+      return;
+    }
+    this.config = cfg;
+    if (this.status !== 'training') this.stopAt = cfg.train.steps;
+  }
+
+  private start(stopAt: number | undefined, cpuShare: number | undefined, background: boolean): void {
+    const t = this.trainer;
+    if (!t || this.status === 'diverged' || this.status === 'error') return;
+    this.stopAt = stopAt ?? this.config!.train.steps;
+    this.cpuShare = cpuShare !== undefined && cpuShare > 0 && cpuShare <= 1 ? cpuShare : 1;
+    this.background = background;
+    if (this.status === 'training') {
+      this.postStatus(); // already training: only the share changed
+      return;
+    }
+    if (t.step >= this.stopAt) {
+      this.status = 'done';
+      this.postStatus();
+      return;
+    }
+    this.status = 'training';
+    this.rate.reset(this.now(), t.step);
+    this.postStatus();
+    void this.loop();
+  }
+
+  private postStatus(): void {
+    this.post({
+      type: 'status',
+      gen: this.gen,
+      status: this.status,
+      step: this.trainer?.step ?? 0,
+      stepsPerSec: this.status === 'training' ? this.rate.perSec() : 0,
+      divergedAt: this.divergedAt,
+      divergedReason: this.divergedReason,
+      numTensors: tf.memory().numTensors,
+    });
+  }
+
+  private flushRecords(): void {
+    const out = this.queue.take();
+    if (!out) return;
+    this.post({ type: 'records', gen: this.gen, rows: out.rows, count: out.count }, [out.rows.buffer]);
+    this.lastPost = this.now();
+  }
+
+  /** Queues a chunk's rows; notes the first divergence. */
+  private take(t: Trainer, c: Chunk): void {
+    this.queue.push(c.rows, c.count, t.rowLength);
+    if (c.divergedIndex >= 0 && this.divergedAt === undefined) {
+      this.divergedAt = c.firstStep + c.divergedIndex;
+      this.divergedReason = describeDivergence(c.rows, c.divergedIndex * t.rowLength, t.layerNames);
+    }
+    this.rate.add(this.now(), t.step);
+  }
+
+  private checkFault(): void {
+    if (!this.injectFault) return;
+    this.injectFault = false;
+    throw new Error('injected fault: exception inside a training step');
+  }
+
+  private reportStepError(e: unknown): void {
+    this.status = 'error';
+    this.flushRecords();
+    this.post({ type: 'error', gen: this.gen, kind: 'step', message: `training step failed: ${message(e)}`, recoverable: true });
+    this.postStatus();
+  }
+
+  private async loop(): Promise<void> {
+    if (this.loopActive || !this.trainer) return;
+    this.loopActive = true;
+    const myGen = this.gen;
+    const t = this.trainer;
+    const current = () => myGen === this.gen && t === this.trainer;
+    try {
+      this.checkFault();
+      const end = await trainChunks(t, {
+        stopAt: () => this.stopAt,
+        targetMs: CHUNK_TARGET_MS,
+        maxChunk: MAX_CHUNK,
+        onChunk: async (c) => {
+          if (!current()) return false; // reset while the readback was in flight: drop
+          this.take(t, c);
+          if (c.divergedIndex >= 0) this.status = 'diverged';
+          else if (t.step >= this.stopAt) this.status = 'done';
+          if (this.now() - this.lastPost >= POST_INTERVAL_MS || this.status !== 'training') {
+            this.flushRecords();
+            this.postStatus();
+          }
+          await this.maybeBoundary(this.status !== 'training');
+          await this.rest(c.ms);
+          if (current()) this.checkFault();
+          return this.status === 'training' && current();
+        },
+      });
+      if (!current()) return;
+      if (end.reason === 'done' && this.status === 'training') this.status = 'done';
+      this.flushRecords();
+      this.postStatus();
+    } catch (e) {
+      if (current()) this.reportStepError(e);
+    } finally {
+      this.loopActive = false;
+    }
+  }
+
+  /**
+   * Lets pause/reset messages in between chunks; on a CPU backend with a share
+   * below 1 (or in a hidden tab), rests so that this worker computes that
+   * fraction of the time. Any message from the page ends the rest at once.
+   */
+  private async rest(chunkMs: number): Promise<void> {
+    const cpu = this.background || this.backend === 'wasm' || this.backend === 'cpu';
+    const ms = cpu ? (chunkMs * (1 - this.cpuShare)) / this.cpuShare : 0;
+    await new Promise<void>((r) => {
+      const timer = setTimeout(r, Math.min(this.background ? 2000 : 250, ms));
+      this.wake = () => {
+        clearTimeout(timer);
+        r();
+      };
+    });
+    this.wake = null;
+  }
+
+  private async stepOnce(): Promise<void> {
+    const t = this.trainer;
+    if (!t || this.loopActive || this.status === 'diverged' || this.status === 'error') return;
+    const myGen = this.gen;
+    const first = t.step;
+    try {
+      this.checkFault();
+      await trainChunks(t, {
+        stopAt: () => first + 1,
+        chunk: 1,
+        onChunk: (c) => {
+          if (myGen !== this.gen || t !== this.trainer) return false;
+          this.take(t, c);
+          this.status = c.divergedIndex >= 0 ? 'diverged' : t.step >= this.stopAt ? 'done' : 'paused';
+        },
+      });
+    } catch (e) {
+      this.reportStepError(e);
+      return;
+    }
+    if (myGen !== this.gen) return;
+    this.flushRecords();
+    this.postStatus();
+    await this.maybeBoundary(true);
+  }
+
+  private async maybeBoundary(force = false): Promise<void> {
+    const t = this.trainer;
+    if (!t || t.data.inputSize !== 2) return;
+    const now = this.now();
+    if (!force && now - this.lastBoundary < BOUNDARY_INTERVAL_MS) return;
+    this.lastBoundary = now;
+    const myGen = this.gen;
+    const probs = await t.predictGrid(BOUNDARY_N);
+    if (myGen !== this.gen || t !== this.trainer) return;
+    this.post({ type: 'boundary', gen: this.gen, step: t.step, n: BOUNDARY_N, probs }, [probs.buffer]);
+  }
+
+  reportDeviceLost(reason: string): void {
+    if (this.deviceLost) return;
+    this.deviceLost = true;
+    this.status = 'error';
+    this.post({
+      type: 'error',
+      gen: this.gen,
+      kind: 'device-lost',
+      message: `The GPU device was lost (${reason}). Restart to continue on another backend.`,
+      recoverable: true,
+    });
+    this.postStatus();
+  }
+
+  private debug(action: 'throw-in-step' | 'lose-device' | 'memory'): void {
+    if (action === 'throw-in-step') this.injectFault = true;
+    else if (action === 'lose-device') {
+      // Simulated loss: report it as the lost promise would, then really destroy the device.
+      this.reportDeviceLost(`simulated loss on ${this.backend}`);
+      this.host.loseDevice?.();
+    } else if (action === 'memory') {
+      const m = tf.memory();
+      this.post({ type: 'memory', gen: this.gen, numTensors: m.numTensors, numBytes: m.numBytes });
+    }
+  }
+}
