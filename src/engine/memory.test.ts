@@ -84,7 +84,7 @@ describe('steps leave the tensor count unchanged', () => {
   test('diverged steps do not leak either', async () => {
     await setNodeBackend('wasm');
     const start = tf.memory().numTensors;
-    const tr = new Trainer(defaultRunConfig({ model: { hidden: Array(8).fill(16), init: 'normal', initGain: 3 }, optimizer: { name: 'momentum', lr: 0.5 }, train: { batchSize: 16, evalEvery: 5 } }));
+    const tr = new Trainer(defaultRunConfig({ model: { hidden: Array(8).fill(16), init: 'normal', initGain: 4 }, optimizer: { name: 'momentum', lr: 1 }, train: { batchSize: 16, evalEvery: 5 } }));
     const built = tf.memory().numTensors;
     const rs = await tr.runSteps(10);
     expect(rs.some((r) => r.status === 'diverged')).toBe(true);

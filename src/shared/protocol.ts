@@ -79,6 +79,8 @@ export interface ReadyMsg {
   attempts: BackendAttempt[];
   /** Why a better backend was not used (empty when running on the first choice). */
   fallbackReason: string;
+  /** With "auto": why this backend was tried first ("small model: CPU first (110 kFLOP a step; …)"). */
+  plan?: string;
   /**
    * With the "fastest" choice: steps/s of this run's model measured on each backend
    * that started, fastest first (the backend in use is the first). Absent when a
@@ -140,6 +142,8 @@ export interface HistoryMsg {
   requestId: number;
   rows: Float32Array;
   count: number;
+  /** 1 when every step of the run is there; k when only every k-th was kept (the run outgrew the budget). */
+  keptEvery: number;
 }
 
 export interface MemoryMsg {
@@ -149,7 +153,18 @@ export interface MemoryMsg {
   numBytes: number;
 }
 
-export type FromWorker = ReadyMsg | RecordsMsg | StatusMsg | ErrorMsg | BoundaryMsg | HistoryMsg | MemoryMsg;
+/**
+ * What the worker is busy with before a run's first numbers, for the page to
+ * show with the elapsed time ("starting the backend", "first step on webgpu:
+ * compiling shaders"). Superseded by the next ready, records or progress message.
+ */
+export interface ProgressMsg {
+  type: 'progress';
+  gen: number;
+  what: string;
+}
+
+export type FromWorker = ProgressMsg | ReadyMsg | RecordsMsg | StatusMsg | ErrorMsg | BoundaryMsg | HistoryMsg | MemoryMsg;
 
 export function assertNever(x: never): never {
   throw new Error(`unhandled message ${JSON.stringify(x)}`);

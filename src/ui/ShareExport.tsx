@@ -6,7 +6,7 @@ import { currentShareUrl } from './state/url.ts';
 
 async function allRecords(): Promise<StepRecord[][]> {
   const n = useStore.getState().experiment.runs.length;
-  return Promise.all(Array.from({ length: n }, (_, i) => controller.client.exportRecords(i)));
+  return Promise.all(Array.from({ length: n }, async (_, i) => (await controller.client.exportRecords(i)).records));
 }
 
 export function ShareExport() {

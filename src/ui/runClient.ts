@@ -14,10 +14,17 @@ import {
 } from '../shared/protocol.ts';
 import { metrics, rowToRecord } from './metrics.ts';
 
+export interface RunExport {
+  records: StepRecord[];
+  /** 1: every step; k: only every k-th step was kept. */
+  keptEvery: number;
+}
+
 export interface RunEvents {
   onReady(run: number, m: Extract<FromWorker, { type: 'ready' }>): void;
   onStatus(run: number, m: Extract<FromWorker, { type: 'status' }>): void;
   onError(run: number, m: Extract<FromWorker, { type: 'error' }>): void;
+  onProgress?(run: number, m: Extract<FromWorker, { type: 'progress' }>): void;
 }
 
 interface Handle {
@@ -30,7 +37,7 @@ interface Handle {
   label: string;
   layerNames: string[];
   rowLength: number;
-  pendingExports: Map<number, (rows: Float32Array, count: number) => void>;
+  pendingExports: Map<number, (rows: Float32Array, count: number, keptEvery: number) => void>;
   lastMemory?: (n: { numTensors: number; numBytes: number }) => void;
 }
 
@@ -77,6 +84,9 @@ export class RunClient {
   private receive(run: number, h: Handle, msg: FromWorker): void {
     if (this.handles.get(run) !== h || msg.gen !== h.gen) return; // stale
     switch (msg.type) {
+      case 'progress':
+        this.events.onProgress?.(run, msg);
+        break;
       case 'ready':
         h.layerNames = msg.layerNames;
         h.rowLength = msg.rowLength;
@@ -98,7 +108,7 @@ export class RunClient {
       case 'history': {
         const cb = h.pendingExports.get(msg.requestId);
         h.pendingExports.delete(msg.requestId);
-        cb?.(msg.rows, msg.count);
+        cb?.(msg.rows, msg.count, msg.keptEvery);
         break;
       }
       case 'memory':
@@ -149,18 +159,21 @@ export class RunClient {
     this.send(h, { type: 'update-config', gen: h.gen, config });
   }
 
-  /** Every recorded step of a run (thinned 2:1 repeatedly only for very long runs). */
-  exportRecords(run: number): Promise<StepRecord[]> {
+  /**
+   * Every recorded step of a run; `keptEvery` > 1 when the run outgrew the
+   * worker's record budget and only every k-th step was kept.
+   */
+  exportRecords(run: number): Promise<RunExport> {
     const h = this.handles.get(run);
-    if (!h) return Promise.resolve([]);
+    if (!h) return Promise.resolve({ records: [], keptEvery: 1 });
     const requestId = ++requestCounter;
     return new Promise((resolve) => {
-      h.pendingExports.set(requestId, (rows, count) => {
+      h.pendingExports.set(requestId, (rows, count, keptEvery) => {
         const w = h.rowLength;
         const meta = { run, label: h.label, layerNames: h.layerNames };
         const out: StepRecord[] = [];
         for (let i = 0; i < count; i++) out.push(rowToRecord(rows.subarray(i * w, i * w + w), meta));
-        resolve(out);
+        resolve({ records: out, keptEvery });
       });
       this.send(h, { type: 'export', gen: h.gen, requestId });
     });

@@ -16,7 +16,8 @@
  * `setWasmPaths` receives a mapping to those URLs. Nothing is fetched from a CDN.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { BACKEND_ORDER, excludedFor, isBackendName, type BackendAttempt, type BackendChoice, type BackendName } from '../engine/backends.ts';
+import { estimateRun } from '../engine/estimate.ts';
+import { BACKEND_ORDER, autoPlan, excludedFor, isBackendName, type BackendAttempt, type BackendChoice, type BackendName } from '../engine/backends.ts';
 import { rankBackends, type BackendSpeed } from '../engine/backendSpeed.ts';
 import type { RunConfig } from '../engine/config.ts';
 import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
@@ -53,6 +54,8 @@ function absolutize(url: string): string {
 export interface SelectBackendOptions {
   /** Try this backend first (and alone if it works); on failure fall back in order. */
   force?: BackendName | 'auto';
+  /** The order to try the backends in when nothing is forced (default BACKEND_ORDER). */
+  order?: readonly BackendName[];
   /** Where the wasm binaries are served; default: the URLs bundled by Vite. */
   wasmPaths?: WasmPaths;
   /** Treat these backends as unavailable (for tests): reason "disabled by request". */
@@ -314,7 +317,8 @@ export async function selectBackend(opts: SelectBackendOptions = {}): Promise<Se
   if (forced !== undefined && !isBackendName(forced)) {
     throw new Error(`unknown backend "${String(forced)}"; expected one of ${BACKEND_ORDER.join(', ')} or auto`);
   }
-  const order = forced ? [forced, ...BACKEND_ORDER.filter((b) => b !== forced)] : [...BACKEND_ORDER];
+  const base = opts.order ?? BACKEND_ORDER;
+  const order = forced ? [forced, ...base.filter((b) => b !== forced)] : [...base];
   const attempts: BackendAttempt[] = [];
   for (const name of order) {
     const a = await tryBackend(name, opts);
@@ -339,20 +343,31 @@ export interface BackendSetup {
   attempts: BackendAttempt[];
   /** Why a better backend was not used ('' when the first choice started). */
   fallbackReason: string;
+  /** With "auto": why the backends were tried in this order (engine/backends.ts autoPlan). */
+  plan?: string;
   /** With "fastest": steps/s of the run's model on each backend that started, fastest first. */
   speeds?: BackendSpeed[];
 }
 
 /**
- * Starts the backend a run asked for: the first that starts in the usual order
- * (or the forced one first), never one that cannot train the run's model; with
+ * Starts the backend a run asked for: with "auto", the first that starts in
+ * the order that suits the model's size (autoPlan: small MLPs on a CPU backend,
+ * conv and large nets on a GPU first); a forced one first, then the usual
+ * order; never one that cannot train the run's model; with
  * "fastest", every backend that starts is timed on the run's own model
  * (CPU backends first: a GPU backend whose first step is cut short keeps
  * computing for a while and would slow the others' measurement).
  */
 export async function setupBackend(choice: BackendChoice, cfg: RunConfig, disable: BackendName[] = []): Promise<BackendSetup> {
   const measure = choice === 'fastest';
-  const r = await selectBackend({ force: choice === 'fastest' ? 'auto' : choice, disable, exclude: excludedFor(cfg.model.arch), all: measure });
+  const plan = choice === 'auto' ? autoPlan(cfg.model.arch, estimateRun(cfg).flopsPerStep) : undefined;
+  const r = await selectBackend({
+    force: choice === 'fastest' ? 'auto' : choice,
+    order: plan?.order,
+    disable,
+    exclude: excludedFor(cfg.model.arch),
+    all: measure,
+  });
   tf.enableProdMode();
   let backend = r.backend;
   let speeds: BackendSpeed[] | undefined;
@@ -365,5 +380,5 @@ export async function setupBackend(choice: BackendChoice, cfg: RunConfig, disabl
   }
   const first = r.attempts[0];
   const fallbackReason = first && !first.ok ? r.attempts.filter((a) => !a.ok).map((a) => a.reason ?? a.backend).join('; ') : '';
-  return { backend, attempts: r.attempts, fallbackReason, speeds };
+  return { backend, attempts: r.attempts, fallbackReason, speeds, plan: plan?.reason };
 }

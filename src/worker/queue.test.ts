@@ -37,11 +37,23 @@ describe('RecordQueue', () => {
     const s = stepsOf(h, 5);
     expect(h.count * 5).toBeLessThanOrEqual(100);
     expect(s).toEqual(Array.from({ length: 20 }, (_, i) => 2 * i));
+    expect(h.keptEvery).toBe(2);
     q.push(rows(40, 40, 5), 40, 5); // past the budget again: every 4th step
     expect(stepsOf(q.exportHistory(), 5).every((x) => x % 4 === 0)).toBe(true);
     q.clear();
     expect(q.exportHistory().count).toBe(0);
   });
+});
+
+test('a long run within the budget exports every one of its rows, across storage blocks', () => {
+  const q = new RecordQueue();
+  const w = 7;
+  for (let first = 0; first < 20_000; first += 500) q.push(rows(first, 500, w), 500, w);
+  const h = q.exportHistory();
+  expect(h.keptEvery).toBe(1);
+  expect(h.count).toBe(20_000);
+  const s = stepsOf(h, w);
+  expect(s.every((x, i) => x === i)).toBe(true);
 });
 
 describe('RateMeter', () => {

@@ -6,36 +6,40 @@
 
 /** Rows waiting for one post before only every other one is kept (the page is not keeping up). */
 export const MAX_ROWS_PER_POST = 4096;
-/** History budget (floats) for exports; past it the history is thinned 2:1. */
-export const HISTORY_BUDGET_FLOATS = 8_000_000;
+/**
+ * Export history budget (floats, 64 MiB a run): every record is kept up to it
+ * (47,000 steps of a 64-layer net, 500,000 of the default one); past it the
+ * history is thinned 2:1, and the export says so.
+ */
+export const HISTORY_BUDGET_FLOATS = 16 * 1024 * 1024;
+/** Floats per storage block of the history. */
+const BLOCK_FLOATS = 1 << 16;
 
 export class RecordQueue {
   private pending: Float32Array[] = [];
-  private history: Float32Array[] = [];
-  private historyFloats = 0;
-  private historyStride = 1;
-  private historyRowsSeen = 0;
+  private readonly history: History;
 
   constructor(
     private readonly maxPending = MAX_ROWS_PER_POST,
-    private readonly historyBudget = HISTORY_BUDGET_FLOATS,
-  ) {}
+    historyBudget = HISTORY_BUDGET_FLOATS,
+  ) {
+    this.history = new History(historyBudget);
+  }
 
   get pendingCount(): number {
     return this.pending.length;
   }
 
   get historyCount(): number {
-    return this.history.length;
+    return this.history.count;
   }
 
   /** Queues `count` rows of `rowLength` floats (copied). */
   push(rows: Float32Array, count: number, rowLength: number): void {
+    this.history.add(rows, count, rowLength);
     for (let i = 0; i < count; i++) {
-      const row = rows.slice(i * rowLength, (i + 1) * rowLength);
-      this.addToHistory(row);
       if (this.pending.length >= this.maxPending) this.pending = this.pending.filter((_, j) => j % 2 === 0);
-      this.pending.push(row);
+      this.pending.push(rows.slice(i * rowLength, (i + 1) * rowLength));
     }
   }
 
@@ -47,28 +51,82 @@ export class RecordQueue {
     return out;
   }
 
-  /** Every kept row of the run, packed (thinned 2:1 each time the history outgrew its budget). */
-  exportHistory(): { rows: Float32Array; count: number } {
-    return { rows: pack(this.history), count: this.history.length };
+  /**
+   * Every row of the run, packed; `keptEvery` is 1 when nothing was left out,
+   * k when only every k-th step was kept (the run outgrew the budget).
+   */
+  exportHistory(): { rows: Float32Array; count: number; keptEvery: number } {
+    return this.history.export();
   }
 
   clear(): void {
     this.pending = [];
-    this.history = [];
-    this.historyFloats = 0;
-    this.historyStride = 1;
-    this.historyRowsSeen = 0;
+    this.history.clear();
+  }
+}
+
+/** Rows stored back to back in blocks; thinned 2:1 whenever the budget is passed. */
+class History {
+  private blocks: Float32Array[] = [];
+  private used = 0; // floats used in the last block
+  private rowLength = 0;
+  count = 0;
+  private stride = 1;
+  private seen = 0;
+
+  constructor(private readonly budget: number) {}
+
+  add(rows: Float32Array, count: number, rowLength: number): void {
+    this.rowLength = rowLength;
+    for (let i = 0; i < count; i++) {
+      if (this.seen++ % this.stride !== 0) continue;
+      this.append(rows.subarray(i * rowLength, (i + 1) * rowLength));
+      if (this.count * rowLength > this.budget) this.thin();
+    }
   }
 
-  private addToHistory(row: Float32Array): void {
-    if (this.historyRowsSeen++ % this.historyStride !== 0) return;
-    this.history.push(row);
-    this.historyFloats += row.length;
-    if (this.historyFloats > this.historyBudget) {
-      this.history = this.history.filter((_, i) => i % 2 === 0);
-      this.historyFloats = this.history.reduce((a, r) => a + r.length, 0);
-      this.historyStride *= 2;
+  private append(row: Float32Array): void {
+    const w = row.length;
+    let last = this.blocks[this.blocks.length - 1];
+    if (!last || this.used + w > last.length) {
+      last = new Float32Array(Math.max(BLOCK_FLOATS - (BLOCK_FLOATS % w), w));
+      this.blocks.push(last);
+      this.used = 0;
     }
+    last.set(row, this.used);
+    this.used += w;
+    this.count++;
+  }
+
+  private thin(): void {
+    const all = this.export().rows;
+    const w = this.rowLength;
+    const n = this.count;
+    this.blocks = [];
+    this.used = 0;
+    this.count = 0;
+    for (let i = 0; i < n; i += 2) this.append(all.subarray(i * w, (i + 1) * w));
+    this.stride *= 2;
+  }
+
+  export(): { rows: Float32Array; count: number; keptEvery: number } {
+    const w = this.rowLength;
+    const out = new Float32Array(this.count * w);
+    let at = 0;
+    this.blocks.forEach((b, i) => {
+      const n = i === this.blocks.length - 1 ? this.used : b.length - (b.length % w);
+      out.set(b.subarray(0, n), at);
+      at += n;
+    });
+    return { rows: out, count: this.count, keptEvery: this.stride };
+  }
+
+  clear(): void {
+    this.blocks = [];
+    this.used = 0;
+    this.count = 0;
+    this.stride = 1;
+    this.seen = 0;
   }
 }
 

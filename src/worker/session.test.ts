@@ -67,6 +67,7 @@ describe('RunSession', () => {
     const h = new Harness();
     const cfg = defaultRunConfig(SMALL);
     await h.init(cfg);
+    expect(h.posted[0]).toEqual({ type: 'progress', gen: 1, what: 'starting the backend' });
     const ready = h.of('ready')[0];
     expect(ready.backend).toBe('cpu');
     expect(ready.layerNames).toEqual(['dense1', 'dense2', 'dense3']);
@@ -116,6 +117,9 @@ describe('RunSession', () => {
     expect(st.divergedAt).toBeGreaterThanOrEqual(1);
     expect(st.divergedAt).toBeLessThanOrEqual(5);
     expect(st.divergedReason).toMatch(/^loss \S+, gradient norm \S+ in layer dense\d+/);
+    // The run's records end at its first diverged step, and so does its step count.
+    expect(h.steps()).toEqual(Array.from({ length: st.divergedAt! + 1 }, (_, i) => i));
+    expect(st.step).toBe(st.divergedAt! + 1);
     await new Promise((r) => setTimeout(r, 100)); // the last decision boundary
     const n = h.posted.length;
     await h.send({ type: 'start', gen: h.gen });

@@ -117,8 +117,8 @@ export class RunSession {
         this.updateConfig(msg.config);
         break;
       case 'export': {
-        const { rows, count } = this.queue.exportHistory();
-        this.post({ type: 'history', gen: this.gen, requestId: msg.requestId, rows, count }, [rows.buffer]);
+        const { rows, count, keptEvery } = this.queue.exportHistory();
+        this.post({ type: 'history', gen: this.gen, requestId: msg.requestId, rows, count, keptEvery }, [rows.buffer]);
         break;
       }
       case 'debug':
@@ -132,7 +132,10 @@ export class RunSession {
   private async init(msg: InitMsg): Promise<void> {
     this.gen = msg.gen;
     this.run = msg.run;
-    if (!this.backendReady) this.backendReady = this.host.setupBackend(msg);
+    if (!this.backendReady) {
+      this.post({ type: 'progress', gen: this.gen, what: msg.backend === 'fastest' ? 'timing this model on every backend' : 'starting the backend' });
+      this.backendReady = this.host.setupBackend(msg);
+    }
     try {
       this.setup = await this.backendReady;
     } catch (e) {
@@ -169,6 +172,7 @@ export class RunSession {
       backend: s.backend,
       attempts: s.attempts,
       fallbackReason: s.fallbackReason,
+      plan: s.plan,
       speeds: s.speeds,
       layerNames: t.layerNames,
       paramCount: t.paramCount,
@@ -214,7 +218,7 @@ export class RunSession {
       type: 'status',
       gen: this.gen,
       status: this.status,
-      step: this.trainer?.step ?? 0,
+      step: this.stepsShown(),
       stepsPerSec: this.status === 'training' ? this.rate.perSec() : 0,
       divergedAt: this.divergedAt,
       divergedReason: this.divergedReason,
@@ -229,14 +233,30 @@ export class RunSession {
     this.lastPost = this.now();
   }
 
-  /** Queues a chunk's rows; notes the first divergence. */
+  /**
+   * Queues a chunk's rows; at the run's first divergence, notes it and keeps
+   * nothing after it (the page stops the run there: its records end with it).
+   */
   private take(t: Trainer, c: Chunk): void {
-    this.queue.push(c.rows, c.count, t.rowLength);
+    let count = c.count;
     if (c.divergedIndex >= 0 && this.divergedAt === undefined) {
       this.divergedAt = c.firstStep + c.divergedIndex;
       this.divergedReason = describeDivergence(c.rows, c.divergedIndex * t.rowLength, t.layerNames);
+      count = c.divergedIndex + 1;
     }
+    this.queue.push(c.rows, count, t.rowLength);
     this.rate.add(this.now(), t.step);
+  }
+
+  /** Steps shown for the run: up to and including its first diverged step. */
+  private stepsShown(): number {
+    return this.divergedAt !== undefined ? this.divergedAt + 1 : (this.trainer?.step ?? 0);
+  }
+
+  /** A GPU backend compiles its shaders during the first step: say so, it can take a while. */
+  private announceFirstStep(t: Trainer): void {
+    const b = this.backend;
+    if (t.step === 0 && (b === 'webgpu' || b === 'webgl')) this.post({ type: 'progress', gen: this.gen, what: `first step on ${b}: compiling shaders` });
   }
 
   private checkFault(): void {
@@ -260,6 +280,7 @@ export class RunSession {
     const current = () => myGen === this.gen && t === this.trainer;
     try {
       this.checkFault();
+      this.announceFirstStep(t);
       const end = await trainChunks(t, {
         stopAt: () => this.stopAt,
         targetMs: CHUNK_TARGET_MS,
@@ -315,6 +336,7 @@ export class RunSession {
     const first = t.step;
     try {
       this.checkFault();
+      this.announceFirstStep(t);
       await trainChunks(t, {
         stopAt: () => first + 1,
         chunk: 1,

@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'vitest';
 import { defaultRunConfig, type RunConfigInput } from '../config.ts';
 import type { DatasetName } from '../meta.ts';
-import { BatchStream, IMAGE_SIZE, makeDataset, type Dataset } from './datasets.ts';
+import { BatchStream, IMAGE_SIZE, makeDataset, stratifiedCounts, type Dataset } from './datasets.ts';
 
 const TOYS: DatasetName[] = ['circle', 'xor', 'gauss', 'spiral', 'moons'];
 const ALL: DatasetName[] = [...TOYS, 'shapes'];
@@ -71,6 +71,45 @@ describe('every data set', () => {
       }
     });
   }
+});
+
+describe('the train/test split is stratified', () => {
+  test('each class has its share of the test set, to within one sample (seed 17, 101 samples, a third held out)', () => {
+    const d = ds({ name: 'spiral', samples: 101, testFraction: 0.33 }, 17);
+    const counts = [0, 0];
+    for (const c of d.yTest) counts[c]++;
+    // 51 + 50 samples, 33 held out: 51·33/101 = 16.7 and 50·33/101 = 16.3.
+    expect(counts).toEqual([17, 16]);
+  });
+
+  test('over seeds, sizes and fractions: shares within one sample, totals exact, every class keeps a training sample', () => {
+    for (const name of ALL) {
+      for (const [samples, testFraction] of [[16, 0.5], [37, 0.2], [101, 0.33], [300, 0.9]] as const) {
+        for (const seed of [1, 2, 3]) {
+          const d = ds({ name, samples, testFraction }, seed);
+          const k = d.nClasses;
+          const size = new Array(k).fill(0);
+          const test = new Array(k).fill(0);
+          for (const c of d.yTrain) size[c]++;
+          for (const c of d.yTest) {
+            size[c]++;
+            test[c]++;
+          }
+          expect(d.nTest).toBe(Math.min(samples - 1, Math.round(samples * testFraction)));
+          for (let c = 0; c < k; c++) {
+            expect(Math.abs(test[c] - (size[c] * d.nTest) / samples)).toBeLessThan(1);
+            expect(test[c]).toBeLessThan(size[c]);
+          }
+        }
+      }
+    }
+  });
+
+  test('stratifiedCounts: largest remainder; a class of one stays in training', () => {
+    expect(stratifiedCounts([5, 5, 5], 4)).toEqual([2, 1, 1]);
+    expect(stratifiedCounts([1, 9], 5)).toEqual([0, 5]);
+    expect(stratifiedCounts([2, 2], 2)).toEqual([1, 1]);
+  });
 });
 
 describe('geometry at noise 0', () => {

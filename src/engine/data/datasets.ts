@@ -90,6 +90,36 @@ function drawShape(label: number, noise: number, rng: Rng, out: Float32Array, of
   }
 }
 
+function classSizes(y: Int32Array, nClasses: number): number[] {
+  const out = new Array<number>(nClasses).fill(0);
+  for (const c of y) out[c]++;
+  return out;
+}
+
+/**
+ * Test samples per class for a stratified split: each class's share of `nTest`
+ * in proportion to its size, rounded by largest remainder so that they add up
+ * to `nTest`, and never a whole class.
+ */
+export function stratifiedCounts(sizes: readonly number[], nTest: number): number[] {
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const exact = sizes.map((s) => (total > 0 ? (s * nTest) / total : 0));
+  const out = exact.map((e, c) => Math.min(Math.floor(e), Math.max(0, sizes[c] - 1)));
+  let left = nTest - out.reduce((a, b) => a + b, 0);
+  // Largest remainders first; then any class with room (a class keeps one training sample).
+  const byRemainder = sizes.map((_, c) => c).sort((a, b) => exact[b] - Math.floor(exact[b]) - (exact[a] - Math.floor(exact[a])) || a - b);
+  for (const pass of [0, 1]) {
+    for (const c of byRemainder) {
+      if (left <= 0) break;
+      const room = pass === 0 ? Math.min(1, sizes[c] - 1 - out[c]) : sizes[c] - 1 - out[c];
+      const add = Math.max(0, Math.min(room, left));
+      out[c] += add;
+      left -= add;
+    }
+  }
+  return out;
+}
+
 export function makeDataset(cfg: Pick<RunConfig, 'data' | 'seed'>): Dataset {
   const { name, samples: n, noise, testFraction } = cfg.data;
   const rng = subRng(cfg.seed, `data:${name}`);
@@ -112,21 +142,30 @@ export function makeDataset(cfg: Pick<RunConfig, 'data' | 'seed'>): Dataset {
   const order = permutation(n, makeRng(`${cfg.seed}:split`));
   const nTest = Math.min(n - 1, Math.round(n * testFraction));
   const nTrain = n - nTest;
+  // Stratified: walking the shuffled order, a sample goes to the test set while
+  // its class still owes test samples, so each class keeps its share in both sets.
+  const owed = stratifiedCounts(classSizes(y, nClasses), nTest);
+  const toTest = new Uint8Array(n);
+  for (const src of order) {
+    if (owed[y[src]] > 0) {
+      owed[y[src]]--;
+      toTest[src] = 1;
+    }
+  }
+  const trainIdx = order.filter((src) => !toTest[src]);
+  const testIdx = order.filter((src) => toTest[src]);
   const xTrain = new Float32Array(nTrain * d);
   const yTrain = new Int32Array(nTrain);
   const xTest = new Float32Array(nTest * d);
   const yTest = new Int32Array(nTest);
-  for (let j = 0; j < n; j++) {
-    const src = order[j];
-    if (j < nTrain) {
-      xTrain.set(x.subarray(src * d, src * d + d), j * d);
-      yTrain[j] = y[src];
-    } else {
-      const t = j - nTrain;
-      xTest.set(x.subarray(src * d, src * d + d), t * d);
-      yTest[t] = y[src];
-    }
-  }
+  trainIdx.forEach((src, j) => {
+    xTrain.set(x.subarray(src * d, src * d + d), j * d);
+    yTrain[j] = y[src];
+  });
+  testIdx.forEach((src, t) => {
+    xTest.set(x.subarray(src * d, src * d + d), t * d);
+    yTest[t] = y[src];
+  });
   return {
     name,
     inputShape,

@@ -18,10 +18,9 @@
 import type { StoreApi } from 'zustand';
 import { needsReset, type Experiment, type RunConfig } from '../../engine/config.ts';
 import { estimateExperiment, resourceVerdict, type Verdict } from '../../engine/estimate.ts';
-import type { StepRecord } from '../../engine/records.ts';
 import type { BackendChoice, BackendName, StartMsg } from '../../shared/protocol.ts';
 import { Pacer } from '../pacer.ts';
-import type { RunEvents } from '../runClient.ts';
+import type { RunEvents, RunExport } from '../runClient.ts';
 import type { State } from '../store.ts';
 import { RUN_RESET, type RunRuntime } from './runtime.ts';
 
@@ -39,7 +38,7 @@ export interface WorkerClient {
   reset(run: number, config: RunConfig): void;
   /** A live hyper-parameter change (no rebuild). */
   update(run: number, config: RunConfig): void;
-  exportRecords(run: number): Promise<StepRecord[]>;
+  exportRecords(run: number): Promise<RunExport>;
   terminate(run: number): void;
   terminateAll(): void;
 }

@@ -41,7 +41,7 @@ export class FakeClient implements WorkerClient {
     this.calls.push(['update', run]);
   }
   exportRecords() {
-    return Promise.resolve([]);
+    return Promise.resolve({ records: [], keptEvery: 1 });
   }
   terminate(run: number) {
     this.workers.delete(run);

@@ -16,7 +16,7 @@ const noWorkers: WorkerClient = {
   stepOnce: () => {},
   reset: () => {},
   update: () => {},
-  exportRecords: () => Promise.resolve([]),
+  exportRecords: () => Promise.resolve({ records: [], keptEvery: 1 }),
   terminate: () => {},
   terminateAll: () => {},
 };
