@@ -12,6 +12,9 @@ export function serviceWorkerSource(files: readonly string[], version: string): 
   return `// gradscope service worker (generated at build time)
 const CACHE = ${JSON.stringify(`gradscope-${version}`)};
 const FILES = ${JSON.stringify(files)};
+// Servers may send Vary (vite preview sends Vary: Origin, and a module script's
+// request carries an Origin the precache request did not): match on the URL alone.
+const MATCH = { ignoreSearch: true, ignoreVary: true };
 
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(CACHE).then((c) => c.addAll(FILES)).then(() => self.skipWaiting()));
@@ -31,11 +34,11 @@ self.addEventListener('fetch', (event) => {
   if (req.method !== 'GET' || new URL(req.url).origin !== self.location.origin) return;
   if (req.mode === 'navigate') {
     // The page itself: the network first (a new version), the cached copy offline.
-    event.respondWith(fetch(req).catch(() => caches.match('./', { ignoreSearch: true }).then((r) => r || caches.match('index.html'))));
+    event.respondWith(fetch(req).catch(() => caches.match('./', MATCH).then((r) => r || caches.match('index.html', MATCH))));
     return;
   }
   // Build files have content hashes in their names: the cached copy is the right one.
-  event.respondWith(caches.match(req, { ignoreSearch: true }).then((r) => r || fetch(req)));
+  event.respondWith(caches.match(req, MATCH).then((r) => r || fetch(req)));
 });
 `;
 }

@@ -1,146 +1,135 @@
 /**
  * The experiment schema (contract section 1), its defaults, validation with
- * field-path messages, and the share-URL codec (contract section 2).
+ * field-path messages, and the share-URL codec (contract section 2). Every
+ * bound comes from the field table (fields.ts); the messages from issues.ts.
  * Used by the CLI, the worker and the UI alike.
  */
 import { z } from 'zod';
 import LZString from 'lz-string';
-import {
-  ACTIVATIONS,
-  ARCHS,
-  CLIP_MODES,
-  DATASETS,
-  IMAGE_DATASETS,
-  INITS,
-  NORMS,
-  OPTIMIZERS,
-  SCHEDULES,
-} from './meta.ts';
+import { IMAGE_DATASETS } from './meta.ts';
+import { describeInput, formatIssues, formatPath, oneLine, shorten } from './issues.ts';
+import { FIELDS as F, describeRange, rebuildNeeded, type EnumField, type ListField, type NumberField, type TextField } from './fields.ts';
 
 export const CONFIG_VERSION = 1;
 export const MAX_RUNS = 4;
 
+const HIDDEN = F['model.hidden'];
+
+/** Bounds of the fields that hosts use directly (all from the field table). */
 export const LIMITS = {
-  labelLength: 40,
-  samples: [16, 20000],
-  layers: [1, 64],
-  units: [1, 1024],
-  filters: [1, 128],
-  batchSize: [1, 4096],
-  steps: [1, 1_000_000],
+  labelLength: F.label.maxLength,
+  samples: [F['data.samples'].min, F['data.samples'].max],
+  layers: [HIDDEN.length.min, HIDDEN.length.max],
+  units: [HIDDEN.item.min, HIDDEN.item.max],
+  filters: [HIDDEN.item.min, HIDDEN.cnnItemMax],
+  batchSize: [F['train.batchSize'].min, F['train.batchSize'].max],
+  steps: [F['train.steps'].min, F['train.steps'].max],
 } as const;
 
-function rangeText(lo: number, hi: number): string {
-  return `${lo}..${hi}`;
+// Validators built from the field table: the message names the range ("must be an integer 1..64").
+function number(f: NumberField) {
+  const msg = `must be ${describeRange(f)}`;
+  const base = z.number({ error: msg });
+  const n = f.integer ? base.int({ error: msg }) : base;
+  return (f.minInclusive ? n.min(f.min, { error: msg }) : n.gt(f.min, { error: msg })).max(f.max, { error: msg });
 }
 
-function int(lo: number, hi: number) {
-  const msg = `must be an integer ${rangeText(lo, hi)}`;
-  return z.number({ error: msg }).int({ error: msg }).min(lo, { error: msg }).max(hi, { error: msg });
-}
-
-function num(lo: number, hi: number) {
-  const msg = `must be a number ${rangeText(lo, hi)}`;
-  return z.number({ error: msg }).min(lo, { error: msg }).max(hi, { error: msg });
-}
-
-/** A finite number > 0 (or >= 0 when zeroOk), at most hi. */
-function positive(hi: number, zeroOk = false) {
-  const msg = zeroOk ? `must be a number 0..${hi}` : `must be a number > 0 and <= ${hi}`;
-  const base = z.number({ error: msg }).max(hi, { error: msg });
-  return zeroOk ? base.min(0, { error: msg }) : base.gt(0, { error: msg });
-}
-
-function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
-  return z.enum(values, { error: `must be one of ${values.join(' | ')}` });
+function oneOf<const T extends readonly [string, ...string[]]>(f: EnumField<T>) {
+  return z.enum(f.values, { error: `must be one of ${f.values.join(' | ')}` });
 }
 
 function bool() {
   return z.boolean({ error: 'must be true or false' });
 }
 
+function text(f: TextField) {
+  const msg = `must be a string of at most ${f.maxLength} characters`;
+  return z.string({ error: msg }).max(f.maxLength, { error: msg });
+}
+
+function list(f: ListField) {
+  const msg = `must have ${f.length.min}..${f.length.max} layers`;
+  return z
+    .array(number(f.item), { error: 'must be a list of layer sizes' })
+    .min(f.length.min, { error: msg })
+    .max(f.length.max, { error: msg });
+}
+
 const DataSchema = z
   .strictObject({
-    name: oneOf(DATASETS).default('spiral'),
-    samples: int(LIMITS.samples[0], LIMITS.samples[1]).default(512),
-    noise: num(0, 1).default(0.1),
-    testFraction: num(0, 0.9).default(0.2),
+    name: oneOf(F['data.name']).default('spiral'),
+    samples: number(F['data.samples']).default(512),
+    noise: number(F['data.noise']).default(0.1),
+    testFraction: number(F['data.testFraction']).default(0.2),
   })
   .prefault({});
 
 const ModelSchema = z
   .strictObject({
-    arch: oneOf(ARCHS).default('mlp'),
-    hidden: z
-      .array(int(LIMITS.units[0], LIMITS.units[1]), { error: 'must be a list of layer sizes' })
-      .min(LIMITS.layers[0], { error: `must have ${rangeText(LIMITS.layers[0], LIMITS.layers[1])} layers` })
-      .max(LIMITS.layers[1], { error: `must have ${rangeText(LIMITS.layers[0], LIMITS.layers[1])} layers` })
-      .default([16, 16, 16]),
-    activation: oneOf(ACTIVATIONS).default('relu'),
-    init: oneOf(INITS).default('he_normal'),
-    initGain: positive(100).default(1.0),
-    norm: oneOf(NORMS).default('none'),
+    arch: oneOf(F['model.arch']).default('mlp'),
+    hidden: list(HIDDEN).default([16, 16, 16]),
+    activation: oneOf(F['model.activation']).default('relu'),
+    init: oneOf(F['model.init']).default('he_normal'),
+    initGain: number(F['model.initGain']).default(1.0),
+    norm: oneOf(F['model.norm']).default('none'),
     residual: bool().default(false),
   })
   .prefault({});
 
 const ScheduleSchema = z
   .strictObject({
-    kind: oneOf(SCHEDULES).default('constant'),
-    warmupSteps: int(0, LIMITS.steps[1]).default(0),
-    stepSize: int(1, LIMITS.steps[1]).default(100),
-    gamma: num(0, 1).default(0.5),
-    minFactor: num(0, 1).default(0),
+    kind: oneOf(F['optimizer.schedule.kind']).default('constant'),
+    warmupSteps: number(F['optimizer.schedule.warmupSteps']).default(0),
+    stepSize: number(F['optimizer.schedule.stepSize']).default(100),
+    gamma: number(F['optimizer.schedule.gamma']).default(0.5),
+    minFactor: number(F['optimizer.schedule.minFactor']).default(0),
   })
   .prefault({});
 
 const OptimizerSchema = z
   .strictObject({
-    name: oneOf(OPTIMIZERS).default('sgd'),
-    lr: positive(1000, true).default(0.01),
-    momentum: num(0, 0.9999).default(0.9),
-    rho: num(0, 0.9999).default(0.9),
-    beta1: num(0, 0.9999).default(0.9),
-    beta2: num(0, 0.999999).default(0.999),
-    epsilon: positive(1).default(1e-7),
-    weightDecay: num(0, 1).default(0.0),
+    name: oneOf(F['optimizer.name']).default('sgd'),
+    lr: number(F['optimizer.lr']).default(0.01),
+    momentum: number(F['optimizer.momentum']).default(0.9),
+    rho: number(F['optimizer.rho']).default(0.9),
+    beta1: number(F['optimizer.beta1']).default(0.9),
+    beta2: number(F['optimizer.beta2']).default(0.999),
+    epsilon: number(F['optimizer.epsilon']).default(1e-7),
+    weightDecay: number(F['optimizer.weightDecay']).default(0.0),
     schedule: ScheduleSchema,
   })
   .prefault({});
 
 const ClipSchema = z
   .strictObject({
-    mode: oneOf(CLIP_MODES).default('none'),
-    threshold: positive(1e6).default(1.0),
-    z: num(0.5, 10).default(3),
-    warmup: int(1, 1000).default(10),
+    mode: oneOf(F['stabilizers.clip.mode']).default('none'),
+    threshold: number(F['stabilizers.clip.threshold']).default(1.0),
+    z: number(F['stabilizers.clip.z']).default(3),
+    warmup: number(F['stabilizers.clip.warmup']).default(10),
   })
   .prefault({});
 
 const StabilizerSchema = z
   .strictObject({
     clip: ClipSchema,
-    l1: num(0, 10).default(0.0),
-    l2: num(0, 10).default(0.0),
+    l1: number(F['stabilizers.l1']).default(0.0),
+    l2: number(F['stabilizers.l2']).default(0.0),
     skipNonFinite: bool().default(true),
   })
   .prefault({});
 
 const TrainSchema = z
   .strictObject({
-    batchSize: int(LIMITS.batchSize[0], LIMITS.batchSize[1]).default(32),
-    steps: int(LIMITS.steps[0], LIMITS.steps[1]).default(500),
-    evalEvery: int(0, LIMITS.steps[1]).default(50),
+    batchSize: number(F['train.batchSize']).default(32),
+    steps: number(F['train.steps']).default(500),
+    evalEvery: number(F['train.evalEvery']).default(50),
   })
   .prefault({});
 
 export const RunConfigSchema = z
   .strictObject({
-    label: z
-      .string({ error: `must be a string of at most ${LIMITS.labelLength} characters` })
-      .max(LIMITS.labelLength, { error: `must be a string of at most ${LIMITS.labelLength} characters` })
-      .default('A'),
-    seed: int(0, 4294967295).default(1),
+    label: text(F.label).default('A'),
+    seed: number(F.seed).default(1),
     data: DataSchema,
     model: ModelSchema,
     optimizer: OptimizerSchema,
@@ -158,11 +147,11 @@ export const RunConfigSchema = z
         });
       }
       run.model.hidden.forEach((f, i) => {
-        if (f > LIMITS.filters[1]) {
+        if (f > HIDDEN.cnnItemMax) {
           ctx.addIssue({
             code: 'custom',
             path: ['model', 'hidden', i],
-            message: `must be an integer ${rangeText(LIMITS.filters[0], LIMITS.filters[1])} (filters of a cnn layer)`,
+            message: `must be ${describeRange({ ...HIDDEN.item, max: HIDDEN.cnnItemMax })} (filters of a cnn layer)`,
             input: f,
           });
         }
@@ -185,61 +174,9 @@ export type RunConfigInput = z.input<typeof RunConfigSchema>;
 export type Experiment = z.output<typeof ExperimentSchema>;
 export type ExperimentInput = z.input<typeof ExperimentSchema>;
 
+export { describeInput, formatIssues };
+
 export type ValidationResult<T> = { ok: true; value: T } | { ok: false; errors: string[] };
-
-function shorten(s: string, max = 60): string {
-  return s.length > max ? `${s.slice(0, max - 3)}...` : s;
-}
-
-/** Control and line-separator characters as escapes, so that a message stays on one line. */
-function oneLine(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-function formatPath(path: readonly PropertyKey[], root = '(config)'): string {
-  let out = '';
-  for (const p of path) {
-    if (typeof p === 'number') out += `[${p}]`;
-    // An unknown field's name is user input: quote it unless it is a plain identifier.
-    else if (typeof p === 'string' && !/^[A-Za-z_$][\w$]{0,39}$/.test(p)) out += `[${oneLine(JSON.stringify(shorten(p, 40)))}]`;
-    else out += out ? `.${String(p)}` : String(p);
-  }
-  return out || root;
-}
-
-/** A short, one-line rendering of an input value for a message. */
-export function describeInput(v: unknown): string {
-  let s: string;
-  if (v === undefined) s = 'nothing';
-  else if (typeof v === 'number') s = Number.isNaN(v) ? 'NaN' : String(v);
-  else {
-    try {
-      s = JSON.stringify(v) ?? String(v);
-    } catch {
-      // Too deeply nested for JSON.stringify (String() of such an array throws too).
-      s = Array.isArray(v) ? '[...]' : typeof v === 'object' ? '{...}' : typeof v;
-    }
-  }
-  return oneLine(shorten(s));
-}
-
-/** zod issues as `field.path: message, got value` lines; `root` names the top level. */
-export function formatIssues(error: z.ZodError, prefix: readonly PropertyKey[] = [], root = '(config)'): string[] {
-  const out: string[] = [];
-  for (const issue of error.issues) {
-    const path = [...prefix, ...issue.path];
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push(`${formatPath([...path, key], root)}: unknown field`);
-      continue;
-    }
-    const got = 'input' in issue ? `, got ${describeInput(issue.input)}` : '';
-    out.push(`${formatPath(path, root)}: ${issue.message}${got}`);
-  }
-  // One fault can fail several checks with the same message (1e308 is neither a safe
-  // integer nor <= 4096): report it once.
-  return [...new Set(out)];
-}
 
 function isPlainObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -418,13 +355,5 @@ function fromLink(parsed: ValidationResult<Experiment>): ValidationResult<Experi
   };
 }
 
-/** Paths of run-config fields whose change needs a rebuild of the model/data (a reset). */
-export function needsReset(a: RunConfig, b: RunConfig): boolean {
-  return (
-    a.seed !== b.seed ||
-    JSON.stringify(a.data) !== JSON.stringify(b.data) ||
-    JSON.stringify(a.model) !== JSON.stringify(b.model) ||
-    a.train.batchSize !== b.train.batchSize ||
-    a.optimizer.name !== b.optimizer.name
-  );
-}
+/** Whether a change needs a new model at step 0: the field table's rule (fields.ts `rebuildNeeded`). */
+export const needsReset = rebuildNeeded;

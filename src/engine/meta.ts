@@ -1,6 +1,7 @@
 /**
- * One place for the labels and one-sentence explanations of every option.
- * The UI shows them on hover/focus, the CLI prints them in `--help`.
+ * One place for the labels and one-sentence explanations of every option of the
+ * config's choice fields. The UI shows them on hover/focus, the CLI prints them in
+ * `--help`. The fields themselves (labels, help, ranges) are in fields.ts.
  */
 
 export interface OptionMeta {
@@ -36,9 +37,14 @@ export const ARCH_META = meta<Arch>({
 
 export const ACTIVATIONS = ['relu', 'leaky_relu', 'relu6', 'elu', 'selu', 'tanh', 'sigmoid', 'linear'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
+/** Slope of leaky ReLU for x < 0 (the model, the theory and the label use this one). */
+export const LEAKY_RELU_SLOPE = 0.2;
 export const ACTIVATION_META = meta<Activation>({
   relu: { label: 'ReLU', help: 'max(0, x): halves the signal variance per layer, so He init (gain √2) keeps it stable.' },
-  leaky_relu: { label: 'Leaky ReLU (0.2)', help: 'Like ReLU but lets 0.2·x through for x < 0, so no unit dies completely.' },
+  leaky_relu: {
+    label: `Leaky ReLU (${LEAKY_RELU_SLOPE})`,
+    help: `Like ReLU but lets ${LEAKY_RELU_SLOPE}·x through for x < 0, so no unit dies completely.`,
+  },
   relu6: { label: 'ReLU6', help: 'ReLU capped at 6: bounds activations, not gradients.' },
   elu: { label: 'ELU', help: 'Smooth ReLU with a negative saturation at -1; keeps means closer to zero.' },
   selu: { label: 'SELU', help: 'Scaled ELU that self-normalises with LeCun-normal init.' },
@@ -112,30 +118,3 @@ export const CLIP_META = meta<ClipMode>({
     help: 'Learns the typical log gradient norm (running mean μ and std σ) and clips the global norm to exp(μ + z·σ) when a step is an outlier.',
   },
 });
-
-/** Help texts of numeric fields, keyed by their path in a run config. */
-export const FIELD_HELP: Record<string, string> = {
-  label: 'Name of the run in legends (at most 40 characters).',
-  seed: 'Fixes the initial weights, the data and the batch order (unsigned 32-bit integer).',
-  'data.samples': 'Number of examples generated (train + test).',
-  'data.noise': 'Amount of noise added to the examples, 0..1.',
-  'data.testFraction': 'Share of examples held out for the test metrics.',
-  'model.hidden': 'Units (MLP) or filters (CNN) per hidden layer, input to output.',
-  'model.initGain': 'Multiplies the initial weights’ standard deviation: above the critical value the gradients explode, below it they vanish.',
-  'model.residual': 'Adds the layer’s input to its output where the widths match: gives the gradient a path around each layer.',
-  'optimizer.lr': 'Learning rate: the step size. Too large and the loss blows up even with well-behaved gradients.',
-  'optimizer.momentum': 'Momentum coefficient (momentum, nesterov, rmsprop).',
-  'optimizer.rho': 'Decay of the running averages of squared gradients (rmsprop, adadelta).',
-  'optimizer.beta1': 'Decay of Adam’s first moment (momentum).',
-  'optimizer.beta2': 'Decay of Adam’s second moment (running mean square).',
-  'optimizer.epsilon': 'Added to denominators to avoid division by zero.',
-  'optimizer.weightDecay': 'Decoupled weight decay λ: every step w ← w − lr·λ·w (AdamW style; for every optimizer).',
-  'optimizer.schedule.warmupSteps': 'Linear warm-up: the rate grows from lr/warmup to lr over these steps.',
-  'stabilizers.clip.threshold': 'τ: the clip bound (norm for global/per-layer, value for value, ratio for AGC).',
-  'stabilizers.clip.z': 'Outlier rule: clip when the log-norm is more than z standard deviations above its running mean.',
-  'stabilizers.l1': 'L1 penalty λ·Σ|w| added to the loss (pushes weights to exactly zero).',
-  'stabilizers.l2': 'L2 penalty λ·Σw² added to the loss (shrinks weights, included in the gradient norms).',
-  'stabilizers.skipNonFinite': 'A step whose loss or gradient is NaN/Inf is not applied: weights and optimizer state stay as they were.',
-  'train.batchSize': 'Examples per step.',
-  'train.steps': 'Number of updates to train.',
-};

@@ -9,13 +9,14 @@
  */
 import * as tf from './tf.ts';
 import type { RunConfig } from './config.ts';
-import type { Activation } from './meta.ts';
+import { LEAKY_RELU_SLOPE, type Activation } from './meta.ts';
 import { initKernel } from './init.ts';
 import { subRng } from './rng.ts';
 
 export const NORM_EPSILON = 1e-5;
 export const BN_MOMENTUM = 0.9;
-export const LEAKY_ALPHA = 0.2;
+/** Leaky ReLU's slope for x < 0 (meta.ts). */
+export const LEAKY_ALPHA = LEAKY_RELU_SLOPE;
 
 export interface Layer {
   name: string;

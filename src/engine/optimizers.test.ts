@@ -9,7 +9,8 @@ import { setNodeBackend } from '../node/tf-node.ts';
 import * as tf from './tf.ts';
 import { defaultRunConfig, type RunConfigInput } from './config.ts';
 import { BatchStream } from './data/datasets.ts';
-import type { OptimizerName } from './meta.ts';
+import { OPTIMIZER_HYPER, optimizerUses } from './fields.ts';
+import { OPTIMIZERS, type OptimizerName } from './meta.ts';
 import { crossEntropy, forward } from './model.ts';
 import { OPTIMIZER_RULES, learningRateAt, type OptimizerConfig } from './optimizers.ts';
 import { makeRng } from './rng.ts';
@@ -152,6 +153,55 @@ describe('update rules against tf.train', () => {
       }
       expectAllClose(mine, ref, 1e-4, 1e-6);
       expect(moved(ref, w0)).toBeGreaterThan(1e-4);
+    }
+  });
+});
+
+/** Largest difference between two weight histories. */
+function maxDiff(a: Float32Array[][], b: Float32Array[][]): number {
+  let worst = 0;
+  a.forEach((step, t) => step.forEach((w, i) => w.forEach((x, k) => (worst = Math.max(worst, Math.abs(x - b[t][i][k]))))));
+  return worst;
+}
+
+describe('each rule reads exactly the settings it declares', () => {
+  /** A valid value far from the default of every numeric optimizer setting. */
+  const OTHER = { lr: 0.5, momentum: 0.5, rho: 0.5, beta1: 0.5, beta2: 0.9, epsilon: 0.1, weightDecay: 0.1 } as const;
+  const LR = 0.05;
+
+  for (const name of OPTIMIZERS) {
+    test(`${name}: ${OPTIMIZER_HYPER[name].join(', ') || 'nothing but lr'}`, () => {
+      const rule = OPTIMIZER_RULES[name];
+      expect(rule.reads).toEqual(OPTIMIZER_HYPER[name]);
+      const cfg = optCfg({ name });
+      const ref = runRule(name, cfg, LR, 'reads');
+      for (const [k, v] of Object.entries(OTHER) as [keyof typeof OTHER, number][]) {
+        const diff = maxDiff(runRule(name, { ...cfg, [k]: v }, LR, 'reads'), ref);
+        // lr reaches the rule as its argument, weightDecay through the trainer: never from cfg.
+        if ((rule.reads as readonly string[]).includes(k)) expect(diff, `${name} with ${k} = ${v}`).toBeGreaterThan(1e-4);
+        else expect(diff, `${name} with ${k} = ${v}`).toBe(0);
+      }
+      expect(maxDiff(runRule(name, cfg, 2 * LR, 'reads'), ref), `${name} with twice the lr`).toBeGreaterThan(1e-4);
+      expect(new Set(optimizerUses(name))).toEqual(new Set(['lr', ...rule.reads, 'weightDecay']));
+    });
+  }
+
+  test('every optimizer: weightDecay changes the trainer\'s step (decoupled decay outside the rule)', async () => {
+    for (const name of OPTIMIZERS) {
+      const mk = (weightDecay: number) =>
+        new Trainer(defaultRunConfig({ data: { name: 'circle', samples: 64 }, model: { hidden: [4] }, optimizer: { name, weightDecay }, train: { batchSize: 16, evalEvery: 0 } }));
+      const plain = mk(0);
+      const decayed = mk(0.1);
+      try {
+        await plain.runSteps(1);
+        await decayed.runSteps(1);
+        const a = await plain.snapshot();
+        const b = await decayed.snapshot();
+        expect(Math.max(...a.map((w, i) => Math.max(...w.map((x, k) => Math.abs(x - b[i][k]))))), name).toBeGreaterThan(1e-5);
+      } finally {
+        plain.dispose();
+        decayed.dispose();
+      }
     }
   });
 });

@@ -13,6 +13,7 @@
 import * as tf from './tf.ts';
 import type { RunConfig } from './config.ts';
 import type { OptimizerName } from './meta.ts';
+import { OPTIMIZER_HYPER, type OptimizerHyper } from './fields.ts';
 
 export type OptimizerConfig = RunConfig['optimizer'];
 
@@ -38,17 +39,26 @@ export interface UpdateResult {
 }
 
 export interface OptimizerRule {
+  /**
+   * The optimizer settings `update` reads from `cfg` (besides lr, which comes as an
+   * argument). Declared in fields.ts (OPTIMIZER_HYPER) so that the run panel can
+   * show only these without loading tfjs; optimizers.test.ts checks each rule
+   * against its declaration.
+   */
+  reads: readonly OptimizerHyper[];
   slots: SlotSpec[];
   update(a: UpdateArgs): UpdateResult;
 }
 
 const sgd: OptimizerRule = {
+  reads: OPTIMIZER_HYPER.sgd,
   slots: [],
   update: ({ w, g, lr }) => ({ w: tf.sub(w, tf.mul(lr, g)), slots: [] }),
 };
 
 function momentumRule(nesterov: boolean): OptimizerRule {
   return {
+    reads: OPTIMIZER_HYPER[nesterov ? 'nesterov' : 'momentum'],
     slots: [{ name: 'momentum', init: 0 }],
     update: ({ w, g, slots, lr, cfg }) => {
       const v = tf.add(tf.mul(slots[0], cfg.momentum), g);
@@ -59,6 +69,7 @@ function momentumRule(nesterov: boolean): OptimizerRule {
 }
 
 const adagrad: OptimizerRule = {
+  reads: OPTIMIZER_HYPER.adagrad,
   slots: [{ name: 'accumulator', init: 0.1 }],
   update: ({ w, g, slots, lr, cfg }) => {
     const acc = tf.add(slots[0], tf.square(g));
@@ -67,6 +78,7 @@ const adagrad: OptimizerRule = {
 };
 
 const adadelta: OptimizerRule = {
+  reads: OPTIMIZER_HYPER.adadelta,
   slots: [
     { name: 'accum_grad', init: 0 },
     { name: 'accum_update', init: 0 },
@@ -81,6 +93,7 @@ const adadelta: OptimizerRule = {
 };
 
 const rmsprop: OptimizerRule = {
+  reads: OPTIMIZER_HYPER.rmsprop,
   slots: [
     { name: 'rms', init: 0 },
     { name: 'momentum', init: 0 },
@@ -93,6 +106,7 @@ const rmsprop: OptimizerRule = {
 };
 
 const adam: OptimizerRule = {
+  reads: OPTIMIZER_HYPER.adam,
   slots: [
     { name: 'm', init: 0 },
     { name: 'v', init: 0 },
@@ -109,6 +123,7 @@ const adam: OptimizerRule = {
 };
 
 const adamax: OptimizerRule = {
+  reads: OPTIMIZER_HYPER.adamax,
   slots: [
     { name: 'm', init: 0 },
     { name: 'u', init: 0 },

@@ -4,7 +4,8 @@
 // app.test.mjs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { launchChromium, serveDir, watchPage } from './harness.mjs';
 
@@ -30,6 +31,30 @@ async function openExperiment(exp, { waitBackend = true } = {}) {
   await page.goto(`${server.url}${url.slice(url.indexOf('#'))}&backend=wasm`, { waitUntil: 'load' });
   if (waitBackend) await page.waitForFunction(() => document.querySelector('[data-testid="backend"]')?.textContent === 'wasm', null, { timeout: 120_000 });
   return { page, log, context };
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForServer(url, ms) {
+  const t0 = Date.now();
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() - t0 > ms) throw new Error(`no server at ${url} after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 const texts = (page, id) => page.locator(`[data-testid="${id}"]`).allTextContents();
@@ -198,12 +223,13 @@ test('without WebGPU and without WebGL the app falls back to wasm and cpu, says 
   }
 });
 
-test('after the first load the app works offline (service worker precache)', async () => {
+/** Loads the app from `base`, waits for the service worker's precache, goes offline, reloads and trains. */
+async function offlineCheck(base) {
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
     const log = await watchPage(page);
-    await page.goto(`${server.url}#backend=wasm`, { waitUntil: 'load' });
+    await page.goto(`${base}#backend=wasm`, { waitUntil: 'load' });
     const cached = await page.evaluate(async () => {
       const reg = await navigator.serviceWorker.ready;
       // ready resolves once a worker is active, which may still be 'activating'
@@ -230,5 +256,26 @@ test('after the first load the app works offline (service worker precache)', asy
     assert.deepEqual(log.errors, [], log.dump());
   } finally {
     await context.close();
+  }
+}
+
+test('after the first load the app works offline (service worker precache)', async () => {
+  await offlineCheck(server.url);
+});
+
+test('offline also behind the project\'s own preview server (npm run preview, which sends Vary: Origin)', async () => {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  try {
+    const base = `http://127.0.0.1:${port}/`;
+    await waitForServer(base, 60_000);
+    const vary = (await fetch(base)).headers.get('vary');
+    process.stdout.write(`# preview server: Vary ${vary}\n`);
+    await offlineCheck(base);
+  } finally {
+    child.kill();
   }
 });

@@ -1,8 +1,9 @@
 /**
- * Labels, help and default ranges of the parameters a person usually sweeps, and
- * the page's presets. Any other numeric run-config path works too (see paths.ts).
+ * The parameters a person usually sweeps (their labels, help, scales and default
+ * ranges come from the field table, fields.ts), and the page's presets. Any other
+ * numeric run-config path works too (see paths.ts).
  */
-import { FIELD_HELP } from '../meta.ts';
+import { fieldAt } from '../fields.ts';
 import type { RunConfigInput } from '../config.ts';
 import type { Scale, SweepInput } from './schema.ts';
 
@@ -15,18 +16,27 @@ export interface ParamChoice {
   max: number;
 }
 
-export const PARAM_CHOICES: ParamChoice[] = [
-  { path: 'optimizer.lr', label: 'Learning rate', help: FIELD_HELP['optimizer.lr'], scale: 'log', min: 1e-3, max: 3 },
-  { path: 'model.initGain', label: 'Init gain', help: FIELD_HELP['model.initGain'], scale: 'log', min: 0.25, max: 4 },
-  { path: 'stabilizers.clip.threshold', label: 'Clip threshold τ', help: FIELD_HELP['stabilizers.clip.threshold'], scale: 'log', min: 0.01, max: 100 },
-  { path: 'model.hidden.length', label: 'Depth (hidden layers)', help: 'Number of hidden layers; each has the width of the base’s last layer.', scale: 'linear', min: 1, max: 16 },
-  { path: 'model.hidden.width', label: 'Width (units per layer)', help: 'Units of every hidden layer.', scale: 'log', min: 4, max: 256 },
-  { path: 'train.batchSize', label: 'Batch size', help: FIELD_HELP['train.batchSize'], scale: 'log', min: 4, max: 512 },
-  { path: 'optimizer.momentum', label: 'Momentum', help: FIELD_HELP['optimizer.momentum'], scale: 'linear', min: 0, max: 0.99 },
-  { path: 'optimizer.weightDecay', label: 'Weight decay λ', help: FIELD_HELP['optimizer.weightDecay'], scale: 'log', min: 1e-5, max: 0.1 },
-  { path: 'stabilizers.l2', label: 'L2 penalty', help: FIELD_HELP['stabilizers.l2'], scale: 'log', min: 1e-5, max: 0.1 },
-  { path: 'data.noise', label: 'Data noise', help: FIELD_HELP['data.noise'], scale: 'linear', min: 0, max: 0.5 },
+/** The sweep panel's parameter choices, in the order offered. */
+const CHOICE_PATHS = [
+  'optimizer.lr',
+  'model.initGain',
+  'stabilizers.clip.threshold',
+  'model.hidden.length',
+  'model.hidden.width',
+  'train.batchSize',
+  'optimizer.momentum',
+  'optimizer.weightDecay',
+  'stabilizers.l2',
+  'data.noise',
 ];
+
+function choice(path: string): ParamChoice {
+  const f = fieldAt(path);
+  if (f?.kind !== 'number' || !f.sweepRange) throw new Error(`sweep choice ${path}: not a number field with a sweep range`);
+  return { path, label: f.label, help: f.help, scale: f.scale, min: f.sweepRange.min, max: f.sweepRange.max };
+}
+
+export const PARAM_CHOICES: ParamChoice[] = CHOICE_PATHS.map(choice);
 
 export function paramChoice(path: string): ParamChoice | undefined {
   return PARAM_CHOICES.find((c) => c.path === path);

@@ -1,13 +1,13 @@
 /**
- * Numeric paths into a run config that a sweep may vary. Every numeric field of
- * the run schema is one (found by walking the zod schema, so the ranges come from
- * the one declared schema), plus two derived ones over `model.hidden`:
+ * Numeric paths into a run config that a sweep may vary: the number fields of the
+ * field table (fields.ts, where their ranges are declared), plus two views of
+ * `model.hidden`:
  *   model.hidden.length  the depth (number of hidden layers; widths repeat the last)
  *   model.hidden.width   the width of every hidden layer
  * `train.steps` is not sweepable: `stepsPerTrial` sets it.
  */
-import type { z } from 'zod';
-import { LIMITS, RunConfigSchema, type RunConfig } from '../config.ts';
+import type { RunConfig } from '../config.ts';
+import { HIDDEN_VIEWS, SWEEPABLE_FIELDS, describeRange as describeFieldRange } from '../fields.ts';
 
 export interface NumericField {
   path: string;
@@ -19,89 +19,20 @@ export interface NumericField {
   integer: boolean;
 }
 
-export const DEPTH_PATH = 'model.hidden.length';
-export const WIDTH_PATH = 'model.hidden.width';
-const EXCLUDED = new Set(['train.steps']);
+export const DEPTH_PATH = HIDDEN_VIEWS.depth.path;
+export const WIDTH_PATH = HIDDEN_VIEWS.width.path;
 
-interface ZodInternals {
-  def: {
-    type: string;
-    innerType?: z.ZodType;
-    shape?: Record<string, z.ZodType>;
-    checks?: { _zod: { def: { check: string; value?: number; inclusive?: boolean } } }[];
-  };
-  shape?: Record<string, z.ZodType>;
-  isInt?: boolean;
-}
-
-function unwrap(s: z.ZodType): ZodInternals {
-  let cur = s as unknown as ZodInternals;
-  while ((cur.def.type === 'default' || cur.def.type === 'prefault' || cur.def.type === 'optional') && cur.def.innerType) {
-    cur = cur.def.innerType as unknown as ZodInternals;
-  }
-  return cur;
-}
-
-function numberField(path: string, s: ZodInternals): NumericField {
-  const f: NumericField = { path, min: -Infinity, minInclusive: true, max: Infinity, maxInclusive: true, integer: !!s.isInt };
-  for (const c of s.def.checks ?? []) {
-    const d = c._zod.def;
-    if (d.check === 'greater_than' && typeof d.value === 'number') {
-      f.min = d.value;
-      f.minInclusive = !!d.inclusive;
-    } else if (d.check === 'less_than' && typeof d.value === 'number') {
-      f.max = d.value;
-      f.maxInclusive = !!d.inclusive;
-    }
-  }
-  return f;
-}
-
-function walk(s: z.ZodType, prefix: string, out: Map<string, NumericField>): void {
-  const u = unwrap(s);
-  if (u.def.type === 'number') {
-    if (!EXCLUDED.has(prefix)) out.set(prefix, numberField(prefix, u));
-    return;
-  }
-  if (u.def.type === 'object') {
-    const shape = u.shape ?? u.def.shape ?? {};
-    for (const [k, v] of Object.entries(shape)) walk(v, prefix ? `${prefix}.${k}` : k, out);
-  }
-}
-
-function buildFields(): Map<string, NumericField> {
-  const out = new Map<string, NumericField>();
-  walk(RunConfigSchema as unknown as z.ZodType, '', out);
-  const int = (path: string, [lo, hi]: readonly [number, number]): NumericField => ({
-    path,
-    min: lo,
-    minInclusive: true,
-    max: hi,
-    maxInclusive: true,
-    integer: true,
-  });
-  out.set(DEPTH_PATH, int(DEPTH_PATH, LIMITS.layers));
-  out.set(WIDTH_PATH, int(WIDTH_PATH, LIMITS.units));
-  return out;
-}
-
-export const NUMERIC_FIELDS: ReadonlyMap<string, NumericField> = buildFields();
+export const NUMERIC_FIELDS: ReadonlyMap<string, NumericField> = new Map(
+  SWEEPABLE_FIELDS.map((f) => [f.path, { path: f.path, min: f.min, minInclusive: f.minInclusive, max: f.max, maxInclusive: true, integer: f.integer }]),
+);
 
 export function numericField(path: string): NumericField | undefined {
   return NUMERIC_FIELDS.get(path);
 }
 
-function fmtBound(x: number): string {
-  return Number.isFinite(x) ? String(x) : x > 0 ? '∞' : '-∞';
-}
-
 /** "a number 0..1000", "an integer 1..64", "a number > 0 and <= 100". */
 export function describeRange(f: NumericField): string {
-  const kind = f.integer ? 'an integer' : 'a number';
-  if (f.minInclusive && f.maxInclusive) return `${kind} ${fmtBound(f.min)}..${fmtBound(f.max)}`;
-  const lo = `${f.minInclusive ? '>=' : '>'} ${fmtBound(f.min)}`;
-  const hi = `${f.maxInclusive ? '<=' : '<'} ${fmtBound(f.max)}`;
-  return `${kind} ${lo} and ${hi}`;
+  return describeFieldRange(f);
 }
 
 export function inRange(f: NumericField, v: number): boolean {
