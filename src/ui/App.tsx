@@ -4,6 +4,7 @@ import { MAX_RUNS } from '../engine/config.ts';
 import { BACKEND_CHOICES, type BackendChoice } from '../engine/backends.ts';
 import { describeSpeeds } from './backendSpeeds.ts';
 import { useStore } from './store.ts';
+import { bannerText } from './state/banner.ts';
 import { RunPanel } from './RunPanel.tsx';
 import { LayerHeatmap, LayerNormChart, RunsChart, DecisionBoundary, fmt } from './Charts.tsx';
 import { Presets } from './Presets.tsx';
@@ -30,13 +31,13 @@ function GradientFlowSlot({ run, testId }: { run: number; testId: string }) {
 }
 
 function Banner() {
-  const banner = useStore((s) => s.banner);
-  const setBanner = useStore((s) => s.setBanner);
-  if (!banner) return null;
+  const text = useStore((s) => bannerText(s.banner));
+  const clearBanner = useStore((s) => s.clearBanner);
+  if (!text) return null;
   return (
     <div className="banner error" role="alert" data-testid="error-banner">
-      <span>{banner}</span>
-      <button type="button" onClick={() => setBanner(null)} aria-label="Dismiss message">
+      <span>{text}</span>
+      <button type="button" onClick={() => clearBanner()} aria-label="Dismiss message">
         ×
       </button>
     </div>

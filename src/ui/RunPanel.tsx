@@ -222,7 +222,6 @@ export function RunPanel({ i }: { i: number }) {
         <Select field={FIELDS['data.name']} value={data.name} testId={tid('dataset')}
           onChange={(v) => edit((d) => {
             d.data.name = v;
-            if (v === 'shapes' && d.model.arch === 'mlp') return;
             if (v !== 'shapes' && d.model.arch === 'cnn') d.model.arch = 'mlp';
           })} />
         <NumberInput field={FIELDS['data.samples']} value={data.samples} onChange={(v) => edit((d) => (d.data.samples = v))} />

@@ -1,12 +1,12 @@
 import { downloadText } from './download.ts';
 import { useState } from 'react';
 import { csvHeader, recordToCsv, recordToJson, type StepRecord } from '../engine/records.ts';
-import { useStore, runClient } from './store.ts';
-import { currentShareUrl } from './urlSync.ts';
+import { controller, useStore } from './store.ts';
+import { currentShareUrl } from './state/url.ts';
 
 async function allRecords(): Promise<StepRecord[][]> {
   const n = useStore.getState().experiment.runs.length;
-  return Promise.all(Array.from({ length: n }, async (_, i) => (await runClient().exportRecords(i)).records));
+  return Promise.all(Array.from({ length: n }, async (_, i) => (await controller.client.exportRecords(i)).records));
 }
 
 export function ShareExport() {

@@ -7,7 +7,7 @@
  *
  * Subscribers are notified at most once per animation frame.
  */
-import { decodeRow, head, isClipped, isDiverged, isEvaluated, layerValue, type HeadField, type LayerField, type RowMeta } from '../engine/rows.ts';
+import { decodeRow, head, isDiverged, isEvaluated, layerValue, type HeadField, type LayerField, type RowMeta } from '../engine/rows.ts';
 import type { StepRecord } from '../engine/records.ts';
 
 export { head as headValue, isEvaluated, layerValue, type LayerField };
@@ -25,7 +25,6 @@ export interface RunSeries {
   /** Latest row that carried test metrics. */
   latestEval: Float32Array | null;
   divergedAt: number | null;
-  clippedCount: number;
   total: number;
   boundary: { n: number; probs: Float32Array; step: number } | null;
 }
@@ -41,7 +40,6 @@ export function newSeries(run: number, label: string, layerNames: string[], rowL
     latest: null,
     latestEval: null,
     divergedAt: null,
-    clippedCount: 0,
     total: 0,
     boundary: null,
   };
@@ -55,7 +53,6 @@ export function pushRows(s: RunSeries, packed: Float32Array, count: number): voi
     const row = packed.slice(i * w, i * w + w);
     s.latest = row;
     s.total++;
-    if (isClipped(row)) s.clippedCount++;
     if (isDiverged(row) && s.divergedAt === null) s.divergedAt = head(row, 'step');
     if (isEvaluated(row)) s.latestEval = row;
     if (keep(row)) s.rows.push(row);
@@ -87,7 +84,7 @@ export function thin<T>(xs: T[], n: number): T[] {
 
 type Listener = () => void;
 
-class MetricsStore {
+export class MetricsStore {
   private series = new Map<number, RunSeries>();
   private listeners = new Set<Listener>();
   private scheduled = false;
@@ -109,11 +106,6 @@ class MetricsStore {
 
   reset(run: number, label: string, layerNames: string[], rowLength: number): void {
     this.series.set(run, newSeries(run, label, layerNames, rowLength));
-    this.changed(run);
-  }
-
-  remove(run: number): void {
-    this.series.delete(run);
     this.changed(run);
   }
 

@@ -132,7 +132,7 @@ test('a diverging run reaches diverged while its clipped twin keeps training (We
     const before = (await steps(page))[1];
     await waitFor(page, ...stepAtLeast(before + 2, 1), 120_000, 'clipped run keeps stepping');
     assert.equal((await statuses(page))[1], 'training', 'the clipped run is still training');
-    const last = await page.evaluate(() => window.gradscope.runClient.exportRecords(1));
+    const last = await page.evaluate(async () => (await window.gradscope.runClient.exportRecords(1)).records);
     assert.ok(last.length > 0 && last.every((r) => Number.isFinite(r.loss) && r.status !== 'diverged'), 'the clipped run stays finite');
     assert.ok(last.some((r) => r.status === 'clipped'), 'clipping is active');
   } finally {
@@ -221,7 +221,7 @@ test('a URL from `gradscope url` restores the experiment and reproduces the CLI 
     assert.deepEqual(restored.runs[0].model.hidden, [24, 24, 24]);
     await page.click('[data-testid="train-toggle"]');
     await waitFor(page, () => document.querySelector('[data-testid="run-status"]')?.textContent === 'done', null, 120_000, 'done after 20 steps');
-    const records = await page.evaluate(() => window.gradscope.runClient.exportRecords(0));
+    const records = await page.evaluate(async () => (await window.gradscope.runClient.exportRecords(0)).records);
     assert.equal(records.length, 20);
     for (const k of [0, 9, 19]) {
       const a = records[k].loss;

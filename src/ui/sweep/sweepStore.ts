@@ -6,7 +6,7 @@
  */
 import { create } from 'zustand';
 import type { RunConfig } from '../../engine/config.ts';
-import { parseSweep, sweepToJson, type SweepConfig, type SweepInput } from '../../engine/sweep/schema.ts';
+import { parseSweep, type SweepConfig, type SweepInput } from '../../engine/sweep/schema.ts';
 import { SWEEP_PRESETS } from '../../engine/sweep/meta.ts';
 import { SweepPlanner, type TrialSpec } from '../../engine/sweep/planner.ts';
 import type { TrialResult } from '../../engine/sweep/result.ts';
@@ -178,9 +178,3 @@ export const useSweepStore = create<SweepState>()((set, get) => ({
     if (typeof window !== 'undefined') window.scrollTo({ top: 0, behavior: 'smooth' });
   },
 }));
-
-/** The draft as share-URL JSON (defaults filled in), or null when it does not validate. */
-export function draftJson(d: SweepInput): SweepInput | null {
-  const c = draftConfig(d);
-  return c ? sweepToJson(c) : null;
-}

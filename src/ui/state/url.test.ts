@@ -1,0 +1,219 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { defaultExperiment, defaultRunConfig, encodeExperiment, experimentToFragment, type Experiment } from '../../engine/config.ts';
+import { SWEEP_PRESETS } from '../../engine/sweep/meta.ts';
+import { BACKEND_CHOICES } from '../../engine/backends.ts';
+import { createPage } from '../store.ts';
+import { useSweepStore } from '../sweep/sweepStore.ts';
+import { bannerText } from './banner.ts';
+import type { WorkerClient } from './controller.ts';
+import { PageUrl, WRITE_DELAY_MS, pageFragment, shareUrl, type UrlEnv } from './url.ts';
+
+const noWorkers: WorkerClient = {
+  has: () => false,
+  create: () => {},
+  start: () => {},
+  pause: () => {},
+  stepOnce: () => {},
+  reset: () => {},
+  update: () => {},
+  exportRecords: () => Promise.resolve({ records: [], keptEvery: 1 }),
+  terminate: () => {},
+  terminateAll: () => {},
+};
+
+const sweepAtStart = useSweepStore.getState();
+
+/** A page at `hash`: fake location and history, its own page store, the sweep store as it is at load. */
+function openPage(hash: string) {
+  const location = { hash, origin: 'http://127.0.0.1:5173', pathname: '/gradscope/' };
+  const writes: string[] = [];
+  let onHash: (() => void) | null = null;
+  const env: UrlEnv = {
+    location,
+    history: {
+      replaceState(_data, _unused, url) {
+        writes.push(url);
+        location.hash = url === '#' ? '' : url;
+      },
+    },
+    onHashChange(fn) {
+      onHash = fn;
+      return () => (onHash = null);
+    },
+  };
+  const { useStore } = createPage(() => noWorkers, { cores: () => 2, hidden: () => false, onVisibilityChange: () => {}, clearMetrics: () => {} });
+  const url = new PageUrl(env, { page: useStore, sweep: useSweepStore });
+  url.boot();
+  return {
+    url,
+    writes,
+    location,
+    page: () => useStore.getState(),
+    banner: () => bannerText(useStore.getState().banner),
+    /** The user edits the address bar (or follows a link to this page). */
+    navigate(h: string) {
+      location.hash = h;
+      onHash?.();
+    },
+  };
+}
+
+const exp2: Experiment = { v: 1, runs: [defaultRunConfig({ label: 'slow', optimizer: { lr: 0.001 } }), defaultRunConfig({ label: 'fast', seed: 3 })] };
+const link = (exp: Experiment, extra = '') => `#${experimentToFragment(exp)}${extra}`;
+const SWEEP = SWEEP_PRESETS[0].sweep;
+const BAD_SWEEP = { ...SWEEP, params: [{ path: 'optimizer.lr', scale: 'log', min: 0, max: 1 }] };
+const sweepOption = (s: unknown) => `&sweep=${encodeURIComponent(JSON.stringify(s))}`;
+
+let pages: PageUrl[] = [];
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+  useSweepStore.setState(sweepAtStart, true);
+  pages = [];
+});
+afterEach(() => {
+  for (const p of pages) p.dispose();
+  vi.useRealTimers();
+});
+function open(hash: string) {
+  const p = openPage(hash);
+  pages.push(p.url);
+  return p;
+}
+
+describe('the page URL', () => {
+  it('a link with a valid experiment and a bad backend keeps the backend warning while the experiment loads', () => {
+    const p = open(link(exp2, '&backend=tpu'));
+    expect(p.page().experiment).toEqual(exp2);
+    expect(p.page().backendChoice).toBe('auto');
+    expect(p.banner()).toBe(`share URL: backend must be one of ${BACKEND_CHOICES.join(' | ')}, got "tpu"`);
+    // The link is written back as what the page runs: the experiment on auto.
+    expect(p.writes).toEqual([link(exp2)]);
+    vi.advanceTimersByTime(1000);
+    expect(p.banner()).toMatch(/backend must be one of/);
+  });
+
+  it('a link with a backend runs on it and keeps it in the URL', () => {
+    const p = open(link(exp2, '&backend=wasm'));
+    expect(p.page().backendChoice).toBe('wasm');
+    expect(p.banner()).toBeNull();
+    // Already canonical: nothing to write.
+    expect(p.writes).toEqual([]);
+    p.page().setBackendChoice('cpu');
+    vi.advanceTimersByTime(WRITE_DELAY_MS);
+    expect(p.location.hash).toBe(link(exp2, '&backend=cpu'));
+    p.page().setBackendChoice('auto');
+    vi.advanceTimersByTime(WRITE_DELAY_MS);
+    expect(p.location.hash).toBe(link(exp2));
+  });
+
+  it('no fragment: the default experiment, written to the URL at once', () => {
+    const p = open('');
+    expect(p.page().experiment).toEqual(defaultExperiment());
+    expect(p.banner()).toBeNull();
+    expect(p.writes).toEqual([link(defaultExperiment())]);
+  });
+
+  it('a hand-written JSON fragment loads and is rewritten in the compact form', () => {
+    const p = open(`#${encodeURIComponent(JSON.stringify({ v: 1, runs: [{ label: 'mine', seed: 5 }] }))}`);
+    expect(p.page().experiment.runs[0]).toMatchObject({ label: 'mine', seed: 5 });
+    expect(p.location.hash).toBe(`#e=${encodeExperiment(p.page().experiment)}`);
+  });
+
+  it('a link whose experiment does not validate shows why, runs the default and stays in the address bar until an edit', () => {
+    const bad = `#${encodeURIComponent(JSON.stringify({ v: 1, runs: [{ model: { hidden: [16, 5000] } }] }))}`;
+    const p = open(bad);
+    expect(p.banner()).toMatch(/^This link's experiment was not loaded: share URL: runs\[0\]\.model\.hidden\[1\]: must be an integer 1\.\.1024, got 5000/);
+    expect(p.page().experiment).toEqual(defaultExperiment());
+    vi.advanceTimersByTime(1000);
+    expect(p.writes).toEqual([]);
+    expect(p.location.hash).toBe(bad);
+    p.page().editRun(0, (d) => (d.seed = 9));
+    vi.advanceTimersByTime(WRITE_DELAY_MS);
+    expect(p.location.hash).toBe(link(p.page().experiment));
+    // The message stays until dismissed.
+    expect(p.banner()).toMatch(/experiment was not loaded/);
+    p.page().clearBanner();
+    expect(p.banner()).toBeNull();
+  });
+
+  it('a bad experiment and a bad backend: both messages, in one banner', () => {
+    const p = open('#e=N4IgbiBcCMA0ICcCuA7AzlA2qANgQwCM&backend=x');
+    expect(p.banner()).toMatch(/^This link's experiment was not loaded: share URL: .* — share URL: backend must be one of .*got "x"$/);
+  });
+
+  it('edits are written once, after the debounce', () => {
+    const p = open(link(exp2));
+    expect(p.writes).toEqual([]);
+    for (let k = 1; k <= 5; k++) {
+      p.page().editRun(0, (d) => (d.optimizer.lr = k / 100));
+      vi.advanceTimersByTime(WRITE_DELAY_MS / 2);
+    }
+    expect(p.writes).toEqual([]);
+    vi.advanceTimersByTime(WRITE_DELAY_MS);
+    expect(p.writes).toEqual([link(p.page().experiment)]);
+    expect(p.page().experiment.runs[0].optimizer.lr).toBe(0.05);
+  });
+
+  it('a link with a sweep opens the sweep panel with it and keeps it in the URL', () => {
+    const p = open(sweepOption(SWEEP));
+    const s = useSweepStore.getState();
+    expect(s).toMatchObject({ open: true, inUrl: true, draftErrors: [] });
+    expect(s.draft.params).toEqual(SWEEP.params);
+    expect(p.banner()).toBeNull();
+    expect(p.location.hash).toMatch(/^#e=[^&]+&sweep=[^&]+$/);
+    expect(p.location.hash).toBe(`#${pageFragment(p.page(), useSweepStore.getState())}`);
+    // A sweep edit rewrites the fragment, experiment included.
+    useSweepStore.getState().setDraft({ ...s.draft, stepsPerTrial: 77 });
+    vi.advanceTimersByTime(WRITE_DELAY_MS);
+    expect(p.writes).toHaveLength(2);
+    const again = open(p.location.hash);
+    expect(useSweepStore.getState().draft.stepsPerTrial).toBe(77);
+    expect(again.page().experiment).toEqual(p.page().experiment);
+  });
+
+  it('an unused sweep panel stays out of the URL; an invalid draft is not written', () => {
+    const p = open(link(exp2));
+    vi.advanceTimersByTime(1000);
+    expect(p.location.hash).toBe(link(exp2));
+    useSweepStore.getState().setOpen(true);
+    vi.advanceTimersByTime(WRITE_DELAY_MS);
+    expect(p.location.hash).toMatch(/&sweep=/);
+    useSweepStore.getState().setDraft({ ...useSweepStore.getState().draft, stepsPerTrial: -1 });
+    vi.advanceTimersByTime(WRITE_DELAY_MS);
+    expect(p.location.hash).toBe(link(exp2));
+  });
+
+  it('a link whose sweep does not validate shows why and keeps the experiment', () => {
+    const p = open(link(exp2, sweepOption(BAD_SWEEP)));
+    expect(p.banner()).toMatch(/^This link's sweep was not loaded: share URL: sweep params\[0\]\.min: must be > 0 for a log scale, got 0/);
+    expect(p.page().experiment).toEqual(exp2);
+    expect(useSweepStore.getState().inUrl).toBe(false);
+    expect(p.location.hash).toBe(link(exp2));
+  });
+
+  it('a hashchange loads the new link; each part clears only its own message', () => {
+    const p = open(link(exp2, '&backend=tpu'));
+    expect(p.banner()).toMatch(/backend/);
+    p.navigate(link(defaultExperiment(), '&backend=tpu' + sweepOption(BAD_SWEEP)));
+    expect(p.page().experiment).toEqual(defaultExperiment());
+    expect(p.banner()).toMatch(/backend must be .* — This link's sweep was not loaded/);
+    p.navigate(link(exp2, '&backend=webgl'));
+    expect(p.page().experiment).toEqual(exp2);
+    expect(p.page().backendChoice).toBe('webgl');
+    expect(p.banner()).toBeNull();
+  });
+
+  it('a hashchange to a bad link does not let a pending write overwrite it', () => {
+    const p = open(link(exp2));
+    p.page().editRun(0, (d) => (d.seed = 11));
+    p.navigate('#e=garbage');
+    vi.advanceTimersByTime(1000);
+    expect(p.location.hash).toBe('#e=garbage');
+    expect(p.banner()).toMatch(/experiment was not loaded/);
+  });
+
+  it('the share link is the page address with the fragment', () => {
+    const p = open(link(exp2, '&backend=wasm'));
+    expect(shareUrl(p.location, p.page(), useSweepStore.getState())).toBe(`http://127.0.0.1:5173/gradscope/${link(exp2, '&backend=wasm')}`);
+  });
+});
