@@ -55,12 +55,18 @@ function BackendBadge() {
         <select value={choice} onChange={(e) => setChoice(e.target.value as BackendChoice)} aria-label="TensorFlow.js backend">
           {BACKEND_CHOICES.map((b) => (
             <option key={b} value={b}>
-              {b === 'auto' ? 'auto (WebGPU first)' : b === 'fastest' ? 'fastest (measured on this model)' : b}
+              {b === 'auto' ? 'auto (by model size)' : b === 'fastest' ? 'fastest (measured on this model)' : b}
             </option>
           ))}
         </select>
       </label>{' '}
       in use: <strong data-testid="backend">{rt?.backend ?? '…'}</strong>
+      {rt?.plan ? (
+        <span className="muted" data-testid="backend-plan" title="auto: small MLPs start on a CPU backend at once; conv nets and large models try the GPU first">
+          {' '}
+          ({rt.plan})
+        </span>
+      ) : null}
       {rt?.fallbackReason ? (
         <span className="muted" data-testid="backend-reason" title={rt.fallbackReason}>
           {' '}
@@ -176,12 +182,28 @@ function RunSummary({ i }: { i: number }) {
         <span data-testid="steps-per-sec">{rt.stepsPerSec.toFixed(1)}</span> steps/s
       </span>
       <LatestNumbers i={i} />
+      {rt.progress ? <Progress what={rt.progress.what} since={rt.progress.since} /> : null}
       {rt.divergedAt !== undefined && rt.status === 'diverged' ? (
         <div className="banner diverged" role="status" data-testid="diverged-banner">
           Diverged at step {rt.divergedAt}: {rt.divergedReason}
         </div>
       ) : null}
       {rt.error ? <RunError i={i} /> : null}
+    </div>
+  );
+}
+
+/** What a run's worker is busy with before its first numbers, with the time it has taken so far. */
+function Progress({ what, since }: { what: string; since: number }) {
+  const [now, setNow] = useState(() => performance.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(performance.now()), 500);
+    return () => clearInterval(t);
+  }, []);
+  const s = Math.max(0, (now - since) / 1000);
+  return (
+    <div className="progress muted" role="status" data-testid="run-progress">
+      {what}… {s < 10 ? s.toFixed(1) : s.toFixed(0)} s
     </div>
   );
 }

@@ -53,25 +53,33 @@ async function waitFor(page, fn, arg, timeout = 120_000, what = 'condition') {
   }
 }
 
+/** A small conv net on the shapes images: "auto" tries the GPU first for conv nets. */
+const CNN = { v: 1, runs: [{ model: { arch: 'cnn', hidden: [8, 8] }, data: { name: 'shapes', samples: 256 }, train: { batchSize: 16 } }] };
+const CNN_HASH = `#${encodeURIComponent(JSON.stringify(CNN))}`;
+
 const stepAtLeast = (n, run = 0) => [
   ([n, run]) => Number(document.querySelectorAll('[data-testid="step-count"]')[run]?.textContent) >= n,
   [n, run],
 ];
 
-test('on WebGPU (SwiftShader) the default experiment trains, pauses, steps, resets; tensors flat; no long tasks', async () => {
+test('auto puts a conv net on WebGPU (SwiftShader): it trains, pauses, steps, resets; the first step says it compiles shaders; tensors flat; no long tasks', async () => {
   const browser = await launchChromium({ webgpu: true });
   try {
-    const { page, log } = await open(browser);
+    const { page, log } = await open(browser, CNN_HASH);
     await page.evaluate(() => {
       window.__longTasks = [];
       new PerformanceObserver((l) => window.__longTasks.push(...l.getEntries().map((e) => e.duration))).observe({ type: 'longtask', buffered: true });
     });
     assert.equal(await waitBackend(page, log), 'webgpu', log.dump());
+    assert.match(await page.textContent('[data-testid="backend-plan"]'), /conv net: GPU first/);
     assert.deepEqual(await statuses(page), ['idle']);
 
     await page.click('[data-testid="train-toggle"]');
     await waitFor(page, () => document.querySelector('[data-testid="run-status"]')?.textContent === 'training', null, 30_000, 'training');
+    // Before the first numbers the page says what the worker is doing, with the time so far.
+    await waitFor(page, () => /^first step on webgpu: compiling shaders… \d+(\.\d)? s$/.test(document.querySelector('[data-testid="run-progress"]')?.textContent ?? ''), null, 30_000, 'progress shown');
     await waitFor(page, ...stepAtLeast(3), 180_000, 'first steps on webgpu');
+    assert.equal(await page.locator('[data-testid="run-progress"]').count(), 0, 'the progress line goes once numbers arrive');
     await waitFor(page, () => Number(document.querySelector('[data-testid="grad-norm-chart"]')?.getAttribute('data-points')) > 0, null, 30_000, 'chart points');
     const longTaskStart = await page.evaluate(() => window.__longTasks.length);
     const t0 = Date.now();
@@ -85,7 +93,7 @@ test('on WebGPU (SwiftShader) the default experiment trains, pauses, steps, rese
     const longTasks = await page.evaluate((k) => window.__longTasks.slice(k), longTaskStart);
     const longest = Math.max(0, ...longTasks);
     const budget = mainThreadBudget(tasks);
-    process.stdout.write(`# webgpu: ${s0} → ${s1} steps in 10 s; main thread: ${budget.text}; longest wall-clock task ${longest.toFixed(0)} ms (${longTasks.length} long tasks)\n`);
+    process.stdout.write(`# webgpu (conv net): ${s0} → ${s1} steps in 10 s; main thread: ${budget.text}; longest wall-clock task ${longest.toFixed(0)} ms (${longTasks.length} long tasks)\n`);
     // The page's own work per task stays within a frame's budget. Wall-clock long
     // tasks are enforced with E2E_STRICT_LONGTASKS=1 only: on 2 cores where
     // SwiftShader's threads take every core, the OS leaves the renderer's main
@@ -168,10 +176,28 @@ test("two runs training on wasm with every chart live: the page's work stays wit
   }
 });
 
+test('auto on the default experiment: a small MLP starts on a CPU backend at once and says why', async () => {
+  const browser = await launchChromium({ webgpu: true });
+  try {
+    const { page, log } = await open(browser);
+    const backend = await waitBackend(page, log);
+    assert.ok(['wasm', 'cpu'].includes(backend), `small model on a CPU backend, got ${backend}`);
+    assert.match(await page.textContent('[data-testid="backend-plan"]'), /^ ?\(small model: CPU first \(.+ a step; a GPU backend from 1 GFLOP\)\)$/);
+    const t0 = Date.now();
+    await page.click('[data-testid="train-toggle"]');
+    await waitFor(page, () => Number(document.querySelector('[data-testid="grad-norm-chart"]')?.getAttribute('data-points')) > 0, null, 60_000, 'first chart point');
+    process.stdout.write(`# auto, default experiment on ${backend}: first chart point ${Date.now() - t0} ms after Train\n`);
+    assert.deepEqual(log.errors, [], log.dump());
+  } finally {
+    await browser.close();
+  }
+});
+
 test('without WebGPU the app falls back, says why, and trains', async () => {
   const browser = await launchChromium({ webgpu: false });
   try {
-    const { page, log } = await open(browser);
+    // A conv net: "auto" tries the GPU first, so the fallback shows.
+    const { page, log } = await open(browser, CNN_HASH);
     const backend = await waitBackend(page, log);
     assert.ok(['webgl', 'wasm', 'cpu'].includes(backend), `fell back to ${backend}`);
     const reason = await page.textContent('[data-testid="backend-reason"]');
@@ -188,6 +214,9 @@ test('"fastest" times this model on every backend that starts (webgpu included) 
   const browser = await launchChromium({ webgpu: true });
   try {
     const { page, log } = await open(browser, '#backend=fastest');
+    // While it measures, the page says so and claims no backend.
+    await waitFor(page, () => /^timing this model on every backend… /.test(document.querySelector('[data-testid="run-progress"]')?.textContent ?? ''), null, 30_000, 'measuring shown');
+    assert.equal(await page.textContent('[data-testid="backend"]'), '…');
     const backend = await waitBackend(page, log);
     const { speeds, attempts } = await page.evaluate(() => window.gradscope.store.getState().runtime[0]);
     process.stdout.write(`# fastest: ${await page.textContent('[data-testid="backend-speeds"]')}\n`);

@@ -51,6 +51,26 @@ describe('RunController', () => {
     ]);
   });
 
+  it('says what a worker is busy with until its first numbers; a new worker claims no backend until it reports one', () => {
+    const t = setup();
+    const c = t.load(experiment({}));
+    expect(t.get().runtime[0].backend).toBeUndefined();
+    c.progress(0, 'starting the backend');
+    expect(t.get().runtime[0].progress?.what).toBe('starting the backend');
+    c.ready(0, 'webgpu', 'conv net: GPU first');
+    expect(t.get().runtime[0]).toMatchObject({ backend: 'webgpu', plan: 'conv net: GPU first', progress: undefined });
+    t.get().startAll();
+    c.status(0, 'training', 0);
+    c.progress(0, 'first step on webgpu: compiling shaders');
+    c.status(0, 'training', 0);
+    expect(t.get().runtime[0].progress?.what).toBe('first step on webgpu: compiling shaders');
+    c.status(0, 'training', 3);
+    expect(t.get().runtime[0].progress).toBeUndefined();
+    // Another backend choice builds new workers: the old backend is not claimed meanwhile.
+    t.get().setBackendChoice('fastest');
+    expect(t.get().runtime[0]).toMatchObject({ backend: undefined, plan: undefined, speeds: undefined });
+  });
+
   it('does not start a diverged or failed run', () => {
     const t = setup();
     const c = t.load(experiment({}, {}));

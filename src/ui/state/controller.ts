@@ -22,7 +22,7 @@ import type { BackendChoice, BackendName, StartMsg } from '../../shared/protocol
 import { Pacer } from '../pacer.ts';
 import type { RunEvents, RunExport } from '../runClient.ts';
 import type { State } from '../store.ts';
-import { RUN_RESET, type RunRuntime } from './runtime.ts';
+import { BACKEND_UNKNOWN, RUN_RESET, type RunRuntime } from './runtime.ts';
 
 export type StartOptions = Partial<Pick<StartMsg, 'stopAt' | 'cpuShare' | 'background'>>;
 
@@ -99,12 +99,15 @@ export class RunController {
           fallbackReason: m.fallbackReason,
           attempts: m.attempts,
           speeds: m.speeds,
+          plan: m.plan,
           paramCount: m.paramCount,
           layerNames: m.layerNames,
           error: undefined,
           divergedAt: undefined,
           divergedReason: undefined,
+          progress: undefined,
         }),
+      onProgress: (run, m) => this.patch(run, { progress: { what: m.what, since: performance.now() } }),
       onStatus: (run, m) => {
         // A paced run shows 'training' between its single steps, and the pacer's rate.
         const paced = this.pacer.onStatus(run, m.status, m.step);
@@ -115,9 +118,11 @@ export class RunController {
           divergedAt: m.divergedAt,
           divergedReason: m.divergedReason,
           numTensors: m.numTensors,
+          // The first numbers (or the end of the run) end what the worker was busy with.
+          ...(m.step > 0 || m.status !== 'training' ? { progress: undefined } : {}),
         });
       },
-      onError: (run, m) => this.patch(run, { error: { kind: m.kind, message: m.message, recoverable: m.recoverable }, status: 'error' }),
+      onError: (run, m) => this.patch(run, { error: { kind: m.kind, message: m.message, recoverable: m.recoverable }, status: 'error', progress: undefined }),
     });
     return this.made;
   }
@@ -168,6 +173,8 @@ export class RunController {
       this.resetRuntime(i, { error: { kind: 'resources', message: `Not built: ${v.message}.`, recoverable: true } });
       return;
     }
+    // A new worker: until it says which backend it trains on, the page claims none.
+    this.patch(i, BACKEND_UNKNOWN);
     this.client.create(i, cfg, s.backendChoice, s.runtime[i]?.disabled ?? []);
   }
 

@@ -58,12 +58,16 @@ export class FakeClient implements WorkerClient {
   status(run: number, status: RunStatus, step: number, extra: Partial<Extract<FromWorker, { type: 'status' }>> = {}) {
     this.events.onStatus(run, { type: 'status', gen: 1, status, step, stepsPerSec: 50, numTensors: 0, ...extra });
   }
-  ready(run: number, backend: BackendName = 'wasm') {
+  progress(run: number, what: string) {
+    this.events.onProgress?.(run, { type: 'progress', gen: 1, what });
+  }
+  ready(run: number, backend: BackendName = 'wasm', plan?: string) {
     this.events.onReady(run, {
       type: 'ready',
       gen: 1,
       run,
       backend,
+      plan,
       attempts: [{ backend, ok: true }],
       fallbackReason: '',
       layerNames: ['dense1', 'dense2'],

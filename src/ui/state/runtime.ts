@@ -18,6 +18,10 @@ export interface RunRuntime {
   attempts?: BackendAttempt[];
   /** The "fastest" choice's measurement (ReadyMsg.speeds). */
   speeds?: BackendSpeed[];
+  /** With "auto": why this backend was tried first (ReadyMsg.plan). */
+  plan?: string;
+  /** What the worker is busy with before the run's first numbers, and since when (performance.now()). */
+  progress?: { what: string; since: number };
   paramCount?: number;
   layerNames?: string[];
   divergedAt?: number;
@@ -27,6 +31,16 @@ export interface RunRuntime {
   /** Backends excluded after a failure (a lost GPU device). */
   disabled: BackendName[];
 }
+
+/** What a new worker has not told yet: the backend it trains on, and why. Cleared when a worker is (re)created. */
+export const BACKEND_UNKNOWN = {
+  backend: undefined,
+  fallbackReason: undefined,
+  attempts: undefined,
+  speeds: undefined,
+  plan: undefined,
+  progress: undefined,
+} as const satisfies Partial<RunRuntime>;
 
 export const emptyRuntime = (): RunRuntime => ({ status: 'idle', step: 0, stepsPerSec: 0, disabled: [] });
 
@@ -43,6 +57,7 @@ export const RUN_RESET = {
   error: undefined,
   divergedAt: undefined,
   divergedReason: undefined,
+  progress: undefined,
 } as const satisfies Partial<RunRuntime>;
 
 export interface RuntimeSlice {
