@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ROW, STATUS, head, isDiverged, isEvaluated, layerValue, rowLength } from '../engine/rows.ts';
-import { MAX_POINTS, MetricsStore, newSeries, pushRows, rowToRecord, thin, type RunSeries } from './metrics.ts';
+import { MAX_EVAL_POINTS, MAX_POINTS, MetricsStore, newSeries, pushRows, rowToRecord, thin, type RunSeries } from './metrics.ts';
 
 const LAYERS = ['dense1', 'dense2'];
 const W = rowLength(LAYERS.length);
@@ -89,6 +89,29 @@ describe('metrics history: decimation by stride doubling', () => {
     expect(steps(s)).toContain(at);
     expect(steps(s)).toContain(at + 5);
     expect(s.rows.filter((r) => head(r, 'step') % 16 !== 0).map((r) => head(r, 'step'))).toEqual([at, at + 5]);
+  });
+
+  it('a million steps, every one evaluated: rows stay bounded and the work per batch stays flat', () => {
+    const s = newSeries(0, 'A', LAYERS, W);
+    const batch = 1000;
+    const times: number[] = [];
+    for (let a = 0; a < 1_000_000; a += batch) {
+      const buf = pack(...Array.from({ length: batch }, (_, k) => ({ step: a + k, evaluated: true })));
+      const t0 = performance.now();
+      pushRows(s, buf, batch);
+      times.push(performance.now() - t0);
+      expect(s.rows.length).toBeLessThanOrEqual(MAX_POINTS + MAX_EVAL_POINTS + 1);
+    }
+    expect(s.total).toBe(1_000_000);
+    expect(s.evalRows).toBeLessThanOrEqual(MAX_EVAL_POINTS);
+    expect(s.evalRows).toBeGreaterThan(MAX_EVAL_POINTS / 2);
+    // The whole run stays visible: the first and nearly the last evaluation are there.
+    const kept = steps(s);
+    expect(kept[0]).toBe(0);
+    expect(1_000_000 - kept[kept.length - 1]).toBeLessThanOrEqual(s.evalStride);
+    // Flat: the late batches cost about what the early ones did (medians; a re-filter is amortised).
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+    expect(median(times.slice(-100))).toBeLessThan(3 * median(times.slice(100, 200)) + 0.5);
   });
 
   it('the first diverged step is remembered', () => {

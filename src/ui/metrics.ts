@@ -2,8 +2,11 @@
  * High-rate training metrics, kept out of React. Each run's history is a list
  * of packed rows (engine/rows.ts) decimated by stride doubling: when
  * it holds MAX_POINTS rows, every other row is dropped and only every
- * 2·stride-th step is kept from then on. Memory stays bounded and the whole run
- * stays visible (decimation, not truncation). The latest row is kept apart.
+ * 2·stride-th step is kept from then on. Evaluation rows (test metrics) are
+ * decimated the same way on a budget of their own (MAX_EVAL_POINTS), and the
+ * first diverged row is always kept. Memory and the work per row stay bounded
+ * however long the run, and the whole run stays visible (decimation, not
+ * truncation). The latest row is kept apart.
  *
  * Subscribers are notified at most once per animation frame.
  */
@@ -13,6 +16,7 @@ import type { StepRecord } from '../engine/records.ts';
 export { head as headValue, isEvaluated, layerValue, type LayerField };
 
 export const MAX_POINTS = 4096;
+export const MAX_EVAL_POINTS = 1024;
 
 export interface RunSeries {
   run: number;
@@ -21,6 +25,10 @@ export interface RunSeries {
   rowLength: number;
   rows: Float32Array[];
   stride: number;
+  /** Evaluation rows are kept at steps that are multiples of this. */
+  evalStride: number;
+  /** Evaluation rows in `rows`. */
+  evalRows: number;
   latest: Float32Array | null;
   /** Latest row that carried test metrics. */
   latestEval: Float32Array | null;
@@ -37,6 +45,8 @@ export function newSeries(run: number, label: string, layerNames: string[], rowL
     rowLength,
     rows: [],
     stride: 1,
+    evalStride: 1,
+    evalRows: 0,
     latest: null,
     latestEval: null,
     divergedAt: null,
@@ -47,18 +57,28 @@ export function newSeries(run: number, label: string, layerNames: string[], rowL
 
 export function pushRows(s: RunSeries, packed: Float32Array, count: number): void {
   const w = s.rowLength;
-  // Diverged and evaluation rows are kept whatever the stride: they are events.
-  const keep = (r: Float32Array) => head(r, 'step') % s.stride === 0 || isDiverged(r) || isEvaluated(r);
+  // The diverged row is an event: always kept. Evaluation rows on their own stride.
+  const keep = (r: Float32Array) => isDiverged(r) || head(r, 'step') % (isEvaluated(r) ? s.evalStride : s.stride) === 0;
+  const refilter = () => {
+    s.rows = s.rows.filter(keep);
+    s.evalRows = s.rows.reduce((n, r) => n + (isEvaluated(r) && !isDiverged(r) ? 1 : 0), 0);
+  };
   for (let i = 0; i < count; i++) {
     const row = packed.slice(i * w, i * w + w);
     s.latest = row;
     s.total++;
     if (isDiverged(row) && s.divergedAt === null) s.divergedAt = head(row, 'step');
     if (isEvaluated(row)) s.latestEval = row;
-    if (keep(row)) s.rows.push(row);
-    if (s.rows.length > MAX_POINTS) {
+    if (!keep(row)) continue;
+    s.rows.push(row);
+    if (isEvaluated(row) && !isDiverged(row)) s.evalRows++;
+    if (s.rows.length - s.evalRows > MAX_POINTS) {
       s.stride *= 2;
-      s.rows = s.rows.filter(keep);
+      refilter();
+    }
+    if (s.evalRows > MAX_EVAL_POINTS) {
+      s.evalStride *= 2;
+      refilter();
     }
   }
 }
