@@ -8,7 +8,8 @@ import { z } from 'zod';
 import LZString from 'lz-string';
 import { IMAGE_DATASETS } from './meta.ts';
 import { MAX_PROBLEMS, capProblems, describeInput, formatIssues, formatPath, oneLine, shorten } from './issues.ts';
-import { FIELDS as F, describeRange, rebuildNeeded, type EnumField, type ListField, type NumberField, type TextField } from './fields.ts';
+import { FIELDS as F, describeRange, rebuildNeeded, type EnumField, type Field, type ListField, type NumberField, type TextField } from './fields.ts';
+import { CHANGE_PATHS, MAX_CHANGES, isChangePath } from './changes.ts';
 
 export const CONFIG_VERSION = 1;
 export const MAX_RUNS = 4;
@@ -126,6 +127,48 @@ const TrainSchema = z
   })
   .prefault({});
 
+/** The validator of one stored field (for values set by a mid-run change). */
+function fieldSchema(f: Field): z.ZodType {
+  switch (f.kind) {
+    case 'number':
+      return number(f);
+    case 'enum':
+      return oneOf(f);
+    case 'bool':
+      return bool();
+    case 'text':
+      return text(f);
+    case 'list':
+      return list(f);
+  }
+}
+
+const ChangeSchema = z.strictObject({
+  step: number({ ...F['train.steps'], min: 1 }),
+  path: z.string({ error: `must be one of ${CHANGE_PATHS.join(' | ')}` }).refine(isChangePath, { error: `must be a field that can change mid-run (${CHANGE_PATHS.length} of them, e.g. optimizer.lr)` }),
+  value: z.unknown(),
+});
+
+/**
+ * Mid-run changes (changes.ts): in step order, each value valid for its field.
+ * Optional: a run without changes has none in its JSON.
+ */
+const ChangesSchema = z
+  .array(ChangeSchema, { error: 'must be a list of {step, path, value}' })
+  .max(MAX_CHANGES, { error: `must hold at most ${MAX_CHANGES} changes` })
+  .superRefine((changes, ctx) => {
+    changes.forEach((c, i) => {
+      if (i > 0 && c.step < changes[i - 1].step) {
+        ctx.addIssue({ code: 'custom', path: [i, 'step'], message: 'changes must be in step order', input: c.step });
+      }
+      if (!isChangePath(c.path)) return;
+      const r = fieldSchema(F[c.path] as Field).safeParse(c.value);
+      if (!r.success) {
+        for (const issue of r.error.issues) ctx.addIssue({ code: 'custom', path: [i, 'value', ...issue.path], message: `${c.path} ${issue.message}`, input: c.value });
+      }
+    });
+  });
+
 export const RunConfigSchema = z
   .strictObject({
     label: text(F.label).default('A'),
@@ -135,6 +178,7 @@ export const RunConfigSchema = z
     optimizer: OptimizerSchema,
     stabilizers: StabilizerSchema,
     train: TrainSchema,
+    changes: ChangesSchema.optional(),
   })
   .superRefine((run, ctx) => {
     if (run.model.arch === 'cnn') {

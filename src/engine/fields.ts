@@ -176,7 +176,11 @@ export const FIELDS = {
     apply: 'rebuild',
   }),
 
-  'optimizer.name': oneOf('optimizer.name', OPTIMIZERS, OPTIMIZER_META, { label: 'Optimizer', help: 'The update rule that turns gradients into steps.', apply: 'rebuild' }),
+  'optimizer.name': oneOf('optimizer.name', OPTIMIZERS, OPTIMIZER_META, {
+    label: 'Optimizer',
+    help: 'The update rule that turns gradients into steps (switched mid-run, the new one starts with fresh state).',
+    apply: 'live',
+  }),
   'optimizer.lr': num('optimizer.lr', {
     label: 'Learning rate',
     help: 'Learning rate: the step size. Too large and the loss blows up even with well-behaved gradients.',

@@ -12,6 +12,7 @@
 import * as tf from './tf.ts';
 import type { RunConfig } from './config.ts';
 import { rebuildNeeded } from './fields.ts';
+import { withValue, type ConfigChange } from './changes.ts';
 import { BatchStream, makeDataset, type Dataset } from './data/datasets.ts';
 import { BN_MOMENTUM, buildModel, correctCount, crossEntropy, disposeModel, forward, type Model } from './model.ts';
 import { OPTIMIZER_RULES, learningRateAt } from './optimizers.ts';
@@ -60,7 +61,7 @@ export class Trainer implements RunTrainer {
   private readonly yTest: tf.Tensor | null;
   private readonly labelsTest: tf.Tensor1D | null;
   private readonly probes: tf.Variable[];
-  private readonly slots: tf.Variable[][];
+  private slots: tf.Variable[][];
   private readonly iteration: tf.Variable<tf.Rank.R0>;
   private readonly adaptive: AdaptiveState;
   private readonly varLayer: tf.Tensor1D;
@@ -68,7 +69,9 @@ export class Trainer implements RunTrainer {
   /** Slots of [gradients, weights, probe gradients] → [‖g‖², ‖W‖², ‖∂L/∂h‖²] per layer, and their bool mask (tfjs-ops path). */
   private readonly telemetrySlots: number[];
   private readonly telemetryMatrix: tf.Tensor2D;
-  private readonly optimizerName: RunConfig['optimizer']['name'];
+  private optimizerName: RunConfig['optimizer']['name'];
+  /** The config's mid-run changes (changes.ts), applied as their steps come. */
+  private readonly replay: readonly ConfigChange[];
   private disposed = false;
   private readonly onPhase: (phase: StepPhase) => void;
 
@@ -105,10 +108,16 @@ export class Trainer implements RunTrainer {
     this.probes = this.model.layers.map((l, i) =>
       tf.tidy(() => tf.variable(tf.zeros([this.batchSize, ...l.outShape]), true, `${this.model.trainable[0].name.split('/')[0]}/probe${i}`)),
     );
-    const rule = OPTIMIZER_RULES[cfg.optimizer.name];
-    this.slots = this.model.trainable.map((v) => rule.slots.map((s) => tf.tidy(() => tf.variable(tf.fill(v.shape, s.init), false))));
+    this.slots = this.freshSlots(cfg.optimizer.name);
     this.iteration = tf.tidy(() => tf.variable(tf.scalar(0), false));
     this.adaptive = createAdaptiveState();
+    this.replay = cfg.changes ?? [];
+  }
+
+  /** Optimizer state of an update rule at its start (one set of slot variables per trainable variable). */
+  private freshSlots(name: RunConfig['optimizer']['name']): tf.Variable[][] {
+    const rule = OPTIMIZER_RULES[name];
+    return this.model.trainable.map((v) => rule.slots.map((s) => tf.tidy(() => tf.variable(tf.fill(v.shape, s.init), false))));
   }
 
   get paramCount(): number {
@@ -123,11 +132,28 @@ export class Trainer implements RunTrainer {
     return rowLength(this.nLayers);
   }
 
-  /** Applies hyper-parameter changes that need no rebuild; returns false if a reset is needed. */
+  /**
+   * Applies changes that need no new model (the field table's live fields) from
+   * the next step on; a new optimizer starts with fresh state (its slots and its
+   * step count at 0). Returns false when the change needs a rebuild.
+   */
   updateConfig(cfg: RunConfig): boolean {
     if (rebuildNeeded(this.cfg, cfg)) return false;
+    if (cfg.optimizer.name !== this.optimizerName) {
+      for (const s of this.slots) for (const v of s) v.dispose();
+      this.slots = this.freshSlots(cfg.optimizer.name);
+      this.optimizerName = cfg.optimizer.name;
+      tf.tidy(() => this.iteration.assign(tf.scalar(0)));
+    }
     this.cfg = cfg;
     return true;
+  }
+
+  /** The config's mid-run changes due at `step`, applied before it runs. */
+  private applyChangesAt(step: number): void {
+    let cfg = this.cfg;
+    for (const c of this.replay) if (c.step === step) cfg = withValue(cfg, c.path, c.value);
+    if (cfg !== this.cfg) this.updateConfig(cfg);
   }
 
   lrAt(step: number): number {
@@ -313,11 +339,25 @@ export class Trainer implements RunTrainer {
   /** Runs k steps on the device and returns their packed rows [k, rowLength] (not read back). */
   runStepsTensor(k: number): tf.Tensor2D {
     if (this.disposed) throw new Error('trainer is disposed');
-    return tf.tidy(() => {
-      const rows: tf.Tensor1D[] = [];
-      for (let i = 0; i < k; i++) rows.push(this.stepRow(this.step + i));
+    if (this.replay.length === 0) {
+      return tf.tidy(() => {
+        const rows: tf.Tensor1D[] = [];
+        for (let i = 0; i < k; i++) rows.push(this.stepRow(this.step + i));
+        return tf.stack(rows) as tf.Tensor2D;
+      });
+    }
+    // Mid-run changes are applied between steps, outside the steps' tidy scopes
+    // (a new optimizer's slot variables outlive them).
+    const rows: tf.Tensor1D[] = [];
+    try {
+      for (let i = 0; i < k; i++) {
+        this.applyChangesAt(this.step + i);
+        rows.push(tf.tidy(() => this.stepRow(this.step + i)));
+      }
       return tf.stack(rows) as tf.Tensor2D;
-    });
+    } finally {
+      for (const r of rows) r.dispose();
+    }
   }
 
   /**

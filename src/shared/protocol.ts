@@ -163,7 +163,19 @@ export interface ProgressMsg {
   what: string;
 }
 
-export type FromWorker = ProgressMsg | ReadyMsg | RecordsMsg | StatusMsg | ErrorMsg | BoundaryMsg | HistoryMsg | MemoryMsg;
+/**
+ * A live edit took effect: from `step` on, each path holds its value. The page
+ * records them as the run's mid-run changes (engine/changes.ts), so that the
+ * share link replays them at the same step.
+ */
+export interface AppliedMsg {
+  type: 'applied';
+  gen: number;
+  step: number;
+  changes: { path: string; value: unknown }[];
+}
+
+export type FromWorker = AppliedMsg | ProgressMsg | ReadyMsg | RecordsMsg | StatusMsg | ErrorMsg | BoundaryMsg | HistoryMsg | MemoryMsg;
 
 export function assertNever(x: never): never {
   throw new Error(`unhandled message ${JSON.stringify(x)}`);

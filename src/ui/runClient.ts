@@ -25,6 +25,7 @@ export interface RunEvents {
   onStatus(run: number, m: Extract<FromWorker, { type: 'status' }>): void;
   onError(run: number, m: Extract<FromWorker, { type: 'error' }>): void;
   onProgress?(run: number, m: Extract<FromWorker, { type: 'progress' }>): void;
+  onApplied?(run: number, m: Extract<FromWorker, { type: 'applied' }>): void;
 }
 
 interface Handle {
@@ -86,6 +87,9 @@ export class RunClient {
     switch (msg.type) {
       case 'progress':
         this.events.onProgress?.(run, msg);
+        break;
+      case 'applied':
+        this.events.onApplied?.(run, msg);
         break;
       case 'ready':
         h.layerNames = msg.layerNames;

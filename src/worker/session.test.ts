@@ -145,6 +145,7 @@ describe('RunSession', () => {
     await h.send({ type: 'step-once', gen: h.gen });
     await h.send({ type: 'update-config', gen: h.gen, config: { ...cfg, optimizer: { ...cfg.optimizer, lr: 0.5 } } });
     await h.send({ type: 'step-once', gen: h.gen });
+    expect(h.of('applied')).toEqual([{ type: 'applied', gen: 1, step: 1, changes: [{ path: 'optimizer.lr', value: 0.5 }] }]);
     const rows = h.of('records').at(-1)!;
     expect(head(rows.rows, 'step')).toBe(1);
     expect(head(rows.rows, 'lr')).toBeCloseTo(0.5, 7);

@@ -8,6 +8,8 @@
 import * as tf from '../engine/tf.ts';
 import { Trainer } from '../engine/trainer.ts';
 import type { RunConfig } from '../engine/config.ts';
+import { changedPaths } from '../engine/fields.ts';
+import { isChangePath } from '../engine/changes.ts';
 import { describeDivergence } from '../engine/rows.ts';
 import { trainChunks, type Chunk } from '../engine/loop.ts';
 import { assertNever, type FromWorker, type InitMsg, type RunStatus, type ToWorker } from '../shared/protocol.ts';
@@ -199,10 +201,15 @@ export class RunSession {
 
   private updateConfig(cfg: RunConfig): void {
     if (!this.trainer || !this.config) return;
+    const before = this.trainer.cfg;
     if (!this.trainer.updateConfig(cfg)) {
       this.rebuild(cfg); // the field table says this change needs a new model: step 0
       return;
     }
+    const changes = changedPaths(before, cfg)
+      .filter((c) => isChangePath(c.path))
+      .map((c) => ({ path: c.path, value: c.to }));
+    if (changes.length) this.post({ type: 'applied', gen: this.gen, step: this.trainer.step, changes });
     this.config = cfg;
     if (this.status !== 'training') this.stopAt = cfg.train.steps;
   }
