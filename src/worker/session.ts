@@ -15,6 +15,7 @@ import { trainChunks, type Chunk } from '../engine/loop.ts';
 import { assertNever, type FromWorker, type InitMsg, type RunStatus, type ToWorker } from '../shared/protocol.ts';
 import type { BackendSetup } from './backend.ts';
 import { RateMeter, RecordQueue } from './queue.ts';
+import { Pace } from './pace.ts';
 
 /** At most this many record batches per second. */
 export const POST_INTERVAL_MS = 33;
@@ -38,18 +39,6 @@ export interface SessionHost {
   now?(): number;
 }
 
-/** Resolves after the tasks already queued (messages from the page) have run: a zero-delay message-channel hop. */
-function yieldToMessages(): Promise<void> {
-  return new Promise((resolve) => {
-    const ch = new MessageChannel();
-    ch.port1.onmessage = () => {
-      ch.port1.close();
-      resolve();
-    };
-    ch.port2.postMessage(null);
-  });
-}
-
 export function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -63,12 +52,7 @@ export class RunSession {
   private trainer: Trainer | null = null;
   status: RunStatus = 'idle';
   private stopAt = 0;
-  /** Fraction of wall time spent computing on CPU backends (StartMsg.cpuShare). */
-  private cpuShare = 1;
-  /** StartMsg.background: the share applies to every backend. */
-  private background = false;
-  /** Ends the loop's current rest early (set while it rests). */
-  private wake: (() => void) | null = null;
+  private readonly pace = new Pace();
   private loopActive = false;
   private divergedAt: number | undefined;
   private divergedReason: string | undefined;
@@ -97,7 +81,7 @@ export class RunSession {
 
   /** Entry point for every message from the page. */
   receive(msg: ToWorker): Promise<void> {
-    this.wake?.();
+    this.pace.interrupt();
     // Pause must act at once, not after a queued step.
     if (msg.type === 'pause' && msg.gen === this.gen && this.status === 'training') {
       this.status = 'paused';
@@ -218,8 +202,7 @@ export class RunSession {
     const t = this.trainer;
     if (!t || this.status === 'diverged' || this.status === 'error') return;
     this.stopAt = stopAt ?? this.config!.train.steps;
-    this.cpuShare = cpuShare !== undefined && cpuShare > 0 && cpuShare <= 1 ? cpuShare : 1;
-    this.background = background;
+    this.pace.set(cpuShare, background);
     if (this.status === 'training') {
       this.postStatus(); // already training: only the share changed
       return;
@@ -317,7 +300,7 @@ export class RunSession {
             this.postStatus();
           }
           await this.maybeBoundary(this.status !== 'training');
-          await this.rest(c.ms);
+          await this.pace.rest(c.ms, this.backend === 'wasm' || this.backend === 'cpu');
           if (current()) this.checkFault();
           return this.status === 'training' && current();
         },
@@ -331,29 +314,6 @@ export class RunSession {
     } finally {
       this.loopActive = false;
     }
-  }
-
-  /**
-   * Lets pause/reset messages in between chunks; on a CPU backend with a share
-   * below 1 (or in a hidden tab), rests so that this worker computes that
-   * fraction of the time. Any message from the page ends the rest at once.
-   */
-  private async rest(chunkMs: number): Promise<void> {
-    const cpu = this.background || this.backend === 'wasm' || this.backend === 'cpu';
-    const ms = cpu ? (chunkMs * (1 - this.cpuShare)) / this.cpuShare : 0;
-    if (ms <= 0) {
-      // No rest asked: only let waiting messages in, without setTimeout's clamp (~5 ms).
-      await yieldToMessages();
-      return;
-    }
-    await new Promise<void>((r) => {
-      const timer = setTimeout(r, Math.min(this.background ? 2000 : 250, ms));
-      this.wake = () => {
-        clearTimeout(timer);
-        r();
-      };
-    });
-    this.wake = null;
   }
 
   private async stepOnce(): Promise<void> {
