@@ -91,9 +91,9 @@ export const SCHEDULES = ['constant', 'step', 'exp', 'cosine'] as const;
 export type ScheduleKind = (typeof SCHEDULES)[number];
 export const SCHEDULE_META = meta<ScheduleKind>({
   constant: { label: 'Constant', help: 'The same learning rate every step (after warm-up).' },
-  step: { label: 'Step decay', help: 'Multiply the rate by γ every `stepSize` steps.' },
-  exp: { label: 'Exponential', help: 'Smooth decay by γ per `stepSize` steps: lr·γ^(t/stepSize).' },
-  cosine: { label: 'Cosine', help: 'Cosine decay from lr to lr·minFactor over the run.' },
+  step: { label: 'Step decay', help: 'lr·γ^⌊s/stepSize⌋, with s = step − warmupSteps: the decays count from the end of the warm-up.' },
+  exp: { label: 'Exponential', help: 'lr·γ^(s/stepSize), with s = step − warmupSteps: a smooth decay by γ per stepSize steps.' },
+  cosine: { label: 'Cosine', help: 'lr·(f + (1−f)·½(1 + cos(π·s/S))), s = step − warmupSteps, S = steps − 1 − warmupSteps: lr·minFactor at the last step.' },
 });
 
 export const CLIP_MODES = ['none', 'global_norm', 'layer_norm', 'value', 'agc', 'adaptive'] as const;

@@ -244,21 +244,24 @@ describe('learning-rate schedules', () => {
     expect(learningRateAt(c, 100, 30)).toBeCloseTo(0.0125, 12);
   });
 
-  test('cosine: lr·(f + (1−f)·½(1+cos(π(t−W)/(T−W)))) from lr down to lr·f', () => {
+  test('cosine: lr·(f + (1−f)·½(1+cos(π(t−W)/(T−1−W)))) from lr down to lr·f at the last step', () => {
+    // 101 steps: t = 0 … 100, the last one at the end of the curve.
     const c = cfg({ kind: 'cosine', minFactor: 0 });
-    expect(learningRateAt(c, 100, 0)).toBeCloseTo(0.1, 12);
-    expect(learningRateAt(c, 100, 50)).toBeCloseTo(0.05, 12);
-    expect(learningRateAt(c, 100, 25)).toBeCloseTo(0.1 * (0.5 + 0.5 * Math.SQRT1_2), 12);
-    expect(learningRateAt(c, 100, 100)).toBeCloseTo(0, 12);
+    expect(learningRateAt(c, 101, 0)).toBeCloseTo(0.1, 12);
+    expect(learningRateAt(c, 101, 50)).toBeCloseTo(0.05, 12);
+    expect(learningRateAt(c, 101, 25)).toBeCloseTo(0.1 * (0.5 + 0.5 * Math.SQRT1_2), 12);
+    expect(learningRateAt(c, 101, 100)).toBeCloseTo(0, 12);
+    // 20 steps, minFactor 0: the last step's rate is 0 (it was lr·0.0062).
+    expect(learningRateAt(c, 20, 19)).toBeCloseTo(0, 12);
     const f = cfg({ kind: 'cosine', minFactor: 0.2, warmupSteps: 20 });
-    expect(learningRateAt(f, 120, 9)).toBeCloseTo(0.05, 12); // warm-up (9+1)/20
-    expect(learningRateAt(f, 120, 20)).toBeCloseTo(0.1, 12);
-    expect(learningRateAt(f, 120, 70)).toBeCloseTo(0.1 * (0.2 + 0.8 * 0.5), 12);
-    expect(learningRateAt(f, 120, 120)).toBeCloseTo(0.02, 12);
+    expect(learningRateAt(f, 121, 9)).toBeCloseTo(0.05, 12); // warm-up (9+1)/20
+    expect(learningRateAt(f, 121, 20)).toBeCloseTo(0.1, 12);
+    expect(learningRateAt(f, 121, 70)).toBeCloseTo(0.1 * (0.2 + 0.8 * 0.5), 12);
+    expect(learningRateAt(f, 121, 120)).toBeCloseTo(0.02, 12);
     // monotone non-increasing after the warm-up
     let prev = Infinity;
-    for (let t = 20; t < 120; t++) {
-      const v = learningRateAt(f, 120, t);
+    for (let t = 20; t < 121; t++) {
+      const v = learningRateAt(f, 121, t);
       expect(v).toBeLessThanOrEqual(prev);
       prev = v;
     }

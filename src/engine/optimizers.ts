@@ -170,7 +170,8 @@ export function learningRateAt(cfg: OptimizerConfig, totalSteps: number, t: numb
     case 'exp':
       return lr * Math.pow(schedule.gamma, s / schedule.stepSize);
     case 'cosine': {
-      const T = Math.max(1, totalSteps - W);
+      // The last step (t = totalSteps − 1) is at the end of the curve: lr·minFactor.
+      const T = Math.max(1, totalSteps - 1 - W);
       const f = schedule.minFactor;
       return lr * (f + (1 - f) * 0.5 * (1 + Math.cos((Math.PI * Math.min(s, T)) / T)));
     }
