@@ -29,6 +29,8 @@ export interface StepRecord {
   /** Held-out loss/accuracy, present on evaluation steps (every `train.evalEvery` and the last). */
   testLoss?: number;
   testAcc?: number;
+  /** The engine that trained the step (runTrainer.ts EngineName). */
+  engine?: 'tfjs' | 'typed';
 }
 
 /** JSON has no literal for NaN/Infinity: write them as strings. */

@@ -15,9 +15,9 @@ import { BatchStream, makeDataset, type Dataset } from './data/datasets.ts';
 import { BN_MOMENTUM, buildModel, correctCount, crossEntropy, disposeModel, forward, type Model } from './model.ts';
 import { OPTIMIZER_RULES, learningRateAt } from './optimizers.ts';
 import type { StepRecord } from './records.ts';
-import { STATUS, decodeRows, rowLength } from './rows.ts';
+import { STATUS, rowLength } from './rows.ts';
 import { trainChunks } from './loop.ts';
-import type { RunTrainer } from './runTrainer.ts';
+import { decodeEngineRows, type RunTrainer } from './runTrainer.ts';
 import { clipGradients, createAdaptiveState, disposeAdaptiveState, layerMatrixOf, type AdaptiveState } from './stabilizers.ts';
 import { selectAll, slotMaskOf, sumSquaresBySlot } from './fused.ts';
 
@@ -313,7 +313,7 @@ export class Trainer implements RunTrainer {
 
   /** Contract records of packed rows from this trainer. */
   decode(rows: Float32Array, count = rows.length / this.rowLength): StepRecord[] {
-    return decodeRows(rows, count, { run: this.run, label: this.cfg.label, layerNames: this.layerNames });
+    return decodeEngineRows(rows, count, { run: this.run, label: this.cfg.label, layerNames: this.layerNames }, this.engine);
   }
 
   async runSteps(k: number): Promise<StepRecord[]> {
