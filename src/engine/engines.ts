@@ -27,12 +27,13 @@ export function isEngineChoice(x: unknown): x is EngineChoice {
 /**
  * 'auto' on a CPU backend (cpu, wasm; every Node host): the typed engine up to this
  * many multiply-adds per step (forward and backward, `macsPerStep`).
- * Measured in Node with bench/node/typed.ts (2 cores, interleaved A/B): the typed
- * engine was faster than the tfjs engine at every MLP size measured, from 1e4 to
- * 2e8 multiply-adds per step: 5–33× tfjs cpu and 1.2–37× tfjs wasm (tfjs's per-kernel
- * dispatch dominates small steps; on large ones its wasm matrix products run at
- * 0.3–1 GMAC/s here, the typed engine's at about 1). No crossover in that range, so
- * the bound is the largest size measured.
+ * Measured in Node with bench/node/typed.ts (2 shared cores, interleaved A/B chunks,
+ * steps/s of the typed engine ÷ the tfjs engine's): faster at every MLP size measured,
+ * 1e4 to 2e8 multiply-adds per step: 30–43× tfjs cpu and 37–43× tfjs wasm on the
+ * spiral net (1e4), falling to 4.5–5× (cpu) and 1.15–1.8× (wasm) from 5e7 to 2e8, where
+ * tfjs's dispatch cost no longer matters and its wasm matrix products run at 0.3–1
+ * GMAC/s here, the typed engine's at about 1 (one block of pairs at 5e7 measured 0.86×
+ * against wasm). No crossover in that range, so the bound is the largest size measured.
  */
 export const TYPED_MAX_MACS = 2e8;
 
