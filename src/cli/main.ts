@@ -1,6 +1,6 @@
 /**
  * The `gradscope` command: a thin host over the engine.
- *   gradscope run <config|file|url> [--steps N] [--format jsonl|csv] [--every K] [--out FILE] [--backend auto|cpu|wasm]
+ *   gradscope run <config|file|url> [--steps N] [--format jsonl|csv] [--every K] [--out FILE] [--backend auto|cpu|wasm] [--engine auto|tfjs|typed]
  *   gradscope url <config|file|url> [--base URL]
  *   gradscope sweep <sweep|file|url> [options]   (sweep.ts)
  * Arguments, options, output and failures: io.ts.
@@ -57,6 +57,8 @@ Options:
   --out FILE         write the records to FILE instead of stdout
   --backend B        auto (default: wasm for MLPs, cpu for CNNs, which wasm
                      cannot train), cpu or wasm
+  --engine E         auto (default: the typed engine, plain TypeScript over typed
+                     arrays, for MLPs on the 2-D data sets, else tfjs), tfjs or typed
   -h, --help         this help
 
 Record fields: run, label, step, loss, acc, lr, gradNorm, gradNormClipped,
@@ -105,6 +107,7 @@ async function cmdRun(argv: string[]): Promise<number> {
     every: { type: 'string' },
     out: { type: 'string' },
     backend: { type: 'string' },
+    engine: { type: 'string', default: 'auto' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -119,6 +122,15 @@ async function cmdRun(argv: string[]): Promise<number> {
   const backend = backendOption(values.backend);
   const exp = validated(loadConfigArg(positionals[0]));
   const backends = exp.runs.map((r) => backendFor(backend, r.model.arch));
+  const engine = values.engine;
+  if (engine !== 'auto' && engine !== 'tfjs' && engine !== 'typed') throw new UsageError(`--engine: must be auto, tfjs or typed, got ${JSON.stringify(engine)}`);
+  if (engine === 'typed') {
+    const { typedEngineSupports } = await import('../engine/typed/supports.ts');
+    exp.runs.forEach((r, i) => {
+      const why = typedEngineSupports(r);
+      if (why) throw new UsageError(`--engine typed: run ${i} (${JSON.stringify(r.label)}): ${why}; use --engine auto or tfjs`);
+    });
+  }
   if (steps !== undefined) for (const r of exp.runs) r.train.steps = steps;
 
   const out = values.out ? fileOut(values.out, '--out') : stdoutOut();
@@ -144,6 +156,7 @@ async function cmdRun(argv: string[]): Promise<number> {
     const records: StepRecord[] = [];
     await trainRun(run, i, {
       chunk: 32,
+      engine,
       onStep: (r) => {
         if (r.step % every === 0) records.push(r);
       },

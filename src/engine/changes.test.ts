@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { setNodeBackend } from '../node/tf-node.ts';
 import { defaultRunConfig, parseRunConfig, type RunConfig, type RunConfigInput } from './config.ts';
 import { CHANGE_PATHS, describeChange, latestSettings, settingsAt, withValue } from './changes.ts';
-import { Trainer, trainRun } from './trainer.ts';
+import { Trainer, createTrainer, trainRun } from './trainer.ts';
 import type { StepRecord } from './records.ts';
 
 beforeAll(async () => {
@@ -107,6 +107,32 @@ describe('replaying changes', () => {
     // Momentum before the switch carried its velocity: not that signature.
     const before = rs[5].layers[1].updateNorm / (lr * Math.sqrt(sizes[1]));
     expect(Math.abs(before - 1)).toBeGreaterThan(0.05);
+  });
+
+  test('the typed engine replays the same changes to the same records (optimizer switch included)', async () => {
+    const cfg = defaultRunConfig({
+      ...BASE,
+      optimizer: { name: 'momentum', lr: 0.05 },
+      changes: [
+        { step: 2, path: 'optimizer.lr', value: 0.1 },
+        { step: 4, path: 'stabilizers.clip.mode', value: 'global_norm' },
+        { step: 7, path: 'optimizer.name', value: 'adam' },
+      ],
+    });
+    const records = async (engine: 'tfjs' | 'typed') => {
+      const t = createTrainer(cfg, { engine });
+      try {
+        return (await t.runSteps(12)).map(({ engine: _e, ...r }) => r);
+      } finally {
+        t.dispose();
+      }
+    };
+    const [tfjs, typed] = [await records('tfjs'), await records('typed')];
+    for (let i = 0; i < tfjs.length; i++) {
+      expect(typed[i].loss).toBeCloseTo(tfjs[i].loss, 5);
+      expect(typed[i].lr).toBe(tfjs[i].lr);
+      typed[i].layers.forEach((l, j) => expect(l.updateNorm).toBeCloseTo(tfjs[i].layers[j].updateNorm, 6));
+    }
   });
 
   test('trainRun (the CLI) replays the changes', async () => {

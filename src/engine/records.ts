@@ -30,6 +30,8 @@ export interface StepRecord {
   /** Held-out loss/accuracy, present on evaluation steps (every `train.evalEvery` and the last). */
   testLoss?: number;
   testAcc?: number;
+  /** The engine that trained the step (runTrainer.ts EngineName). */
+  engine?: 'tfjs' | 'typed';
 }
 
 /** The fields read back from the device (the lr too: the float32 value the step used), written in their shortest exact float32 form (format.ts). */

@@ -2,12 +2,14 @@
  * What every training engine offers its hosts (the worker's session, the CLI,
  * sweep trials, the backend measurement): k steps at a time as packed rows
  * (rows.ts), their records, and the few views the page draws. The tfjs engine
- * (trainer.ts) implements it; hosts depend on this interface only.
+ * (trainer.ts) and the typed engine (typed/trainer.ts) implement it; hosts depend
+ * on this interface only (createTrainer in trainer.ts builds either).
  */
 import type { RunConfig } from './config.ts';
 import type { Dataset } from './data/datasets.ts';
 import type { ChunkedTrainer } from './loop.ts';
 import type { StepRecord } from './records.ts';
+import { decodeRows, type RowMeta } from './rows.ts';
 
 export type EngineName = 'tfjs' | 'typed';
 
@@ -32,4 +34,11 @@ export interface RunTrainer extends ChunkedTrainer {
   /** Current values of every trainable variable, in the tfjs engine's variable order (for tests). */
   snapshot(): Promise<Float32Array[]>;
   dispose(): void;
+}
+
+/** Contract records of packed rows, each naming the engine that trained it. */
+export function decodeEngineRows(rows: Float32Array, count: number, meta: RowMeta, engine: EngineName): StepRecord[] {
+  const out = decodeRows(rows, count, meta);
+  for (const r of out) r.engine = engine;
+  return out;
 }

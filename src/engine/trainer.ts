@@ -17,9 +17,12 @@ import { BatchStream, makeDataset, type Dataset } from './data/datasets.ts';
 import { BN_MOMENTUM, buildModel, correctCount, crossEntropy, disposeModel, forward, type Model } from './model.ts';
 import { OPTIMIZER_RULES, learningRateAt } from './optimizers.ts';
 import type { StepRecord } from './records.ts';
-import { STATUS, decodeRows, rowLength } from './rows.ts';
+import { STATUS, rowLength } from './rows.ts';
 import { trainChunks } from './loop.ts';
-import type { RunTrainer } from './runTrainer.ts';
+import { decodeEngineRows, type RunTrainer } from './runTrainer.ts';
+import { chooseEngine, type EngineChoice } from './engines.ts';
+import type { BackendName } from './backends.ts';
+import { TypedTrainer } from './typed/trainer.ts';
 import { clipGradients, createAdaptiveState, disposeAdaptiveState, layerMatrixOf, type AdaptiveState } from './stabilizers.ts';
 import { selectAll, slotMaskOf, sumSquaresBySlot } from './fused.ts';
 
@@ -376,7 +379,7 @@ export class Trainer implements RunTrainer {
 
   /** Contract records of packed rows from this trainer. */
   decode(rows: Float32Array, count = rows.length / this.rowLength): StepRecord[] {
-    return decodeRows(rows, count, { run: this.run, label: this.cfg.label, layerNames: this.layerNames });
+    return decodeEngineRows(rows, count, { run: this.run, label: this.cfg.label, layerNames: this.layerNames }, this.engine);
   }
 
   async runSteps(k: number): Promise<StepRecord[]> {
@@ -431,6 +434,25 @@ export interface TrainCallbacks {
   signal?: { readonly aborted: boolean };
   /** Steps per readback (default 16). */
   chunk?: number;
+  /** The engine (default 'tfjs'; see engines.ts). A forced 'typed' outside its domain throws. */
+  engine?: EngineChoice;
+}
+
+export interface CreateTrainerOptions {
+  run?: number;
+  /** Default 'auto' (engines.ts chooseEngine). */
+  engine?: EngineChoice;
+  /** The tfjs backend the host trains on, when it knows (see chooseEngine). */
+  backend?: BackendName;
+}
+
+/**
+ * The trainer of a run on the engine chosen by `chooseEngine`; a forced 'typed'
+ * on a config outside the typed engine's domain throws EngineUnsupportedError.
+ */
+export function createTrainer(cfg: RunConfig, opts: CreateTrainerOptions = {}): RunTrainer {
+  const { engine } = chooseEngine(cfg, opts.engine ?? 'auto', opts.backend);
+  return engine === 'typed' ? new TypedTrainer(cfg, { run: opts.run }) : new Trainer(cfg, { run: opts.run });
 }
 
 /**
@@ -438,7 +460,7 @@ export interface TrainCallbacks {
  * callback; a diverged run trains on (its steps are recorded as such).
  */
 export async function trainRun(cfg: RunConfig, run: number, cb: TrainCallbacks = {}): Promise<void> {
-  const trainer = new Trainer(cfg, { run });
+  const trainer = createTrainer(cfg, { run, engine: cb.engine ?? 'tfjs' });
   try {
     await trainChunks(trainer, {
       stopAt: () => cfg.train.steps,

@@ -196,8 +196,8 @@ export class BatchStream {
     this.rng = subRng(seed, 'batches');
     this.perm = permutation(nTrain, this.rng);
   }
-  next(batchSize: number): Int32Array {
-    const out = new Int32Array(batchSize);
+  /** The next batch's indices, written into `out` when given (a buffer reused from step to step). */
+  next(batchSize: number, out: Int32Array = new Int32Array(batchSize)): Int32Array {
     for (let i = 0; i < batchSize; i++) {
       if (this.pos >= this.nTrain) {
         this.perm = permutation(this.nTrain, this.rng);
