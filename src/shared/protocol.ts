@@ -7,6 +7,7 @@
 import type { RunConfig } from '../engine/config.ts';
 import type { BackendSpeed } from '../engine/backendSpeed.ts';
 import type { BackendAttempt, BackendChoice, BackendName } from '../engine/backends.ts';
+import type { EngineChoice, EngineName } from '../engine/engines.ts';
 
 export type { BackendSpeed };
 
@@ -24,6 +25,11 @@ export interface InitMsg {
   backend: BackendChoice;
   /** Backends to treat as unavailable (fallback after a lost device, tests). */
   disable?: BackendName[];
+  /**
+   * 'auto' (default with the auto backend): the typed engine for small MLPs
+   * (engine/engines.ts); with a backend forced by name the default is 'tfjs'.
+   */
+  engine?: EngineChoice;
 }
 export interface StartMsg {
   type: 'start';
@@ -86,6 +92,9 @@ export interface ReadyMsg {
    * backend was forced or only one could start.
    */
   speeds?: BackendSpeed[];
+  /** The engine that trains the run, and why it was chosen. */
+  engine: EngineName;
+  engineReason: string;
   layerNames: string[];
   paramCount: number;
   /** Floats per row (see engine/rows.ts). */

@@ -61,6 +61,12 @@ function BackendBadge() {
         </select>
       </label>{' '}
       in use: <strong data-testid="backend">{rt?.backend ?? '…'}</strong>
+      {rt?.engine ? (
+        <span className="muted" title={rt.engineReason}>
+          {' '}
+          · engine <strong data-testid="engine">{rt.engine}</strong>
+        </span>
+      ) : null}
       {rt?.plan ? (
         <span className="muted" data-testid="backend-plan" title="auto: small MLPs start on a CPU backend at once; conv nets and large models try the GPU first">
           {' '}

@@ -38,9 +38,9 @@ class Harness {
   send(m: ToWorker): Promise<void> {
     return this.session.receive(m);
   }
-  init(cfg: RunConfig, gen = this.gen): Promise<void> {
+  init(cfg: RunConfig, gen = this.gen, backend: 'auto' | 'cpu' = 'auto'): Promise<void> {
     this.gen = gen;
-    return this.send({ type: 'init', gen, run: 0, config: cfg, backend: 'auto' });
+    return this.send({ type: 'init', gen, run: 0, config: cfg, backend });
   }
   of<T extends FromWorker['type']>(type: T): Msg<T>[] {
     return this.posted.filter((m): m is Msg<T> => m.type === type && m.gen === this.gen);
@@ -70,6 +70,9 @@ describe('RunSession', () => {
     expect(h.posted[0]).toEqual({ type: 'progress', gen: 1, what: 'starting the backend' });
     const ready = h.of('ready')[0];
     expect(ready.backend).toBe('cpu');
+    // auto: a small MLP trains on the typed engine, and the page is told why.
+    expect(ready.engine).toBe('typed');
+    expect(ready.engineReason).toMatch(/multiply-adds per step, below the typed engine's bound/);
     expect(ready.layerNames).toEqual(['dense1', 'dense2', 'dense3']);
     expect(ready.rowLength).toBe(rowLength(3));
     expect(h.lastStatus()!.status).toBe('idle');
@@ -97,6 +100,12 @@ describe('RunSession', () => {
     await h.until(() => h.lastStatus()?.status === 'done');
     const steps = h.steps();
     expect(steps).toEqual(Array.from({ length: at + 10 }, (_, i) => i));
+  });
+
+  test('a backend forced by name trains with the tfjs engine', async () => {
+    const h = new Harness();
+    await h.init(defaultRunConfig(SMALL), 1, 'cpu');
+    expect(h.of('ready')[0]).toMatchObject({ engine: 'tfjs', engineReason: 'tfjs engine requested' });
   });
 
   test('step-once makes exactly one step', async () => {

@@ -6,7 +6,10 @@
  * the session runs in Node tests as it does in the browser.
  */
 import * as tf from '../engine/tf.ts';
-import { Trainer } from '../engine/trainer.ts';
+import { createTrainer } from '../engine/trainer.ts';
+import { chooseEngine, type EngineChoice } from '../engine/engines.ts';
+import type { RunTrainer } from '../engine/runTrainer.ts';
+import { isBackendName } from '../engine/backends.ts';
 import type { RunConfig } from '../engine/config.ts';
 import { changedPaths } from '../engine/fields.ts';
 import { isChangePath } from '../engine/changes.ts';
@@ -49,7 +52,10 @@ export class RunSession {
   private backendReady: Promise<BackendSetup> | null = null;
   private setup: BackendSetup | null = null;
   private config: RunConfig | null = null;
-  private trainer: Trainer | null = null;
+  private trainer: RunTrainer | null = null;
+  /** The engine asked for (InitMsg.engine) and the backend choice it goes with. */
+  private engineChoice: EngineChoice = 'auto';
+  private engineReason = '';
   status: RunStatus = 'idle';
   private stopAt = 0;
   private readonly pace = new Pace();
@@ -133,6 +139,9 @@ export class RunSession {
   private async init(msg: InitMsg): Promise<void> {
     this.gen = msg.gen;
     this.run = msg.run;
+    // A backend forced by name is the one that trains: the tfjs engine, unless the
+    // typed engine is asked for by name too.
+    this.engineChoice = msg.engine ?? (msg.backend === 'auto' ? 'auto' : 'tfjs');
     if (!this.backendReady) {
       this.post({ type: 'progress', gen: this.gen, what: msg.backend === 'fastest' ? 'timing this model on every backend' : 'starting the backend' });
       this.backendReady = this.host.setupBackend(msg);
@@ -157,7 +166,10 @@ export class RunSession {
     this.divergedReason = undefined;
     this.config = cfg;
     try {
-      this.trainer = new Trainer(cfg, { run: this.run });
+      const backend = this.setup?.backend;
+      const decision = chooseEngine(cfg, this.engineChoice, backend !== undefined && isBackendName(backend) ? backend : undefined);
+      this.engineReason = decision.reason;
+      this.trainer = createTrainer(cfg, { run: this.run, engine: decision.engine });
     } catch (e) {
       this.post({ type: 'error', gen: this.gen, kind: 'config', message: message(e), recoverable: true });
       return;
@@ -175,6 +187,8 @@ export class RunSession {
       fallbackReason: s.fallbackReason,
       plan: s.plan,
       speeds: s.speeds,
+      engine: t.engine,
+      engineReason: this.engineReason,
       layerNames: t.layerNames,
       paramCount: t.paramCount,
       rowLength: t.rowLength,
@@ -242,7 +256,7 @@ export class RunSession {
    * Queues a chunk's rows; at the run's first divergence, notes it and keeps
    * nothing after it (the page stops the run there: its records end with it).
    */
-  private take(t: Trainer, c: Chunk): void {
+  private take(t: RunTrainer, c: Chunk): void {
     let count = c.count;
     if (c.divergedIndex >= 0 && this.divergedAt === undefined) {
       this.divergedAt = c.firstStep + c.divergedIndex;
@@ -259,9 +273,9 @@ export class RunSession {
   }
 
   /** A GPU backend compiles its shaders during the first step: say so, it can take a while. */
-  private announceFirstStep(t: Trainer): void {
+  private announceFirstStep(t: RunTrainer): void {
     const b = this.backend;
-    if (t.step === 0 && (b === 'webgpu' || b === 'webgl')) this.post({ type: 'progress', gen: this.gen, what: `first step on ${b}: compiling shaders` });
+    if (t.step === 0 && t.engine === 'tfjs' && (b === 'webgpu' || b === 'webgl')) this.post({ type: 'progress', gen: this.gen, what: `first step on ${b}: compiling shaders` });
   }
 
   private checkFault(): void {

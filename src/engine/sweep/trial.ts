@@ -14,7 +14,8 @@
  */
 import { head, isEvaluated } from '../rows.ts';
 import { trainChunks } from '../loop.ts';
-import { Trainer } from '../trainer.ts';
+import { createTrainer } from '../trainer.ts';
+import type { RunTrainer } from '../runTrainer.ts';
 import type { TrialSpec } from './planner.ts';
 import { baseResult, failedResult, worstObjective, type TrialResult } from './result.ts';
 
@@ -36,9 +37,10 @@ export async function runTrial(spec: TrialSpec, opts: RunTrialOptions = {}): Pro
   const steps = cfg.train.steps;
   const chunk = Math.max(1, opts.chunk ?? 25);
   const tail = Math.max(1, Math.floor(steps / 10));
-  let trainer: Trainer | null = null;
+  let trainer: RunTrainer | null = null;
   try {
-    trainer = new Trainer(cfg);
+    // The engine that suits the trial (the typed engine for small MLPs): same records.
+    trainer = createTrainer(cfg);
     const rl = trainer.rowLength;
     const hasTest = trainer.data.nTest > 0;
     let maxGradNorm = 0;

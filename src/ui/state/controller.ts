@@ -100,6 +100,8 @@ export class RunController {
           attempts: m.attempts,
           speeds: m.speeds,
           plan: m.plan,
+          engine: m.engine,
+          engineReason: m.engineReason,
           paramCount: m.paramCount,
           layerNames: m.layerNames,
           error: undefined,

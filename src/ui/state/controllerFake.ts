@@ -68,6 +68,8 @@ export class FakeClient implements WorkerClient {
       run,
       backend,
       plan,
+      engine: 'tfjs',
+      engineReason: 'tfjs engine requested',
       attempts: [{ backend, ok: true }],
       fallbackReason: '',
       layerNames: ['dense1', 'dense2'],

@@ -6,6 +6,7 @@
 import type { StateCreator } from 'zustand';
 import type { BackendAttempt, BackendChoice, BackendName, BackendSpeed, RunStatus } from '../../shared/protocol.ts';
 import type { Speed } from '../pacer.ts';
+import type { EngineName } from '../../engine/engines.ts';
 import type { State } from '../store.ts';
 import type { RunController } from './controller.ts';
 
@@ -20,6 +21,9 @@ export interface RunRuntime {
   speeds?: BackendSpeed[];
   /** With "auto": why this backend was tried first (ReadyMsg.plan). */
   plan?: string;
+  /** The engine that trains the run (typed or tfjs) and why (ReadyMsg.engine, engineReason). */
+  engine?: EngineName;
+  engineReason?: string;
   /** What the worker is busy with before the run's first numbers, and since when (performance.now()). */
   progress?: { what: string; since: number };
   paramCount?: number;
@@ -39,6 +43,8 @@ export const BACKEND_UNKNOWN = {
   attempts: undefined,
   speeds: undefined,
   plan: undefined,
+  engine: undefined,
+  engineReason: undefined,
   progress: undefined,
 } as const satisfies Partial<RunRuntime>;
 
