@@ -16,8 +16,8 @@
  * file says what it shows to a program as well as to a reader.
  *
  * The explanatory sentence: the `explain` option, else the figure's own
- * `[data-explain]` / `.chart-explain` element or paragraphs, else the sentence
- * below for the chart's name.
+ * `[data-explain]` / `.chart-explain` element, else the sentence below for the
+ * chart's name; followed by the figure's own notes (its paragraphs).
  */
 import type { RunConfig } from '../engine/config.ts';
 import { context2d } from './canvas.ts';
@@ -192,12 +192,20 @@ function captionText(fig: HTMLElement): string {
   return cap ? cleanText(cap) : (fig.getAttribute('aria-label') ?? '');
 }
 
-/** The figure's own explanatory text, if it has any. */
-function figureExplain(fig: HTMLElement): string {
-  const marked = fig.querySelector<HTMLElement>('[data-explain]');
-  if (marked) return marked.dataset.explain || cleanText(marked);
-  const own = [...fig.querySelectorAll<HTMLElement>('.chart-explain, :scope > p, :scope > small')].filter((el) => !el.closest('figcaption'));
-  return own.map(cleanText).filter(Boolean).join(' ');
+/**
+ * The figure's own text: `sentence` from a `[data-explain]` or `.chart-explain`
+ * element (what the chart shows), `notes` from its paragraphs (what it shows now,
+ * e.g. the gradient-flow factor).
+ */
+function figureText(fig: HTMLElement): { sentence: string; notes: string } {
+  const marked = fig.querySelector<HTMLElement>('[data-explain], .chart-explain');
+  const sentence = marked ? marked.dataset.explain || cleanText(marked) : '';
+  const notes = [...fig.querySelectorAll<HTMLElement>(':scope > p, :scope > small')]
+    .filter((el) => el !== marked && !el.closest('figcaption'))
+    .map(cleanText)
+    .filter(Boolean)
+    .join(' ');
+  return { sentence, notes };
 }
 
 /** A one-line summary of a run's config: what differs between runs people compare. */
@@ -205,7 +213,7 @@ export function describeRun(c: RunConfig): string {
   const m = c.model;
   const parts = [
     c.data.name,
-    `${m.arch} ${m.hidden.join('×')} ${m.activation}`,
+    `${m.arch} ${m.hidden.every((h) => h === m.hidden[0]) && m.hidden.length > 2 ? `${m.hidden.length} layers of ${m.hidden[0]}` : m.hidden.join('-')} ${m.activation}`,
     `${m.init}${m.initGain !== 1 ? ` ×${m.initGain}` : ''}`,
     ...(m.norm !== 'none' ? [`${m.norm} norm`] : []),
     ...(m.residual ? ['residual'] : []),
@@ -234,6 +242,11 @@ function runIndex(fig: HTMLElement, name: string, n: number): number | null | 'a
   return fig.closest('.sweep-panel') ? null : 'all';
 }
 
+function explainOf(fig: HTMLElement, name: string): string {
+  const own = figureText(fig);
+  return [own.sentence || explainFor(name), own.notes].filter(Boolean).join(' ');
+}
+
 export interface PngText {
   title: string;
   /** "run A" / "runs A, B" (empty for a chart of no run). */
@@ -252,8 +265,8 @@ export function pngText(fig: HTMLElement, name: string, opts: { runLabel?: strin
   let run = '';
   let config = '';
   if (opts.runLabel) run = opts.runLabel;
-  else if (idx === 'all') run = runs.length === 1 ? `run ${runs[0].label}` : `runs ${runs.map((r) => r.label).join(', ')}`;
-  else if (idx !== null && runs[idx]) run = `run ${runs[idx].label}`;
+  else if (idx === 'all') run = runs.length === 1 ? `run “${runs[0].label}”` : `runs ${runs.map((r) => `“${r.label}”`).join(', ')}`;
+  else if (idx !== null && runs[idx]) run = `run “${runs[idx].label}”`;
   if (idx !== 'all' && idx !== null && runs[idx]) config = describeRun(runs[idx]);
   else if (idx === 'all' && runs.length === 1) config = describeRun(runs[0]);
   let url = '';
@@ -266,7 +279,7 @@ export function pngText(fig: HTMLElement, name: string, opts: { runLabel?: strin
     title: captionText(fig),
     run,
     config,
-    explain: opts.explain ?? (figureExplain(fig) || explainFor(name)),
+    explain: opts.explain ?? explainOf(fig, name),
     legend: legendEntries(fig).map((e) => e.text),
     url,
   };
@@ -371,7 +384,8 @@ export async function figureToPng(fig: HTMLElement, name = '', opts: { runLabel?
   const footFont = `9px ${FONT}`;
   const titleLines = text.title ? wrap(text.title, titleFont, inner) : [];
   const runLine = [text.run, text.config].filter(Boolean).join(' — ');
-  const runLines = runLine ? wrap(runLine, smallFont, inner) : [];
+  // Measured in the bold font: the label is bold, the rest a little narrower.
+  const runLines = runLine ? wrap(runLine, runFont, inner) : [];
   const explainLines = text.explain ? wrap(text.explain, smallFont, inner) : [];
   const footLines = wrap(`gradscope${text.url ? ' · the share link of this experiment is in the file’s “Source” text' : ''}`, footFont, inner);
   const legendH = drawLegend(null, entries, PAD, 0, inner);
