@@ -242,7 +242,7 @@ function Heatmap({ cfg, results, running, variant, range, title, onOpen }: MapPr
         const label = describeTrial(cfg, r);
         return (
           <TrialCell key={r.index} r={r} label={label} onOpen={onOpen}>
-            <rect x={x + 0.5} y={y + 0.5} width={cw - 1} height={ch - 1} fill={fillFor(cfg, range, r, hatch)} stroke={r.status === 'diverged' ? DIVERGED_COLOR : '#fff'} strokeWidth={r.status === 'diverged' ? 1.5 : 0.5} />
+            <rect x={x + 0.5} y={y + 0.5} width={cw - 1} height={ch - 1} fill={fillFor(cfg, range, r, hatch)} stroke={r.status === 'diverged' ? DIVERGED_COLOR : grid ? '#fff' : '#6b7f99'} strokeWidth={r.status === 'diverged' ? 1.5 : 0.5} />
             {r.status === 'ok' && range && grid && cw >= 30 && ch >= 16 ? (
               <text x={x + cw / 2} y={y + ch / 2 + 3.5} textAnchor="middle" fontSize="10" fill={mapTextColor(goodness(cfg, range, r.objective))} pointerEvents="none">
                 {cellText(r.objective)}
