@@ -4,11 +4,12 @@
  * or a file with back-pressure and every failure reported, and the one failure
  * reporter that turns an error into a message on stderr and an exit status.
  */
-import { createWriteStream, existsSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { finished, type Writable } from 'node:stream';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { nodeBackendFor, type Arch } from '../engine/backends.ts';
 import { DEFAULT_BASE_URL, capProblems, parseExperimentJson, parseFragment, type Experiment, type ValidationResult } from '../engine/config.ts';
+import { exportedExperiment, parseExperimentOrExport } from '../engine/exportDoc.ts';
 import { parseSweepFragment, parseSweepJson, type SweepConfig } from '../engine/sweep/schema.ts';
 import type { NodeBackend } from '../node/tf-node.ts';
 
@@ -37,6 +38,19 @@ interface ArgKind<T> {
   noun: string;
   json(text: string): ValidationResult<T>;
   link(url: string): ValidationResult<T>;
+  /** The config named on the first line of a page export (a file of any size); null when it is not one. */
+  exported?(start: string): ValidationResult<T> | null;
+}
+
+/** The first `n` bytes of a file, as text. */
+function readStart(path: string, n: number): string {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(n);
+    return buf.toString('utf8', 0, readSync(fd, buf, 0, n, 0));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -53,6 +67,8 @@ function loadArg<T>(arg: string, kind: ArgKind<T>): ValidationResult<T> {
   if (!existsSync(text)) return fail(`no such file "${text}" (give a JSON file, a JSON string or a share URL)`);
   const st = statSync(text);
   if (!st.isFile()) return fail(`"${text}" is not a file`);
+  const exported = kind.exported?.(readStart(text, Math.min(st.size, MAX_CONFIG_BYTES)));
+  if (exported) return exported;
   if (st.size > MAX_CONFIG_BYTES) return fail(`file is ${st.size} bytes, at most ${MAX_CONFIG_BYTES} allowed`);
   const content = readFileSync(text, 'utf8').trim();
   if (!isJson(content) && (content.includes('#') || /^https?:/.test(content) || /(^|&)(e|sweep)=/.test(content))) return kind.link(content);
@@ -61,7 +77,8 @@ function loadArg<T>(arg: string, kind: ArgKind<T>): ValidationResult<T> {
 
 const EXPERIMENT: ArgKind<Experiment> = {
   noun: 'config',
-  json: parseExperimentJson,
+  json: (text) => parseExperimentOrExport(text) ?? parseExperimentJson(text),
+  exported: exportedExperiment,
   link: (url) => parseFragment(url).experiment ?? { ok: false, errors: ['share URL: the link holds no experiment (no #e=… fragment)'] },
 };
 

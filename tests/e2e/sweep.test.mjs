@@ -1,6 +1,6 @@
 // The sweep panel in real Chromium: a 4×4 grid from a link runs in the page's
 // worker pool, the stability map fills in with 16 cells, and clicking a cell
-// opens that trial as the page's run.
+// adds that trial to the page as a run.
 //
 //   E2E_SWEEP_TIMING=1 also times the "Where does SGD explode?" preset
 //   (an 8×8 grid of 200-step trials) in the page.
@@ -55,7 +55,7 @@ async function waitFor(page, fn, arg, timeout, what, log) {
   }
 }
 
-test('a 4×4 grid from a link: 16 cells fill in, divergence marked; a click opens the trial as a run', async () => {
+test('a 4×4 grid from a link: 16 cells fill in, divergence marked; a click adds the trial as a run', async () => {
   const browser = await launchChromium({ webgpu: false });
   try {
     const { page, log } = await open(browser, `#sweep=${encodeURIComponent(JSON.stringify(SWEEP))}`);
@@ -88,26 +88,27 @@ test('a 4×4 grid from a link: 16 cells fill in, divergence marked; a click open
     await waitFor(
       page,
       () => {
-        const run = window.gradscope.store.getState().experiment.runs[0];
+        const run = window.gradscope.store.getState().experiment.runs.at(-1);
         return run.label.startsWith('#16 ') && run.optimizer.lr === 10 && run.model.initGain === 4;
       },
       null,
       30_000,
-      'the trial to load as the experiment',
+      'the trial to be added as a run',
       log,
     );
-    const run = await page.evaluate(() => window.gradscope.store.getState().experiment.runs[0]);
+    const run = await page.evaluate(() => window.gradscope.store.getState().experiment.runs.at(-1));
     assert.deepEqual(run.model.hidden, [16, 16, 16, 16, 16, 16]);
     assert.equal(run.train.steps, 20);
-    // It trains in the page and explodes there too.
-    await waitFor(page, () => document.querySelector('[data-testid="run-status"]')?.textContent === 'diverged', null, 120_000, 'the opened run to diverge', log);
+    // It trains in the page (once started) and explodes there too.
+    await page.click('[data-testid="train-toggle"]');
+    await waitFor(page, () => [...document.querySelectorAll('[data-testid="run-status"]')].at(-1)?.textContent === 'diverged', null, 120_000, 'the opened run to diverge', log);
     assert.match(await page.evaluate(() => location.hash), /[#&]e=.*&sweep=/, 'the sweep stays in the link');
 
     // Clicking a stable cell opens that one.
     const firstOk = page.locator('[data-testid="sweep-cell"][data-status="ok"]').first();
     const idx = Number(await firstOk.getAttribute('data-index'));
     await firstOk.click();
-    await waitFor(page, (i) => window.gradscope.store.getState().experiment.runs[0].label.startsWith(`#${i + 1} `), idx, 30_000, 'a stable trial to load', log);
+    await waitFor(page, (i) => window.gradscope.store.getState().experiment.runs.at(-1).label.startsWith(`#${i + 1} `), idx, 30_000, 'a stable trial to be added', log);
 
     assert.deepEqual(log.errors, [], log.dump());
     assert.deepEqual(log.external, [], 'no third-party requests');

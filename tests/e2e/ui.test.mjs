@@ -151,9 +151,11 @@ test('build a net in the panels, clip, train, compare with clipping, share, relo
   assert.match(url, /#e=[A-Za-z0-9+\-$]+&backend=wasm$/);
 
   // export: the records of both runs, in the contract's format, equal to what the page shows
-  const { name, data } = await download(page, '[data-testid="export-json"]');
+  // (JSON lines: a first line with the experiment, then one record per line; exports.test.mjs checks every format)
+  const { name, data } = await download(page, '[data-testid="export-jsonl"]');
   assert.match(name, /\.jsonl$/);
-  const records = data.toString('utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const [head, ...records] = data.toString('utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(head.experiment, exp);
   const num = (x) => typeof x === 'number' || ['NaN', 'Infinity', '-Infinity'].includes(x);
   for (const r of records) {
     assert.ok([0, 1].includes(r.run) && typeof r.label === 'string' && Number.isInteger(r.step), JSON.stringify(r).slice(0, 200));

@@ -217,3 +217,66 @@ describe('the page URL', () => {
     expect(shareUrl(p.location, p.page(), useSweepStore.getState())).toBe(`http://127.0.0.1:5173/gradscope/${link(exp2, '&backend=wasm')}`);
   });
 });
+
+// A change as a history entry (opening a sweep trial as a run).
+import { pushPageChange } from './url.ts';
+
+describe('a change as a history entry (pushPageChange)', () => {
+  /** A page whose history is a stack of entries, with Back. */
+  function pageWithHistory(hash: string) {
+    const location = { hash, origin: 'http://127.0.0.1:5173', pathname: '/' };
+    const entries = [hash];
+    let at = 0;
+    let onHash: (() => void) | null = null;
+    const history = {
+      replaceState(_d: unknown, _u: string, url: string) {
+        entries[at] = url;
+        location.hash = url;
+      },
+      pushState(_d: unknown, _u: string, url: string) {
+        entries.splice(at + 1, entries.length, url);
+        at++;
+        location.hash = url;
+      },
+    };
+    const env: UrlEnv = { location, history, onHashChange: (fn) => ((onHash = fn), () => (onHash = null)) };
+    const { useStore } = createPage(() => noWorkers, { cores: () => 2, hidden: () => false, onVisibilityChange: () => {}, clearMetrics: () => {} });
+    const stores = { page: useStore, sweep: useSweepStore };
+    const url = new PageUrl(env, stores);
+    url.boot();
+    pages.push(url);
+    return {
+      env: { location, history },
+      stores,
+      entries,
+      page: () => useStore.getState(),
+      back() {
+        at--;
+        location.hash = entries[at];
+        onHash?.();
+      },
+    };
+  }
+
+  it('adds an entry after bringing the current one up to date; Back returns to the page before the change', () => {
+    const p = pageWithHistory(link(exp2));
+    // An edit still waiting for its debounced write belongs to the entry Back returns to.
+    p.page().editRun(0, (d) => (d.seed = 21));
+    const edited = p.page().experiment;
+    pushPageChange(p.env, p.stores, () => p.page().addRun(defaultRunConfig({ label: '#3 lr 0.1' })));
+    expect(p.entries).toEqual([link(edited), link(p.page().experiment)]);
+    expect(p.page().experiment.runs.map((r) => r.label)).toEqual(['slow', 'fast', '#3 lr 0.1']);
+    vi.advanceTimersByTime(1000);
+    expect(p.entries).toHaveLength(2);
+    p.back();
+    expect(p.page().experiment).toEqual(edited);
+    vi.advanceTimersByTime(1000);
+    expect(p.entries).toEqual([link(edited), expect.any(String)]);
+  });
+
+  it('a change that changes nothing adds no entry', () => {
+    const p = pageWithHistory(link(exp2));
+    pushPageChange(p.env, p.stores, () => {});
+    expect(p.entries).toEqual([link(exp2)]);
+  });
+});

@@ -194,3 +194,28 @@ export function bootUrl(): void {
 export function currentShareUrl(): string {
   return shareUrl(window.location, useStore.getState(), useSweepStore.getState());
 }
+
+/**
+ * A change of the page as a new history entry (opening a sweep trial as a run):
+ * the current entry is brought up to date first, so that Back (a hashchange,
+ * which loads that entry's link) returns to the page as it was before `change`.
+ * Every other change replaces the entry (PageUrl).
+ */
+export function pushPageChange(
+  env: { location: UrlEnv['location']; history: UrlEnv['history'] & { pushState(data: unknown, unused: string, url: string): void } },
+  stores: UrlStores,
+  change: () => void,
+): void {
+  const frag = () => `#${pageFragment(stores.page.getState(), stores.sweep.getState())}`;
+  const before = frag();
+  if (env.location.hash !== before) env.history.replaceState(null, '', before);
+  change();
+  const after = frag();
+  // The debounced write that `change` scheduled then finds the URL up to date.
+  if (after !== before) env.history.pushState(null, '', after);
+}
+
+/** pushPageChange on the page's own URL and stores. */
+export function pushChange(change: () => void): void {
+  pushPageChange(window, { page: useStore, sweep: useSweepStore }, change);
+}

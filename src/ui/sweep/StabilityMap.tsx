@@ -1,18 +1,22 @@
 /**
  * The stability map of a sweep, filled in as trials finish. Two parameters: a
  * heatmap (grid: one cell per grid point; random/Bayesian: one square per trial,
- * numbered in the order chosen), colour = objective, diverged trials red and
- * hatched. One parameter: the objective against the parameter, diverged trials
- * marked with a red ✕ on a hatched band. Every trial is a button that opens it as
- * a run. Plain SVG: a few hundred elements at most.
+ * numbered in the order chosen), colour = objective from pale (worse) to dark
+ * blue (better; never yellow, which means a large gradient in the layer heatmap:
+ * mapColors.ts), diverged trials red and hatched. One parameter: the objective
+ * against the parameter, diverged trials marked with a red ✕ on a hatched band.
+ * Axis ticks at round values (ticks.ts). Every trial is a button that adds it to
+ * the page as a run. Plain SVG: a few hundred elements at most.
  */
 import { useId, type KeyboardEvent, type ReactNode } from 'react';
 import type { SweepConfig, SweepParam } from '../../engine/sweep/schema.ts';
-import { fromUnit, gridValues } from '../../engine/sweep/space.ts';
+import { gridValues, toUnit } from '../../engine/sweep/space.ts';
 import { formatValue, paramChoice, shortName } from '../../engine/sweep/meta.ts';
 import type { TrialResult } from '../../engine/sweep/result.ts';
 import type { TrialSpec } from '../../engine/sweep/planner.ts';
-import { DIVERGED_COLOR, viridis } from '../colors.ts';
+import { DIVERGED_COLOR } from '../colors.ts';
+import { mapColor, mapTextColor } from './mapColors.ts';
+import { linearTicks, logTicks, tickLabel } from './ticks.ts';
 
 export interface ColorRange {
   lo: number;
@@ -31,7 +35,7 @@ export function colorRange(cfg: SweepConfig, results: readonly TrialResult[]): C
 }
 
 /** 0 = worst, 1 = best within the range. */
-function goodness(cfg: SweepConfig, range: ColorRange, v: number): number {
+export function goodness(cfg: SweepConfig, range: ColorRange, v: number): number {
   if (cfg.objective === 'final_loss') {
     const t = (Math.log(Math.max(v, range.lo)) - Math.log(range.lo)) / (Math.log(range.hi) - Math.log(range.lo) || 1);
     return 1 - Math.min(1, Math.max(0, t));
@@ -78,8 +82,13 @@ interface Ticks {
   labels: string[];
 }
 
+/**
+ * The ticks of a parameter's axis. A list, or a grid of integers (depth): the
+ * grid's own values at their cells. Otherwise round values (1, 2, 5 × 10^k on a
+ * log scale) where they fall on the parameter's scale.
+ */
 function ticksFor(p: SweepParam, cfg: SweepConfig): Ticks {
-  if (cfg.method === 'grid' || p.scale === 'list') {
+  if (p.scale === 'list' || (cfg.method === 'grid' && p.integer)) {
     const vals = gridValues(p);
     const n = vals.length;
     const every = Math.ceil(n / 8);
@@ -93,8 +102,9 @@ function ticksFor(p: SweepParam, cfg: SweepConfig): Ticks {
     });
     return { at, labels };
   }
-  const at = [0, 0.25, 0.5, 0.75, 1];
-  return { at, labels: at.map((u) => formatValue(fromUnit(p, u))) };
+  let vals = p.scale === 'log' ? logTicks(p.min, p.max) : linearTicks(p.min, p.max);
+  if (p.integer) vals = vals.filter(Number.isInteger);
+  return { at: vals.map((v) => toUnit(p, v)), labels: vals.map(tickLabel) };
 }
 
 function activate(e: KeyboardEvent, f: () => void): void {
@@ -106,7 +116,7 @@ function activate(e: KeyboardEvent, f: () => void): void {
   }
 }
 
-/** One finished trial on the map: a focusable button that opens the trial as a run. */
+/** One finished trial on the map: a focusable button that adds the trial to the page as a run. */
 function TrialCell({ r, label, onOpen, children }: { r: TrialResult; label: string; onOpen(r: TrialResult): void; children: ReactNode }) {
   return (
     <g
@@ -118,12 +128,12 @@ function TrialCell({ r, label, onOpen, children }: { r: TrialResult; label: stri
       data-objective={r.objective}
       role="button"
       tabIndex={0}
-      aria-label={`${label}. Open as a run.`}
+      aria-label={`${label}. Add it to the page as a run.`}
       className={`sweep-cell status-${r.status}`}
       onClick={() => onOpen(r)}
       onKeyDown={(e) => activate(e, () => onOpen(r))}
     >
-      <title>{`${label} — click to open it as a run`}</title>
+      <title>{`${label} — click to add it to the page as a run`}</title>
       {children}
     </g>
   );
@@ -153,19 +163,32 @@ function Hatch({ id }: { id: string }) {
 function fillFor(cfg: SweepConfig, range: ColorRange | null, r: TrialResult, hatch: string): string {
   if (r.status === 'diverged') return `url(#${hatch})`;
   if (r.status !== 'ok') return '#c8c8cc';
-  return range ? viridis(goodness(cfg, range, r.objective)) : viridis(0.5);
+  return range ? mapColor(goodness(cfg, range, r.objective)) : mapColor(0.5);
 }
 
-function Axis({ p, cfg, orient }: { p: SweepParam; cfg: SweepConfig; orient: 'x' | 'y' }) {
+/** A short value for a cell: 2 significant digits. */
+function cellText(v: number): string {
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 0.01 || a >= 1000)) return v.toExponential(0).replace('e+', 'e');
+  return String(Number(v.toPrecision(2)));
+}
+
+/** A parameter's axis; unit coordinate u sits at from + u·(to − from) pixels. */
+function Axis({ p, cfg, orient, from, to }: { p: SweepParam; cfg: SweepConfig; orient: 'x' | 'y'; from: number; to: number }) {
   const t = ticksFor(p, cfg);
-  const name = `${paramLabel(p.path)}${p.scale === 'log' ? ' (log)' : ''}`;
+  const at = (u: number) => from + u * (to - from);
+  const name = `${paramLabel(p.path)}${p.scale === 'log' ? ' (log scale)' : ''}`;
   if (orient === 'x') {
+    const y0 = H - M.bottom;
     return (
-      <g className="axis" fontSize="10" fill="#555">
+      <g className="axis" fontSize="10" fill="#555" data-testid="sweep-axis-x" data-ticks={t.labels.join(' ')}>
         {t.at.map((u, i) => (
-          <text key={i} x={M.left + u * PW} y={H - M.bottom + 14} textAnchor="middle">
-            {t.labels[i]}
-          </text>
+          <g key={i}>
+            <line x1={at(u)} x2={at(u)} y1={y0} y2={y0 + 4} stroke="#888" />
+            <text x={at(u)} y={y0 + 15} textAnchor="middle">
+              {t.labels[i]}
+            </text>
+          </g>
         ))}
         <text x={M.left + PW / 2} y={H - 8} textAnchor="middle" fontSize="11" fill="#222">
           {name}
@@ -174,11 +197,14 @@ function Axis({ p, cfg, orient }: { p: SweepParam; cfg: SweepConfig; orient: 'x'
     );
   }
   return (
-    <g className="axis" fontSize="10" fill="#555">
+    <g className="axis" fontSize="10" fill="#555" data-testid="sweep-axis-y" data-ticks={t.labels.join(' ')}>
       {t.at.map((u, i) => (
-        <text key={i} x={M.left - 4} y={M.top + (1 - u) * PH + 3} textAnchor="end">
-          {t.labels[i]}
-        </text>
+        <g key={i}>
+          <line x1={M.left - 4} x2={M.left} y1={at(u)} y2={at(u)} stroke="#888" />
+          <text x={M.left - 6} y={at(u) + 3} textAnchor="end">
+            {t.labels[i]}
+          </text>
+        </g>
       ))}
       <text x={12} y={M.top + PH / 2} textAnchor="middle" fontSize="11" fill="#222" transform={`rotate(-90 12 ${M.top + PH / 2})`}>
         {name}
@@ -204,7 +230,7 @@ function Heatmap({ cfg, results, running, variant, range, title, onOpen }: MapPr
   const mine = results.filter((r) => r.variant === variant);
   const pending = running.filter((s) => s.variant === variant);
   return (
-    <svg viewBox={`0 0 ${W} ${H}`} className="sweep-map" role="group" aria-label={title} data-testid="sweep-map" data-variant={variant} data-cells={mine.length}>
+    <svg viewBox={`0 0 ${W} ${H}`} className="sweep-map png-main" role="group" aria-label={title} data-testid="sweep-map" data-variant={variant} data-cells={mine.length}>
       <Hatch id={hatch} />
       <rect x={M.left} y={M.top} width={PW} height={PH} fill="#f4f4f6" stroke="#dedee3" />
       {pending.map((s) => {
@@ -216,7 +242,12 @@ function Heatmap({ cfg, results, running, variant, range, title, onOpen }: MapPr
         const label = describeTrial(cfg, r);
         return (
           <TrialCell key={r.index} r={r} label={label} onOpen={onOpen}>
-            <rect x={x + 0.5} y={y + 0.5} width={cw - 1} height={ch - 1} fill={fillFor(cfg, range, r, hatch)} stroke={r.status === 'diverged' ? DIVERGED_COLOR : '#fff'} strokeWidth={r.status === 'diverged' ? 1.5 : 0.5} />
+            <rect x={x + 0.5} y={y + 0.5} width={cw - 1} height={ch - 1} fill={fillFor(cfg, range, r, hatch)} stroke={r.status === 'diverged' ? DIVERGED_COLOR : grid ? '#fff' : '#6b7f99'} strokeWidth={r.status === 'diverged' ? 1.5 : 0.5} />
+            {r.status === 'ok' && range && grid && cw >= 30 && ch >= 16 ? (
+              <text x={x + cw / 2} y={y + ch / 2 + 3.5} textAnchor="middle" fontSize="10" fill={mapTextColor(goodness(cfg, range, r.objective))} pointerEvents="none">
+                {cellText(r.objective)}
+              </text>
+            ) : null}
             {r.status === 'diverged' && cw >= 14 ? (
               <text x={x + cw / 2} y={y + ch / 2 + 4} textAnchor="middle" fontSize="11" fontWeight="700" fill={DIVERGED_COLOR}>
                 ✕
@@ -235,8 +266,8 @@ function Heatmap({ cfg, results, running, variant, range, title, onOpen }: MapPr
           </TrialCell>
         );
       })}
-      <Axis p={px} cfg={cfg} orient="x" />
-      <Axis p={py} cfg={cfg} orient="y" />
+      <Axis p={px} cfg={cfg} orient="x" from={M.left + cw / 2} to={M.left + PW - cw / 2} />
+      <Axis p={py} cfg={cfg} orient="y" from={M.top + PH - ch / 2} to={M.top + ch / 2} />
     </svg>
   );
 }
@@ -258,10 +289,10 @@ function LinePlot({ cfg, results, running, variant, range, title, onOpen }: MapP
   };
   const ok = mine.filter((r) => r.status === 'ok').sort((a, b) => a.unit[0] - b.unit[0]);
   const path = ok.map((r, i) => `${i ? 'L' : 'M'}${xOf(r.unit[0]).toFixed(1)},${yOf(r.objective).toFixed(1)}`).join(' ');
-  const yTicks = range ? [0, 0.5, 1].map((t) => (loss ? Math.exp(Math.log(range.lo) + t * (Math.log(range.hi) - Math.log(range.lo))) : range.lo + t * (range.hi - range.lo))) : [];
+  const yTicks = range ? (loss ? logTicks(range.lo, range.hi, 5) : linearTicks(range.lo, range.hi, 4)) : [];
   const band = Math.max(4, PW / (cfg.method === 'grid' ? Math.max(2, gridValues(px).length) : 30));
   return (
-    <svg viewBox={`0 0 ${W} ${H}`} className="sweep-map" role="group" aria-label={title} data-testid="sweep-map" data-variant={variant} data-cells={mine.length}>
+    <svg viewBox={`0 0 ${W} ${H}`} className="sweep-map png-main" role="group" aria-label={title} data-testid="sweep-map" data-variant={variant} data-cells={mine.length}>
       <Hatch id={hatch} />
       <rect x={M.left} y={M.top} width={PW} height={PH} fill="#f7f7f9" stroke="#dedee3" />
       {mine
@@ -284,7 +315,7 @@ function LinePlot({ cfg, results, running, variant, range, title, onOpen }: MapP
                 ✕
               </text>
             ) : (
-              <circle cx={x} cy={y} r={4.5} fill={r.status === 'ok' ? (range ? viridis(goodness(cfg, range, r.objective)) : '#0072b2') : '#c8c8cc'} stroke="#333" strokeWidth={0.7} />
+              <circle cx={x} cy={y} r={4.5} fill={r.status === 'ok' ? (range ? mapColor(goodness(cfg, range, r.objective)) : '#0072b2') : '#c8c8cc'} stroke="#333" strokeWidth={0.7} />
             )}
             {cfg.method !== 'grid' ? (
               <text x={x} y={y - 7} textAnchor="middle" fontSize="9" fill="#333">
@@ -294,15 +325,18 @@ function LinePlot({ cfg, results, running, variant, range, title, onOpen }: MapP
           </TrialCell>
         );
       })}
-      <Axis p={px} cfg={cfg} orient="x" />
-      <g className="axis" fontSize="10" fill="#555">
+      <Axis p={px} cfg={cfg} orient="x" from={M.left} to={M.left + PW} />
+      <g className="axis" fontSize="10" fill="#555" data-testid="sweep-axis-y" data-ticks={yTicks.map(tickLabel).join(' ')}>
         {yTicks.map((v, i) => (
-          <text key={i} x={M.left - 4} y={yOf(v) + 3} textAnchor="end">
-            {fmtNum(v)}
-          </text>
+          <g key={i}>
+            <line x1={M.left - 4} x2={M.left} y1={yOf(v)} y2={yOf(v)} stroke="#888" />
+            <text x={M.left - 6} y={yOf(v) + 3} textAnchor="end">
+              {tickLabel(v)}
+            </text>
+          </g>
         ))}
         <text x={12} y={M.top + PH / 2} textAnchor="middle" fontSize="11" fill="#222" transform={`rotate(-90 12 ${M.top + PH / 2})`}>
-          {loss ? 'final held-out loss (log)' : 'final held-out accuracy'}
+          {loss ? 'final held-out loss (log scale; lower is better)' : 'final held-out accuracy (higher is better)'}
         </text>
       </g>
     </svg>
@@ -313,37 +347,66 @@ export function StabilityMap(props: MapProps) {
   return props.cfg.params.length === 1 ? <LinePlot {...props} /> : <Heatmap {...props} />;
 }
 
-/** Colour bar with the objective's range, plus the diverged and running marks. */
+/**
+ * The colour bar: the objective's range with round ticks, which end is better
+ * (darker), and the diverged and running marks.
+ */
 export function MapLegend({ cfg, range }: { cfg: SweepConfig; range: ColorRange | null }) {
   const hatch = `hatch${useId().replace(/:/g, '')}`;
-  const stops = Array.from({ length: 11 }, (_, i) => i / 10);
   const loss = cfg.objective === 'final_loss';
+  const X0 = 58;
+  const BW = 220;
+  // Position u along the bar ↔ objective value (log scale for the loss).
+  const valueAt = (u: number): number =>
+    !range ? NaN : loss ? Math.exp(Math.log(range.lo) + u * (Math.log(range.hi) - Math.log(range.lo))) : range.lo + u * (range.hi - range.lo);
+  const unitOf = (v: number): number =>
+    !range ? 0 : loss ? (Math.log(v) - Math.log(range.lo)) / (Math.log(range.hi) - Math.log(range.lo) || 1) : (v - range.lo) / (range.hi - range.lo || 1);
+  const stops = Array.from({ length: 11 }, (_, i) => i / 10);
+  const color = (u: number) => (range ? mapColor(goodness(cfg, range, valueAt(u))) : mapColor(loss ? 1 - u : u));
+  const ticks = range ? (loss ? logTicks(range.lo, range.hi, 5) : linearTicks(range.lo, range.hi, 4)) : [];
+  const betterLeft = loss;
   return (
-    <svg viewBox="0 0 440 34" className="sweep-legend" aria-label="Colour scale">
+    <svg viewBox="0 0 440 58" className="sweep-legend png-also" role="img" aria-label={`Colour scale: ${loss ? 'held-out loss, lower is better' : 'held-out accuracy, higher is better'}; darker is better; hatched red: diverged`} data-testid="sweep-legend" data-ticks={ticks.map(tickLabel).join(' ')}>
       <Hatch id={hatch} />
       <defs>
         <linearGradient id={`${hatch}g`}>
           {stops.map((t) => (
-            <stop key={t} offset={t} stopColor={viridis(loss ? 1 - t : t)} />
+            <stop key={t} offset={t} stopColor={color(t)} />
           ))}
         </linearGradient>
       </defs>
-      <rect x={58} y={4} width={200} height={12} fill={`url(#${hatch}g)`} stroke="#ccc" />
-      <text x={58} y={29} fontSize="10" fill="#444">
-        {range ? fmtNum(range.lo) : '…'}
+      <text x={X0} y={10} fontSize="10" fill="#222" fontWeight={betterLeft ? 600 : 400}>
+        {betterLeft ? '◀ better' : 'worse'}
       </text>
-      <text x={258} y={29} fontSize="10" fill="#444" textAnchor="end">
-        {range ? fmtNum(range.hi) : '…'}
+      <text x={X0 + BW} y={10} fontSize="10" fill="#222" textAnchor="end" fontWeight={betterLeft ? 400 : 600}>
+        {betterLeft ? 'worse' : 'better ▶'}
       </text>
-      <text x={158} y={29} fontSize="10" fill="#444" textAnchor="middle">
-        {loss ? 'held-out loss (log)' : 'held-out accuracy'}
+      <rect x={X0} y={14} width={BW} height={12} fill={`url(#${hatch}g)`} stroke="#bbb" />
+      {ticks.map((v) => {
+        const x = X0 + unitOf(v) * BW;
+        return (
+          <g key={v}>
+            <line x1={x} x2={x} y1={26} y2={30} stroke="#666" />
+            <text x={x} y={40} fontSize="10" fill="#444" textAnchor="middle">
+              {tickLabel(v)}
+            </text>
+          </g>
+        );
+      })}
+      {!range ? (
+        <text x={X0 + BW / 2} y={40} fontSize="10" fill="#444" textAnchor="middle">
+          …
+        </text>
+      ) : null}
+      <text x={X0 + BW / 2} y={54} fontSize="10" fill="#444" textAnchor="middle">
+        {loss ? 'final held-out loss (log scale) · darker is better' : 'final held-out accuracy · darker is better'}
       </text>
-      <rect x={280} y={4} width={14} height={12} fill={`url(#${hatch})`} stroke={DIVERGED_COLOR} />
-      <text x={298} y={14} fontSize="10" fill="#444">
+      <rect x={300} y={14} width={14} height={12} fill={`url(#${hatch})`} stroke={DIVERGED_COLOR} />
+      <text x={318} y={24} fontSize="10" fill="#444">
         diverged
       </text>
-      <rect x={350} y={4} width={14} height={12} fill="none" stroke="#888" strokeDasharray="3 2" />
-      <text x={368} y={14} fontSize="10" fill="#444">
+      <rect x={370} y={14} width={14} height={12} fill="none" stroke="#888" strokeDasharray="3 2" />
+      <text x={388} y={24} fontSize="10" fill="#444">
         running
       </text>
     </svg>

@@ -1,8 +1,8 @@
 /**
  * The sweep panel: choose 1–2 parameters with their ranges, the search method,
  * budget and steps per trial (SweepForm.tsx); run the sweep in a pool of
- * workers and watch the stability map fill in; click a trial to open it as a
- * run. Presets, a share link (`sweep=` in the URL, kept by state/url.ts) and
+ * workers and watch the stability map fill in; click a trial to add it to the
+ * page as a run (a history entry: Back returns to the runs before). Presets, a share link (`sweep=` in the URL, kept by state/url.ts) and
  * CSV/JSON exports.
  */
 import { downloadText } from '../download.ts';
@@ -13,9 +13,11 @@ import { describeCompare } from '../../engine/sweep/meta.ts';
 import { summarize } from '../../engine/sweep/runner.ts';
 import { better, type TrialResult } from '../../engine/sweep/result.ts';
 import { summaryToJson, trialToJson, trialUrl, trialsToCsv } from '../../engine/sweep/format.ts';
-import { currentShareUrl } from '../state/url.ts';
-import { useSweepStore } from './sweepStore.ts';
+import { MAX_RUNS } from '../../engine/config.ts';
+import { currentShareUrl, pushChange } from '../state/url.ts';
+import { useSweepStore, type OpenedTrial } from './sweepStore.ts';
 import { SweepForm } from './SweepForm.tsx';
+import { PngButton } from '../PngButton.tsx';
 import { MapLegend, StabilityMap, colorRange, describeTrial, paramLabel } from './StabilityMap.tsx';
 import './sweep.css';
 
@@ -108,10 +110,46 @@ function Controls() {
   );
 }
 
+/** Opens a trial as an added run, as a history entry of its own (Back removes it again). */
+function openAsRun(r: TrialResult): void {
+  pushChange(() => useSweepStore.getState().openTrial(r));
+}
+
+/** What the last click on the map did, with a way to the run (or to a new tab when the page is full). */
+function OpenedNote({ opened, results }: { opened: OpenedTrial; results: readonly TrialResult[] }) {
+  if (opened.run !== null) {
+    return (
+      <p className="small sweep-opened" role="status" data-testid="sweep-opened" data-run={opened.run}>
+        Trial #{opened.trial} added as run “{opened.label}” (not started: ▶ Train starts it).{' '}
+        <button type="button" className="link" onClick={() => document.querySelectorAll('.run-summary')[opened.run!]?.scrollIntoView({ behavior: 'smooth', block: 'center' })}>
+          show it
+        </button>{' '}
+        <span className="muted">Back in the browser returns to the runs before.</span>
+      </p>
+    );
+  }
+  const r = results.find((x) => x.point + 1 === opened.trial && x.config?.label === opened.label);
+  const url = r ? trialUrl(r, pageBase()) : null;
+  return (
+    <p className="small sweep-opened full" role="status" data-testid="sweep-opened" data-run="">
+      The page already trains {MAX_RUNS} runs, its most: remove one to add trial #{opened.trial} here, or{' '}
+      {url ? (
+        <a href={url} target="_blank" rel="noopener" data-testid="sweep-open-tab">
+          open trial #{opened.trial} in a new tab
+        </a>
+      ) : (
+        'open its link in a new tab'
+      )}
+      .
+    </p>
+  );
+}
+
 function Results() {
-  const { config, results, running, openTrial } = useSweepStore(useShallow((s) => ({ config: s.config, results: s.results, running: s.running, openTrial: s.openTrial })));
+  const { config, results, running, opened } = useSweepStore(useShallow((s) => ({ config: s.config, results: s.results, running: s.running, opened: s.opened })));
+  const openTrial = openAsRun;
   const runningSpecs = useMemo(() => Object.values(running).map((r) => r.spec), [running]);
-  if (!config) return <p className="muted small">Run a sweep to see where training stays stable. Each finished trial appears on the map; click it to open it as a run.</p>;
+  if (!config) return <p className="muted small">Run a sweep to see where training stays stable. Each finished trial appears on the map; click it to add it to the page as a run.</p>;
   const range = colorRange(config, results);
   const nVariants = config.compare ? 2 : 1;
   const change = config.compare ? describeCompare(config.compare) : '';
@@ -130,23 +168,28 @@ function Results() {
           <figure key={v} className="chart sweep-figure" data-testid={`sweep-variant-${v}`}>
             <figcaption>
               <span>
-                {axes}
+                Stability map: {axes}
                 {nVariants === 2 ? ` — ${labels[v]}` : ''}: <span data-testid="sweep-diverged-count">{diverged}</span> of {rs.length} diverged
               </span>
+              <PngButton
+                name={nVariants === 2 ? `sweep-map-${v}` : 'sweep-map'}
+                runLabel={`sweep of run “${config.base.label}”: ${config.method}, ${config.stepsPerTrial} steps per trial`}
+              />
             </figcaption>
             <StabilityMap cfg={config} results={results} running={runningSpecs} variant={v} range={range} title={`Stability map ${labels[v]}`} onOpen={openTrial} />
+            <MapLegend cfg={config} range={range} />
             {best ? (
-              <div className="small" data-testid="sweep-best">
+              <div className="small no-export" data-testid="sweep-best">
                 Best: {describeTrial(config, best)}{' '}
-                <button type="button" className="link" onClick={() => openTrial(best!)}>
-                  open
+                <button type="button" className="link" onClick={() => openTrial(best!)} title="Add this trial to the page as a run">
+                  open as a run
                 </button>
               </div>
             ) : null}
           </figure>
         ))}
       </div>
-      <MapLegend cfg={config} range={range} />
+      {opened ? <OpenedNote opened={opened} results={results} /> : null}
     </div>
   );
 }

@@ -5,7 +5,7 @@
  * and the map fills in as results arrive.
  */
 import { create } from 'zustand';
-import type { RunConfig } from '../../engine/config.ts';
+import { MAX_RUNS, type RunConfig } from '../../engine/config.ts';
 import { parseSweep, type SweepConfig, type SweepInput } from '../../engine/sweep/schema.ts';
 import { SWEEP_PRESETS } from '../../engine/sweep/meta.ts';
 import { SweepPlanner, type TrialSpec } from '../../engine/sweep/planner.ts';
@@ -15,6 +15,16 @@ import { useStore } from '../store.ts';
 import { SweepPool, defaultPoolSize } from './pool.ts';
 
 export type SweepStatus = 'idle' | 'running' | 'done' | 'cancelled';
+
+/** What the last click on a trial did: added it as a run, or not (the page has its most runs already). */
+export interface OpenedTrial {
+  /** The trial's number on the map (1-based). */
+  trial: number;
+  /** The run's label (as added; the trial's own when not added). */
+  label: string;
+  /** The index of the added run; null when the page had MAX_RUNS runs already. */
+  run: number | null;
+}
 
 export interface RunningTrial {
   spec: TrialSpec;
@@ -48,7 +58,13 @@ export interface SweepState {
   setWorkers(n: number): void;
   start(): void;
   cancel(): void;
-  /** Opens a trial as the page's experiment and starts it. */
+  /** The last trial opened from the map (null until one is). */
+  opened: OpenedTrial | null;
+  /**
+   * Adds a trial to the page's experiment as a run of its own, not started; the
+   * runs already there stay. With MAX_RUNS runs already, adds nothing and says so
+   * (`opened.run` null). The page makes this a history entry (SweepPanel).
+   */
   openTrial(r: TrialResult): void;
 }
 
@@ -87,6 +103,7 @@ export const useSweepStore = create<SweepState>()((set, get) => ({
   elapsedMs: 0,
   backend: null,
   message: null,
+  opened: null,
 
   setOpen: (open) => set(open ? { open, inUrl: true } : { open }),
 
@@ -131,7 +148,7 @@ export const useSweepStore = create<SweepState>()((set, get) => ({
     });
     pool = myPool;
     const t0 = performance.now();
-    set({ status: 'running', config: cfg, results: [], running: {}, total, startedAt: t0, elapsedMs: 0, message: null, backend: null });
+    set({ status: 'running', config: cfg, results: [], running: {}, total, startedAt: t0, elapsedMs: 0, message: null, backend: null, opened: null });
     stopClock();
     clock = setInterval(() => set({ elapsedMs: performance.now() - t0 }), 200);
     void runSweep(cfg, (spec) => myPool.run(spec), {
@@ -172,9 +189,13 @@ export const useSweepStore = create<SweepState>()((set, get) => ({
 
   openTrial(r) {
     if (!r.config) return;
-    const st = useStore.getState();
-    st.loadExperiment({ v: 1, runs: [r.config] });
-    st.startAll();
-    if (typeof window !== 'undefined') window.scrollTo({ top: 0, behavior: 'smooth' });
+    const trial = r.point + 1;
+    if (useStore.getState().experiment.runs.length >= MAX_RUNS) {
+      set({ opened: { trial, label: r.config.label, run: null } });
+      return;
+    }
+    useStore.getState().addRun(JSON.parse(JSON.stringify(r.config)) as RunConfig);
+    const runs = useStore.getState().experiment.runs;
+    set({ opened: { trial, label: runs[runs.length - 1].label, run: runs.length - 1 } });
   },
 }));
