@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { csvHeader, recordToCsv, recordToJson, type StepRecord } from '../engine/records.ts';
 import { controller, useStore } from './store.ts';
 import { currentShareUrl } from './state/url.ts';
+import { Icon } from './Icon.tsx';
 
 async function allRecords(): Promise<StepRecord[][]> {
   const n = useStore.getState().experiment.runs.length;
@@ -35,13 +36,13 @@ export function ShareExport() {
   return (
     <div className="share">
       <button type="button" data-testid="share-link" onClick={share} title="Copy a link that reproduces this experiment">
-        🔗 Share
+        <Icon name="link" /> Share
       </button>
       <button type="button" data-testid="export-json" onClick={exportJson} title="Download every step record (JSON lines, contract format)">
-        ⬇ JSON
+        <Icon name="download" /> JSON
       </button>
       <button type="button" data-testid="export-csv" onClick={exportCsv} title="Download every step record as CSV">
-        ⬇ CSV
+        <Icon name="download" /> CSV
       </button>
       <span role="status" aria-live="polite" className="muted" data-testid="share-status">
         {copied}

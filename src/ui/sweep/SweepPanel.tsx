@@ -17,6 +17,7 @@ import { currentShareUrl } from '../state/url.ts';
 import { useSweepStore } from './sweepStore.ts';
 import { SweepForm } from './SweepForm.tsx';
 import { MapLegend, StabilityMap, colorRange, describeTrial, paramLabel } from './StabilityMap.tsx';
+import { Icon } from '../Icon.tsx';
 import './sweep.css';
 
 function pageBase(): string {
@@ -69,21 +70,21 @@ function Controls() {
       <div className="sweep-row">
         {running ? (
           <button type="button" className="primary" data-testid="sweep-cancel" onClick={cancel}>
-            ■ Cancel
+            <Icon name="stop" /> Cancel
           </button>
         ) : (
           <button type="button" className="primary" data-testid="sweep-start" onClick={start} disabled={draftErrors.length > 0 || nParams > 2}>
-            ▶ Run sweep
+            <Icon name="play" /> Run sweep
           </button>
         )}
         <button type="button" data-testid="sweep-share" onClick={share} title="Copy a link that holds this sweep (and the current experiment)">
-          🔗 Share sweep
+          <Icon name="link" /> Share sweep
         </button>
         <button type="button" data-testid="sweep-export-csv" onClick={exportCsv} disabled={!results.length} title="One row per trial, with its share URL">
-          ⬇ CSV
+          <Icon name="download" /> CSV
         </button>
         <button type="button" data-testid="sweep-export-json" onClick={exportJson} disabled={!results.length} title="One JSON line per trial and a summary line (the CLI's format)">
-          ⬇ JSON
+          <Icon name="download" /> JSON
         </button>
         <span role="status" aria-live="polite" className="muted small">
           {copied}
