@@ -9,9 +9,11 @@ import { RunPanel } from './RunPanel.tsx';
 import { LayerHeatmap, LayerNormChart, RunsChart, DecisionBoundary, fmt } from './Charts.tsx';
 import { Presets } from './Presets.tsx';
 import { ShareExport } from './ShareExport.tsx';
-import { RUN_COLORS } from './colors.ts';
+import { Icon } from './Icon.tsx';
+import { installShortcuts } from './keyboard.ts';
+import { runColor } from './palette.ts';
 import { SweepPanel } from './sweep/SweepPanel.tsx';
-import { headValue, metrics } from './metrics.ts';
+import { headValue, isEvaluated, metrics } from './metrics.ts';
 import { SPEEDS, speedFromString } from './pacer.ts';
 import { useMetricsVersion } from './useMetrics.ts';
 
@@ -49,7 +51,7 @@ function BackendBadge() {
     useShallow((s) => ({ rt: s.runtime[0], choice: s.backendChoice, setChoice: s.setBackendChoice })),
   );
   return (
-    <div className="backend">
+    <div className="backend side-card">
       <label>
         Backend{' '}
         <select value={choice} onChange={(e) => setChoice(e.target.value as BackendChoice)} aria-label="TensorFlow.js backend">
@@ -93,6 +95,23 @@ function BackendBadge() {
   );
 }
 
+/** Why a fifth run cannot be added (on the disabled buttons and once in the settings). */
+export const RUNS_FULL_REASON = `${MAX_RUNS} runs is the most the page trains side by side: remove one (× on its panel) to add, duplicate or compare another.`;
+
+/** Space, S and R, wherever the focus is except in text boxes (keyboard.ts). */
+function useShortcuts() {
+  useEffect(
+    () =>
+      installShortcuts(window, {
+        toggle: () => useStore.getState().toggleAll(),
+        step: () => useStore.getState().stepAll(),
+        reset: () => useStore.getState().resetAll(),
+      }),
+    [],
+  );
+}
+
+/** Train/Pause, Step, Reset, Add run and the speed: the sticky bar, always in reach. */
 function Controls() {
   const { anyTraining, toggleAll, stepAll, resetAll, addRun, nRuns, speed, setSpeed } = useStore(
     useShallow((s) => ({
@@ -106,35 +125,26 @@ function Controls() {
       setSpeed: s.setSpeed,
     })),
   );
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      const tag = (e.target as HTMLElement | null)?.tagName;
-      if (tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA' || tag === 'BUTTON') return;
-      if (e.key === ' ') {
-        e.preventDefault();
-        toggleAll();
-      } else if (e.key === 's') stepAll();
-      else if (e.key === 'r') resetAll();
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [toggleAll, stepAll, resetAll]);
+  useShortcuts();
+  const full = nRuns >= MAX_RUNS;
   return (
     <div className="controls" role="toolbar" aria-label="Training controls">
       <button type="button" className="primary" data-testid="train-toggle" onClick={toggleAll} aria-pressed={anyTraining} title="Start or pause all runs (Space)">
-        {anyTraining ? '❚❚ Pause' : '▶ Train'}
+        <Icon name={anyTraining ? 'pause' : 'play'} /> {anyTraining ? 'Pause' : 'Train'}
       </button>
       <button type="button" data-testid="step-once" onClick={stepAll} disabled={anyTraining} title="One step of every run (S)">
-        Step
+        <Icon name="step" /> Step
       </button>
       <button type="button" data-testid="reset" onClick={resetAll} title="Back to step 0 with the same seed (R)">
-        ↺ Reset
+        <Icon name="reset" /> Reset
       </button>
-      <button type="button" data-testid="add-run" onClick={() => addRun()} disabled={nRuns >= MAX_RUNS} title="Add a run (a copy of the last one)">
-        + Add run
-      </button>
-      <label title="Full speed lets the worker train as fast as it can; a slower speed sends one step at a time so an explosion can be followed step by step">
-        Speed{' '}
+      <span className="disabled-reason" title={full ? RUNS_FULL_REASON : undefined}>
+        <button type="button" data-testid="add-run" onClick={() => addRun()} disabled={full} title={full ? RUNS_FULL_REASON : 'Add a run (a copy of the last one)'}>
+          + Add run
+        </button>
+      </span>
+      <label className="speed" title="Full speed lets the worker train as fast as it can; a slower speed sends one step at a time so an explosion can be followed step by step">
+        <span className="speed-label">Speed</span>{' '}
         <select value={String(speed)} data-testid="speed" onChange={(e) => setSpeed(speedFromString(e.target.value))}>
           {SPEEDS.map((o) => (
             <option key={String(o.value)} value={String(o.value)}>
@@ -143,7 +153,30 @@ function Controls() {
           ))}
         </select>
       </label>
+      <span className="keys muted" aria-hidden="true">
+        <kbd>Space</kbd> train/pause <kbd>S</kbd> step <kbd>R</kbd> reset
+      </span>
     </div>
+  );
+}
+
+/** Presentation mode: larger text, high-contrast colours (remembered in this browser, see state/view.ts). */
+function PresentationToggle() {
+  const { on, set } = useStore(useShallow((s) => ({ on: s.presentation, set: s.setPresentation })));
+  useEffect(() => {
+    document.documentElement.classList.toggle('presentation', on);
+  }, [on]);
+  return (
+    <button
+      type="button"
+      className="presentation-toggle"
+      data-testid="presentation"
+      aria-pressed={on}
+      onClick={() => set(!on)}
+      title="Presentation mode: larger text and high-contrast colours for a projector (remembered in this browser)"
+    >
+      {on ? 'Presenting' : 'Present'}
+    </button>
   );
 }
 
@@ -152,7 +185,7 @@ function ViewOptions() {
     useShallow((s) => ({ layout: s.layout, smoothing: s.smoothing, logScale: s.logScale, showClipped: s.showClipped, setView: s.setView })),
   );
   return (
-    <div className="view-options">
+    <div className="view-options side-card" role="group" aria-label="Chart options">
       <label>
         Layout{' '}
         <select value={layout} onChange={(e) => setView({ layout: e.target.value as 'columns' | 'overlay' })}>
@@ -175,10 +208,10 @@ function ViewOptions() {
 }
 
 function RunSummary({ i }: { i: number }) {
-  const { rt, label } = useStore(useShallow((s) => ({ rt: s.runtime[i], label: s.experiment.runs[i]?.label })));
+  const { rt, label, presentation } = useStore(useShallow((s) => ({ rt: s.runtime[i], label: s.experiment.runs[i]?.label, presentation: s.presentation })));
   if (!rt) return null;
   return (
-    <div className="run-summary" style={{ borderColor: RUN_COLORS[i % RUN_COLORS.length] }}>
+    <div className="run-summary" style={{ borderColor: runColor(i, presentation) }}>
       <strong>{label}</strong> <span className={`status status-${rt.status}`} data-testid="run-status">{rt.status}</span>{' '}
       <span className="nowrap">
         step <span data-testid="step-count">{rt.step}</span>
@@ -214,24 +247,50 @@ function Progress({ what, since }: { what: string; since: number }) {
   );
 }
 
-/** The last recorded loss and batch accuracy of a run (the same numbers as the exports). */
+const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : fmt(x));
+
+/**
+ * The last recorded loss and batch accuracy of a run (the same numbers as the
+ * exports), and the latest test accuracy once the run has been evaluated.
+ */
 function LatestNumbers({ i }: { i: number }) {
   useMetricsVersion(250, undefined, i);
-  const row = metrics.get(i)?.latest;
+  const s = metrics.get(i);
+  const row = s?.latest;
   if (!row) return null;
   const loss = headValue(row, 'loss');
   const acc = headValue(row, 'acc');
+  const ev = s.latestEval && isEvaluated(s.latestEval) ? s.latestEval : null;
+  const testAcc = ev ? headValue(ev, 'testAcc') : NaN;
   return (
     <span className="latest">
       {' '}
-      · loss{' '}
-      <span data-testid="last-loss" data-value={loss} data-step={headValue(row, 'step')}>
-        {fmt(loss)}
+      ·{' '}
+      <span className="nowrap">
+        loss{' '}
+        <span data-testid="last-loss" data-value={loss} data-step={headValue(row, 'step')}>
+          {fmt(loss)}
+        </span>
       </span>{' '}
-      · acc{' '}
-      <span data-testid="last-acc" data-value={acc}>
-        {Number.isFinite(acc) ? `${(acc * 100).toFixed(1)}%` : fmt(acc)}
+      ·{' '}
+      <span className="nowrap">
+        <span title="Accuracy on the last training batch">batch acc</span>{' '}
+        <span data-testid="last-acc" data-value={acc}>
+          {pct(acc)}
+        </span>
       </span>
+      {ev ? (
+        <>
+          {' '}
+          ·{' '}
+          <strong className="nowrap">
+            <span title={`Accuracy on the held-out test set at step ${headValue(ev, 'step')}`}>test acc</span>{' '}
+            <span data-testid="last-test-acc" data-value={testAcc} data-step={headValue(ev, 'step')}>
+              {pct(testAcc)}
+            </span>
+          </strong>
+        </>
+      ) : null}
     </span>
   );
 }
@@ -260,6 +319,10 @@ function ChartsArea() {
   const indices = layout === 'columns' ? Array.from({ length: nRuns }, (_, i) => i) : [f];
   return (
     <section className="charts" aria-label="Live charts">
+      <div className="shared-charts">
+        <RunsChart metric="loss" testId="loss-chart" />
+        <RunsChart metric="acc" testId="acc-chart" />
+      </div>
       {layout === 'overlay' && nRuns > 1 ? (
         <div className="focus" role="tablist" aria-label="Run shown in the per-layer charts">
           {Array.from({ length: nRuns }, (_, i) => (
@@ -287,8 +350,6 @@ function ChartsArea() {
         ))}
       </div>
       <div className="shared-charts">
-        <RunsChart metric="loss" testId="loss-chart" />
-        <RunsChart metric="acc" testId="acc-chart" />
         <RunsChart metric="lr" testId="lr-chart" />
       </div>
     </section>
@@ -296,10 +357,27 @@ function ChartsArea() {
 }
 
 function RunLabel({ i }: { i: number }) {
-  const label = useStore((s) => s.experiment.runs[i]?.label);
-  return <span style={{ color: RUN_COLORS[i % RUN_COLORS.length] }}>{label}</span>;
+  const { label, presentation } = useStore(useShallow((s) => ({ label: s.experiment.runs[i]?.label, presentation: s.presentation })));
+  return <span style={{ color: runColor(i, presentation) }}>{label}</span>;
 }
 
+function RunsFullNote() {
+  const full = useStore((s) => s.experiment.runs.length >= MAX_RUNS);
+  if (!full) return null;
+  return (
+    <p className="runs-full muted" role="note" data-testid="runs-full">
+      {RUNS_FULL_REASON}
+    </p>
+  );
+}
+
+/**
+ * The page, in the order a lecture needs it: the sticky training bar, the
+ * presets and the preset's note, one summary line per run, then the charts
+ * (loss and accuracy first) and, beside them on a wide screen or below them on
+ * a narrow one, the settings. At every width the first chart is on the first
+ * screen (tests/e2e/lecture.test.mjs).
+ */
 export function App() {
   const nRuns = useStore((s) => s.experiment.runs.length);
   return (
@@ -309,13 +387,14 @@ export function App() {
           grad<span>scope</span>
         </h1>
         <p className="tagline">Watch gradients explode — and tame them — while a network trains in your browser.</p>
-        <BackendBadge />
-        <ShareExport />
+        <div className="topbar-tools">
+          <PresentationToggle />
+          <ShareExport />
+        </div>
       </header>
       <Banner />
-      <div className="toolbar">
+      <div className="toolbar" data-testid="toolbar">
         <Controls />
-        <ViewOptions />
       </div>
       <Presets />
       <div className="summaries">
@@ -324,12 +403,15 @@ export function App() {
         ))}
       </div>
       <main className="layout">
+        <ChartsArea />
         <aside className="panels" aria-label="Experiment settings">
+          <ViewOptions />
+          <BackendBadge />
+          <RunsFullNote />
           {Array.from({ length: nRuns }, (_, i) => (
             <RunPanel key={i} i={i} />
           ))}
         </aside>
-        <ChartsArea />
       </main>
       <SweepPanel />
       <footer className="muted small">

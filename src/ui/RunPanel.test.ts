@@ -9,7 +9,8 @@ import { renderToStaticMarkup } from 'react-dom/server';
 import { defaultExperiment, defaultRunConfig, type Experiment, type RunConfigInput } from '../engine/config.ts';
 import { FIELDS, optimizerUses } from '../engine/fields.ts';
 import { OPTIMIZERS } from '../engine/meta.ts';
-import { RunPanel } from './RunPanel.tsx';
+import { RunPanel, plainMessage } from './RunPanel.tsx';
+import { parseRunConfig } from '../engine/config.ts';
 
 // The panel reads the experiment from the store; here a plain object stands in for it.
 const state = vi.hoisted(() => ({ experiment: null as unknown as Experiment, runtime: [] as unknown[] }));
@@ -66,5 +67,37 @@ describe('run panel', () => {
       expect(html).toContain(`>${FIELDS[p].label}</label>`);
       expect(html).toContain(`>${FIELDS[p].help}</small>`);
     }
+  });
+});
+
+describe('validation messages in plain words', () => {
+  const refuse = (edit: (d: ReturnType<typeof defaultRunConfig>) => void) => {
+    const d = defaultRunConfig({});
+    edit(d);
+    const r = parseRunConfig(d, ['runs', 2]);
+    expect(r.ok).toBe(false);
+    return plainMessage(r.ok ? '' : r.errors.join('; '));
+  };
+
+  test('the field label instead of its path', () => {
+    expect(refuse((d) => (d.optimizer.lr = -0.1))).toBe('Learning rate: must be a number 0..1000, got -0.1');
+    expect(refuse((d) => (d.data.samples = 5))).toBe(`${FIELDS['data.samples'].label}: must be an integer 16..20000, got 5`);
+    expect(refuse((d) => (d.model.hidden[1] = 5000))).toBe('Units of hidden layer 2: must be an integer 1..1024, got 5000');
+    expect(refuse((d) => (d.stabilizers.clip.threshold = -1))).toMatch(/^Clip threshold τ: must be a number > 0/);
+  });
+
+  test('several problems, each in words; anything else unchanged', () => {
+    expect(plainMessage('runs[0].seed: must be an integer; runs[0].train.steps: must be an integer 1..1000000, got 1.5')).toBe(
+      'Seed: must be an integer; Stop at step: must be an integer 1..1000000, got 1.5',
+    );
+    expect(plainMessage('runs[0].nothing.here: unknown field')).toBe('nothing.here: unknown field');
+    expect(plainMessage('something else')).toBe('something else');
+  });
+
+  test('the panel has a box that sets every hidden layer at once, empty when the widths differ', () => {
+    const box = (html: string) => html.match(/<input[^>]*data-testid="run0-all-widths"[^>]*>/)![0];
+    expect(box(render({ model: { hidden: [24, 24, 24] } }))).toContain('value="24"');
+    expect(box(render({ model: { hidden: [24, 8] } }))).toContain('value=""');
+    expect(box(render({ model: { hidden: [24, 8] } }))).toContain('placeholder="mixed"');
   });
 });

@@ -1,16 +1,39 @@
 import { useId, useMemo, useState, type ReactNode } from 'react';
 import type { RunConfig } from '../engine/config.ts';
 import { MAX_RUNS } from '../engine/config.ts';
-import { FIELDS, optimizerUses, type BoolField, type EnumField, type NumberField } from '../engine/fields.ts';
+import { FIELDS, HIDDEN_VIEWS, fieldAt, optimizerUses, type BoolField, type EnumField, type NumberField } from '../engine/fields.ts';
 import { runVerdict, useStore } from './store.ts';
 import { estimateRun, formatBytes, formatFlops } from '../engine/estimate.ts';
-import { RUN_COLORS } from './colors.ts';
+import { runColor } from './palette.ts';
 import { DataPreview } from './DataPreview.tsx';
+import { Icon } from './Icon.tsx';
 import { useMediaQuery } from './useMediaQuery.ts';
 
 type Edit = (d: RunConfig) => void;
 
 const HIDDEN = FIELDS['model.hidden'];
+
+/** Why Duplicate and Compare are off (the same words as the page's note). */
+const RUNS_FULL = `${MAX_RUNS} runs is the most the page trains side by side: remove one to add another.`;
+
+/**
+ * A validation message in the panel's words: the field's label instead of its
+ * path in the experiment ("Learning rate: must be a number 0..1000, got -0.1",
+ * not "runs[0].optimizer.lr: …").
+ */
+export function plainMessage(msg: string): string {
+  return msg
+    .split('; ')
+    .map((part) => {
+      const m = /^runs\[\d+\]\.([\w.]+)(?:\[(\d+)\])?: ([\s\S]*)$/.exec(part);
+      if (!m) return part;
+      const [, path, index, rest] = m;
+      if (path === 'model.hidden' && index !== undefined) return `Units of hidden layer ${Number(index) + 1}: ${rest}`;
+      const f = fieldAt(path);
+      return `${f ? f.label : path}: ${rest}`;
+    })
+    .join('; ');
+}
 
 function Field({ label, help, children }: { label: string; help?: string; children: (id: string) => ReactNode }) {
   const id = useId();
@@ -55,44 +78,71 @@ function labelOf(f: NumberField): string {
   return f.unit ? `${f.label} (${f.unit})` : f.label;
 }
 
-/** A number field's box with the table's bounds; an edit the schema refuses shows its message. */
-function NumberInput({ field, value, onChange, testId }: { field: NumberField; value: number; onChange: (v: number) => string | null; testId?: string }) {
+/**
+ * A number box with the table's bounds. What is typed is kept while it is not
+ * a number the schema accepts, with the reason under the box (in plain words);
+ * the last accepted value comes back when the box loses focus.
+ */
+function NumberBox({
+  field,
+  value,
+  onChange,
+  testId,
+  id,
+  ariaLabel,
+  placeholder,
+}: {
+  field: Pick<NumberField, 'label' | 'min' | 'max' | 'step'>;
+  value: number | null;
+  onChange: (v: number) => string | null;
+  testId?: string;
+  id?: string;
+  ariaLabel?: string;
+  placeholder?: string;
+}) {
   const [text, setText] = useState<string | null>(null);
   const [err, setErr] = useState<string | null>(null);
+  return (
+    <>
+      <input
+        id={id}
+        type="number"
+        inputMode="decimal"
+        value={text ?? (value === null ? '' : String(value))}
+        min={field.min}
+        max={field.max}
+        step={field.step}
+        placeholder={placeholder}
+        aria-label={ariaLabel}
+        data-testid={testId}
+        aria-invalid={err ? true : undefined}
+        onChange={(e) => {
+          setText(e.target.value);
+          const v = e.target.value.trim() === '' ? NaN : Number(e.target.value);
+          const msg = Number.isFinite(v) ? onChange(v) : `${field.label}: must be a number`;
+          setErr(msg);
+          if (!msg) setText(null);
+        }}
+        onBlur={() => {
+          setText(null);
+          setErr(null);
+        }}
+      />
+      {err ? (
+        <small className="field-error" role="alert">
+          {err}
+        </small>
+      ) : null}
+    </>
+  );
+}
+
+/** A number field: its label, help and box. */
+function NumberInput({ field, value, onChange, testId }: { field: NumberField; value: number; onChange: (v: number) => string | null; testId?: string }) {
   const label = labelOf(field);
   return (
     <Field label={label} help={field.help}>
-      {(id) => (
-        <>
-          <input
-            id={id}
-            type="number"
-            inputMode="decimal"
-            value={text ?? String(value)}
-            min={field.min}
-            max={field.max}
-            step={field.step}
-            data-testid={testId}
-            aria-invalid={err ? true : undefined}
-            onChange={(e) => {
-              setText(e.target.value);
-              const v = e.target.value.trim() === '' ? NaN : Number(e.target.value);
-              const msg = Number.isFinite(v) ? onChange(v) : `${label}: must be a number`;
-              setErr(msg);
-              if (!msg) setText(null);
-            }}
-            onBlur={() => {
-              setText(null);
-              setErr(null);
-            }}
-          />
-          {err ? (
-            <small className="field-error" role="alert">
-              {err}
-            </small>
-          ) : null}
-        </>
-      )}
+      {(id) => <NumberBox id={id} field={{ ...field, label }} value={value} onChange={onChange} testId={testId} />}
     </Field>
   );
 }
@@ -122,10 +172,7 @@ function SliderInput({ field, value, onChange, testId }: { field: NumberField; v
               onChange(log ? Number(Math.pow(10, x).toPrecision(3)) : x);
             }}
           />
-          <input type="number" aria-label={`${field.label} (exact)`} step={field.step} min={field.min} max={field.max} value={value} data-testid={testId} onChange={(e) => {
-            const v = Number(e.target.value);
-            if (Number.isFinite(v) && e.target.value !== '') onChange(v);
-          }} />
+          <NumberBox field={field} ariaLabel={`${field.label} (exact)`} value={value} onChange={onChange} testId={testId} />
         </div>
       )}
     </Field>
@@ -143,8 +190,12 @@ function Check({ field, checked, onChange, testId }: { field: BoolField; checked
   );
 }
 
-/** On a phone the settings start folded so the charts are reachable. */
-const NARROW = '(max-width: 700px)';
+/**
+ * Below 900 CSS px (a phone, a tablet, a 1280-px projector at 150% zoom) the
+ * settings sit under the charts and start folded, so that the page scrolls
+ * from the charts straight to the section one wants.
+ */
+const NARROW = '(max-width: 900px)';
 
 function Section({ title, children, open = true }: { title: string; children: ReactNode; open?: boolean }) {
   const narrow = useMediaQuery(NARROW);
@@ -163,7 +214,13 @@ function ResourceNote({ i, cfg, testId }: { i: number; cfg: RunConfig; testId: s
   const est = useMemo(() => estimateRun(cfg), [cfg]);
   return (
     <p className={`resource-note ${v.level}`} data-testid={testId} data-level={v.level} role={v.level === 'ok' ? undefined : 'status'}>
-      {v.level === 'ok' ? `≈ ${formatBytes(est.bytes)} of tensors, ${formatFlops(est.flopsPerStep)} per step` : `⚠ ${v.message}`}
+      {v.level === 'ok' ? (
+        `≈ ${formatBytes(est.bytes)} of tensors, ${formatFlops(est.flopsPerStep)} per step`
+      ) : (
+        <>
+          <Icon name="warning" /> {v.message}
+        </>
+      )}
     </p>
   );
 }
@@ -176,41 +233,57 @@ export function RunPanel({ i }: { i: number }) {
   const duplicateRun = useStore((s) => s.duplicateRun);
   const compareWithClipping = useStore((s) => s.compareWithClipping);
   const removeRun = useStore((s) => s.removeRun);
+  const presentation = useStore((s) => s.presentation);
   const [error, setError] = useState<string | null>(null);
   if (!cfg) return null;
+  /** An edit from a control without a message of its own: a refusal shows in the panel's message line. */
   const edit = (f: Edit): string | null => {
     const msg = editRun(i, f);
-    setError(msg);
+    setError(msg ? plainMessage(msg) : null);
     return msg;
   };
+  /** An edit from a number box: a refusal shows under the box (once), in plain words. */
+  const editNumber = (f: Edit): string | null => {
+    const msg = editRun(i, f);
+    if (!msg) setError(null);
+    return msg ? plainMessage(msg) : null;
+  };
+  const full = nRuns >= MAX_RUNS;
   const { model, optimizer: opt, stabilizers: stab, data, train } = cfg;
   const depth = model.hidden.length;
   const width = model.hidden[0] ?? 16;
   const maxUnits = model.arch === 'cnn' ? HIDDEN.cnnItemMax : HIDDEN.item.max;
   const tid = (name: string) => `run${i}-${name}`;
   return (
-    <section className="run-panel" aria-label={`Run ${cfg.label}`} style={{ borderTopColor: RUN_COLORS[i % RUN_COLORS.length] }}>
+    <section className="run-panel" aria-label={`Run ${cfg.label}`} style={{ borderTopColor: runColor(i, presentation) }}>
       <div className="run-panel-head">
         <input
           className="run-label"
           aria-label={FIELDS.label.label}
+          title={`${FIELDS.label.label} (click to edit): ${FIELDS.label.help}`}
           value={cfg.label}
           maxLength={FIELDS.label.maxLength}
+          data-testid={tid('label')}
           onChange={(e) => edit((d) => (d.label = e.target.value))}
         />
-        <div className="run-actions">
-          <button type="button" onClick={() => duplicateRun(i)} disabled={nRuns >= MAX_RUNS} data-testid={tid('duplicate')} title="Copy this run so that one setting can differ">
-            Duplicate
+        {nRuns > 1 ? (
+          <button type="button" className="icon remove-run" onClick={() => removeRun(i)} aria-label={`Remove run ${cfg.label}`} title={`Remove run ${cfg.label}`}>
+            ×
           </button>
-          <button type="button" onClick={() => compareWithClipping(i)} disabled={nRuns >= MAX_RUNS} data-testid={tid('compare-clip')} title="Add the same run with global-norm clipping at 1">
-            Compare with clipping
-          </button>
-          {nRuns > 1 ? (
-            <button type="button" onClick={() => removeRun(i)} aria-label={`Remove run ${cfg.label}`}>
-              ✕
-            </button>
-          ) : null}
-        </div>
+        ) : null}
+      </div>
+      <div className="run-actions" title={full ? RUNS_FULL : undefined}>
+        <button type="button" onClick={() => duplicateRun(i)} disabled={full} data-testid={tid('duplicate')} title={full ? RUNS_FULL : 'Copy this run so that one setting can differ'}>
+          Duplicate
+        </button>
+        <button type="button" onClick={() => compareWithClipping(i)} disabled={full} data-testid={tid('compare-clip')} title={full ? RUNS_FULL : 'Add the same run with global-norm clipping at 1'}>
+          Compare with clipping
+        </button>
+        {full ? (
+          <small className="muted" data-testid={tid('full')}>
+            {MAX_RUNS} runs at most
+          </small>
+        ) : null}
       </div>
       {error ? (
         <p className="field-error" role="alert">
@@ -224,12 +297,12 @@ export function RunPanel({ i }: { i: number }) {
             d.data.name = v;
             if (v !== 'shapes' && d.model.arch === 'cnn') d.model.arch = 'mlp';
           })} />
-        <NumberInput field={FIELDS['data.samples']} value={data.samples} onChange={(v) => edit((d) => (d.data.samples = v))} />
-        <NumberInput field={FIELDS['data.noise']} value={data.noise} onChange={(v) => edit((d) => (d.data.noise = v))} />
-        <NumberInput field={FIELDS['data.testFraction']} value={data.testFraction} onChange={(v) => edit((d) => (d.data.testFraction = v))} />
+        <NumberInput field={FIELDS['data.samples']} value={data.samples} onChange={(v) => editNumber((d) => (d.data.samples = v))} />
+        <NumberInput field={FIELDS['data.noise']} value={data.noise} onChange={(v) => editNumber((d) => (d.data.noise = v))} />
+        <NumberInput field={FIELDS['data.testFraction']} value={data.testFraction} onChange={(v) => editNumber((d) => (d.data.testFraction = v))} />
         <DataPreview cfg={cfg} testId={tid('data-preview')} />
         <div className="row">
-          <NumberInput field={FIELDS.seed} value={cfg.seed} testId={tid('seed')} onChange={(v) => edit((d) => (d.seed = v))} />
+          <NumberInput field={FIELDS.seed} value={cfg.seed} testId={tid('seed')} onChange={(v) => editNumber((d) => (d.seed = v))} />
           <button type="button" className="small" onClick={() => edit((d) => (d.seed = Math.floor(Math.random() * 2 ** 31)))} title="New seed: new data, initial weights and batch order">
             Regenerate
           </button>
@@ -276,9 +349,21 @@ export function RunPanel({ i }: { i: number }) {
             +
           </button>
         </div>
+        <Field label={`All layers: ${HIDDEN_VIEWS.width.label.toLowerCase()}`} help="Sets every hidden layer to the same width.">
+          {(id) => (
+            <NumberBox
+              id={id}
+              field={{ ...HIDDEN_VIEWS.width, max: maxUnits }}
+              value={model.hidden.every((h) => h === width) ? width : null}
+              placeholder="mixed"
+              testId={tid('all-widths')}
+              onChange={(v) => editNumber((d) => (d.model.hidden = d.model.hidden.map(() => v)))}
+            />
+          )}
+        </Field>
         <Select field={FIELDS['model.activation']} value={model.activation} testId={tid('activation')} onChange={(v) => edit((d) => (d.model.activation = v))} />
         <Select field={FIELDS['model.init']} value={model.init} testId={tid('init')} onChange={(v) => edit((d) => (d.model.init = v))} />
-        <SliderInput field={FIELDS['model.initGain']} value={model.initGain} testId={tid('gain')} onChange={(v) => edit((d) => (d.model.initGain = v))} />
+        <SliderInput field={FIELDS['model.initGain']} value={model.initGain} testId={tid('gain')} onChange={(v) => editNumber((d) => (d.model.initGain = v))} />
         <Select field={FIELDS['model.norm']} value={model.norm} testId={tid('norm')} onChange={(v) => edit((d) => (d.model.norm = v))} />
         <Check field={FIELDS['model.residual']} checked={model.residual} testId={tid('residual')} onChange={(v) => edit((d) => (d.model.residual = v))} />
       </Section>
@@ -287,40 +372,40 @@ export function RunPanel({ i }: { i: number }) {
         <Select field={FIELDS['optimizer.name']} value={opt.name} testId={tid('optimizer')} onChange={(v) => edit((d) => (d.optimizer.name = v))} />
         {optimizerUses(opt.name).map((k) =>
           k === 'lr' ? (
-            <SliderInput key={k} field={FIELDS['optimizer.lr']} value={opt.lr} testId={tid('lr')} onChange={(v) => edit((d) => (d.optimizer.lr = v))} />
+            <SliderInput key={k} field={FIELDS['optimizer.lr']} value={opt.lr} testId={tid('lr')} onChange={(v) => editNumber((d) => (d.optimizer.lr = v))} />
           ) : (
-            <NumberInput key={k} field={FIELDS[`optimizer.${k}`]} value={opt[k]} onChange={(v) => edit((d) => (d.optimizer[k] = v))} />
+            <NumberInput key={k} field={FIELDS[`optimizer.${k}`]} value={opt[k]} onChange={(v) => editNumber((d) => (d.optimizer[k] = v))} />
           ),
         )}
         <Select field={FIELDS['optimizer.schedule.kind']} value={opt.schedule.kind} onChange={(v) => edit((d) => (d.optimizer.schedule.kind = v))} />
         {opt.schedule.kind === 'step' || opt.schedule.kind === 'exp' ? (
           <div className="row">
-            <NumberInput field={FIELDS['optimizer.schedule.gamma']} value={opt.schedule.gamma} onChange={(v) => edit((d) => (d.optimizer.schedule.gamma = v))} />
-            <NumberInput field={FIELDS['optimizer.schedule.stepSize']} value={opt.schedule.stepSize} onChange={(v) => edit((d) => (d.optimizer.schedule.stepSize = v))} />
+            <NumberInput field={FIELDS['optimizer.schedule.gamma']} value={opt.schedule.gamma} onChange={(v) => editNumber((d) => (d.optimizer.schedule.gamma = v))} />
+            <NumberInput field={FIELDS['optimizer.schedule.stepSize']} value={opt.schedule.stepSize} onChange={(v) => editNumber((d) => (d.optimizer.schedule.stepSize = v))} />
           </div>
         ) : null}
         {opt.schedule.kind === 'cosine' ? (
-          <NumberInput field={FIELDS['optimizer.schedule.minFactor']} value={opt.schedule.minFactor} onChange={(v) => edit((d) => (d.optimizer.schedule.minFactor = v))} />
+          <NumberInput field={FIELDS['optimizer.schedule.minFactor']} value={opt.schedule.minFactor} onChange={(v) => editNumber((d) => (d.optimizer.schedule.minFactor = v))} />
         ) : null}
-        <NumberInput field={FIELDS['optimizer.schedule.warmupSteps']} value={opt.schedule.warmupSteps} onChange={(v) => edit((d) => (d.optimizer.schedule.warmupSteps = v))} />
+        <NumberInput field={FIELDS['optimizer.schedule.warmupSteps']} value={opt.schedule.warmupSteps} onChange={(v) => editNumber((d) => (d.optimizer.schedule.warmupSteps = v))} />
       </Section>
 
       <Section title="Stabilizers">
         <Select field={FIELDS['stabilizers.clip.mode']} value={stab.clip.mode} testId={tid('clip-mode')} onChange={(v) => edit((d) => (d.stabilizers.clip.mode = v))} />
         {stab.clip.mode !== 'none' && stab.clip.mode !== 'adaptive' ? (
-          <NumberInput field={FIELDS['stabilizers.clip.threshold']} value={stab.clip.threshold} testId={tid('clip-threshold')} onChange={(v) => edit((d) => (d.stabilizers.clip.threshold = v))} />
+          <NumberInput field={FIELDS['stabilizers.clip.threshold']} value={stab.clip.threshold} testId={tid('clip-threshold')} onChange={(v) => editNumber((d) => (d.stabilizers.clip.threshold = v))} />
         ) : null}
         {stab.clip.mode === 'adaptive' ? (
-          <NumberInput field={FIELDS['stabilizers.clip.z']} value={stab.clip.z} onChange={(v) => edit((d) => (d.stabilizers.clip.z = v))} />
+          <NumberInput field={FIELDS['stabilizers.clip.z']} value={stab.clip.z} onChange={(v) => editNumber((d) => (d.stabilizers.clip.z = v))} />
         ) : null}
-        <NumberInput field={FIELDS['stabilizers.l1']} value={stab.l1} onChange={(v) => edit((d) => (d.stabilizers.l1 = v))} />
-        <NumberInput field={FIELDS['stabilizers.l2']} value={stab.l2} onChange={(v) => edit((d) => (d.stabilizers.l2 = v))} />
+        <NumberInput field={FIELDS['stabilizers.l1']} value={stab.l1} onChange={(v) => editNumber((d) => (d.stabilizers.l1 = v))} />
+        <NumberInput field={FIELDS['stabilizers.l2']} value={stab.l2} onChange={(v) => editNumber((d) => (d.stabilizers.l2 = v))} />
         <Check field={FIELDS['stabilizers.skipNonFinite']} checked={stab.skipNonFinite} onChange={(v) => edit((d) => (d.stabilizers.skipNonFinite = v))} />
       </Section>
 
       <Section title="Training" open={false}>
-        <NumberInput field={FIELDS['train.batchSize']} value={train.batchSize} onChange={(v) => edit((d) => (d.train.batchSize = v))} />
-        <NumberInput field={FIELDS['train.steps']} value={train.steps} testId={tid('steps')} onChange={(v) => edit((d) => (d.train.steps = v))} />
+        <NumberInput field={FIELDS['train.batchSize']} value={train.batchSize} onChange={(v) => editNumber((d) => (d.train.batchSize = v))} />
+        <NumberInput field={FIELDS['train.steps']} value={train.steps} testId={tid('steps')} onChange={(v) => editNumber((d) => (d.train.steps = v))} />
       </Section>
     </section>
   );

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { exportCsv, exportJson, exportJsonl, keptNote, type ExportInput } from '../engine/exportDoc.ts';
 import { controller, useStore } from './store.ts';
 import { currentShareUrl } from './state/url.ts';
+import { Icon } from './Icon.tsx';
 
 /**
  * Everything an export holds: the experiment, its share link and every run's
@@ -53,7 +54,7 @@ export function ShareExport() {
   return (
     <div className="share">
       <button type="button" data-testid="share-link" onClick={share} title="Copy a link that reproduces this experiment">
-        🔗 Share
+        <Icon name="link" /> Share
       </button>
       <span className="export-buttons" role="group" aria-label="Download the step records of every run, with the experiment">
         <button
@@ -62,10 +63,10 @@ export function ShareExport() {
           onClick={() => download('json')}
           title="One JSON document: the experiment (as gradscope run reads it) and every step record of every run"
         >
-          ⬇ JSON
+          <Icon name="download" /> JSON
         </button>
         <button type="button" data-testid="export-jsonl" onClick={() => download('jsonl')} title="JSON lines: a first line with the experiment, then one step record per line">
-          ⬇ JSONL
+          <Icon name="download" /> JSONL
         </button>
         <button
           type="button"
@@ -73,7 +74,7 @@ export function ShareExport() {
           onClick={() => download('csv')}
           title="CSV: a first line '# experiment: <share link>' (skip it when reading), then one row per step record"
         >
-          ⬇ CSV
+          <Icon name="download" /> CSV
         </button>
       </span>
       <span role="status" aria-live="polite" className="muted" data-testid="share-status">

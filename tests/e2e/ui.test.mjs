@@ -213,7 +213,8 @@ test('presets: each loads its experiment with a note; the explosion diverges bes
   await stepAtLeast(page, 1, divergedAt + 10);
   assert.ok(['training', 'done'].includes((await texts(page, 'run-status'))[1]), 'the clipped twin trains on');
   assert.equal((await texts(page, 'run-status'))[0], 'diverged');
-  // the charts mark the diverged step
+  // the charts mark the diverged step (a chart out of view does not redraw: loss and accuracy come first)
+  await page.locator('[data-testid="grad-norm-chart"]').scrollIntoViewIfNeeded();
   await waitFor(page, 'diverged marker', (n) => document.querySelector('[data-testid="grad-norm-chart"]')?.textContent.includes(`diverged @${n}`), divergedAt);
   // the gradient-flow bars of the diverged step itself: the non-finite layers in red
   await page.locator('[data-testid="gradient-flow"] label', { hasText: 'diverged @' }).click();

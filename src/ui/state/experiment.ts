@@ -1,11 +1,12 @@
 /**
  * The experiment slice: the experiment being edited (always valid; mirrored
- * in the URL by ./url.ts) and the preset it came from. Edits that concern the
+ * in the URL by ./url.ts) and the preset it came from. The page starts with
+ * the starting preset (presets.ts), not the schema's defaults. Edits that concern the
  * runs' workers are handed to the run controller (./controller.ts).
  */
 import type { StateCreator } from 'zustand';
-import { MAX_RUNS, defaultExperiment, parseRunConfig, type Experiment, type RunConfig } from '../../engine/config.ts';
-import { findPreset, presetById, presetExperiment } from '../presets.ts';
+import { MAX_RUNS, parseRunConfig, type Experiment, type RunConfig } from '../../engine/config.ts';
+import { findPreset, presetById, presetExperiment, startingExperiment } from '../presets.ts';
 import type { State } from '../store.ts';
 import type { RunController } from './controller.ts';
 import { emptyRuntime } from './runtime.ts';
@@ -41,7 +42,7 @@ function nextLabel(exp: Experiment): string {
 export const experimentSlice =
   (ctl: () => RunController): StateCreator<State, [], [], ExperimentSlice> =>
   (set, get) => ({
-    experiment: defaultExperiment(),
+    experiment: startingExperiment(),
     setRunConfig(i, cfg) {
       const prev = get().experiment.runs[i];
       const runs = get().experiment.runs.slice();

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { defaultExperiment, defaultRunConfig, encodeExperiment, experimentToFragment, type Experiment } from '../../engine/config.ts';
 import { SWEEP_PRESETS } from '../../engine/sweep/meta.ts';
 import { BACKEND_CHOICES } from '../../engine/backends.ts';
+import { startingExperiment } from '../presets.ts';
 import { createPage } from '../store.ts';
 import { useSweepStore } from '../sweep/sweepStore.ts';
 import { bannerText } from './banner.ts';
@@ -106,11 +107,11 @@ describe('the page URL', () => {
     expect(p.location.hash).toBe(link(exp2));
   });
 
-  it('no fragment: the default experiment, written to the URL at once', () => {
+  it('no fragment: the starting experiment (presets.ts), written to the URL at once', () => {
     const p = open('');
-    expect(p.page().experiment).toEqual(defaultExperiment());
+    expect(p.page().experiment).toEqual(startingExperiment());
     expect(p.banner()).toBeNull();
-    expect(p.writes).toEqual([link(defaultExperiment())]);
+    expect(p.writes).toEqual([link(startingExperiment())]);
   });
 
   it('a hand-written JSON fragment loads and is rewritten in the compact form', () => {
@@ -119,11 +120,11 @@ describe('the page URL', () => {
     expect(p.location.hash).toBe(`#e=${encodeExperiment(p.page().experiment)}`);
   });
 
-  it('a link whose experiment does not validate shows why, runs the default and stays in the address bar until an edit', () => {
+  it('a link whose experiment does not validate shows why, runs the starting experiment and stays in the address bar until an edit', () => {
     const bad = `#${encodeURIComponent(JSON.stringify({ v: 1, runs: [{ model: { hidden: [16, 5000] } }] }))}`;
     const p = open(bad);
     expect(p.banner()).toMatch(/^This link's experiment was not loaded: share URL: runs\[0\]\.model\.hidden\[1\]: must be an integer 1\.\.1024, got 5000/);
-    expect(p.page().experiment).toEqual(defaultExperiment());
+    expect(p.page().experiment).toEqual(startingExperiment());
     vi.advanceTimersByTime(1000);
     expect(p.writes).toEqual([]);
     expect(p.location.hash).toBe(bad);

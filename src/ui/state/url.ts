@@ -21,9 +21,10 @@
  * module runs in Node with fakes (state/url.test.ts).
  */
 import type { StoreApi } from 'zustand';
-import { defaultExperiment, experimentToFragment, parseFragment } from '../../engine/config.ts';
+import { experimentToFragment, parseFragment } from '../../engine/config.ts';
 import { SWEEP_FRAGMENT_KEY, decodeSweep, encodeSweep, sweepToJson } from '../../engine/sweep/schema.ts';
 import { BACKEND_CHOICES, type BackendChoice } from '../../engine/backends.ts';
+import { startingExperiment } from '../presets.ts';
 import { useStore, type State } from '../store.ts';
 import { draftConfig, useSweepStore, type SweepState } from '../sweep/sweepStore.ts';
 
@@ -80,11 +81,11 @@ export function loadFragment(hash: string, { page, sweep }: UrlStores): boolean 
   let loaded = true;
   if (experiment === null) {
     clearBanner('experiment');
-    loadExperiment(defaultExperiment());
+    loadExperiment(startingExperiment());
   } else if (!experiment.ok) {
     loaded = false;
     showBanner('experiment', `This link's experiment was not loaded: ${experiment.errors.join('; ')}`);
-    loadExperiment(defaultExperiment());
+    loadExperiment(startingExperiment());
   } else {
     clearBanner('experiment');
     loadExperiment(experiment.value);

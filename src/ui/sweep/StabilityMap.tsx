@@ -376,10 +376,10 @@ export function MapLegend({ cfg, range }: { cfg: SweepConfig; range: ColorRange 
         </linearGradient>
       </defs>
       <text x={X0} y={10} fontSize="10" fill="#222" fontWeight={betterLeft ? 600 : 400}>
-        {betterLeft ? '◀ better' : 'worse'}
+        {betterLeft ? '← better' : 'worse'}
       </text>
       <text x={X0 + BW} y={10} fontSize="10" fill="#222" textAnchor="end" fontWeight={betterLeft ? 400 : 600}>
-        {betterLeft ? 'worse' : 'better ▶'}
+        {betterLeft ? 'worse' : 'better →'}
       </text>
       <rect x={X0} y={14} width={BW} height={12} fill={`url(#${hatch}g)`} stroke="#bbb" />
       {ticks.map((v) => {

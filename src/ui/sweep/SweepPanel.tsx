@@ -19,6 +19,7 @@ import { useSweepStore, type OpenedTrial } from './sweepStore.ts';
 import { SweepForm } from './SweepForm.tsx';
 import { PngButton } from '../PngButton.tsx';
 import { MapLegend, StabilityMap, colorRange, describeTrial, paramLabel } from './StabilityMap.tsx';
+import { Icon } from '../Icon.tsx';
 import './sweep.css';
 
 function pageBase(): string {
@@ -71,21 +72,21 @@ function Controls() {
       <div className="sweep-row">
         {running ? (
           <button type="button" className="primary" data-testid="sweep-cancel" onClick={cancel}>
-            ■ Cancel
+            <Icon name="stop" /> Cancel
           </button>
         ) : (
           <button type="button" className="primary" data-testid="sweep-start" onClick={start} disabled={draftErrors.length > 0 || nParams > 2}>
-            ▶ Run sweep
+            <Icon name="play" /> Run sweep
           </button>
         )}
         <button type="button" data-testid="sweep-share" onClick={share} title="Copy a link that holds this sweep (and the current experiment)">
-          🔗 Share sweep
+          <Icon name="link" /> Share sweep
         </button>
         <button type="button" data-testid="sweep-export-csv" onClick={exportCsv} disabled={!results.length} title="One row per trial, with its share URL">
-          ⬇ CSV
+          <Icon name="download" /> CSV
         </button>
         <button type="button" data-testid="sweep-export-json" onClick={exportJson} disabled={!results.length} title="One JSON line per trial and a summary line (the CLI's format)">
-          ⬇ JSON
+          <Icon name="download" /> JSON
         </button>
         <span role="status" aria-live="polite" className="muted small">
           {copied}
@@ -120,7 +121,7 @@ function OpenedNote({ opened, results }: { opened: OpenedTrial; results: readonl
   if (opened.run !== null) {
     return (
       <p className="small sweep-opened" role="status" data-testid="sweep-opened" data-run={opened.run}>
-        Trial #{opened.trial} added as run “{opened.label}” (not started: ▶ Train starts it).{' '}
+        Trial #{opened.trial} added as run “{opened.label}” (not started: Train starts it).{' '}
         <button type="button" className="link" onClick={() => document.querySelectorAll('.run-summary')[opened.run!]?.scrollIntoView({ behavior: 'smooth', block: 'center' })}>
           show it
         </button>{' '}
