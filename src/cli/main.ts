@@ -3,6 +3,7 @@
  *   gradscope run <config|file|url> [--steps N] [--format jsonl|csv] [--every K] [--out FILE] [--backend auto|cpu|wasm] [--engine auto|tfjs|typed]
  *   gradscope url <config|file|url> [--base URL]
  *   gradscope sweep <sweep|file|url> [options]   (sweep.ts)
+ *   gradscope theory <config|file|url> [--backend auto|cpu|wasm]   (theory.ts)
  * Arguments, options, output and failures: io.ts.
  */
 import { DEFAULT_BASE_URL, shareUrl } from '../engine/config.ts';
@@ -35,6 +36,7 @@ Usage:
   gradscope run <config> [options]   train every run of an experiment, one record per step
   gradscope url <config> [options]   print the share URL of an experiment
   gradscope sweep <sweep> [options]  hyper-parameter sweep in parallel threads, one line per trial
+  gradscope theory <config>          the theory line at initialization, one line per run
   gradscope <command> --help         help for a command
 
 <config> is a path to a JSON file, a JSON string, or a share URL (anything with
@@ -195,6 +197,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./sweep.ts')).cmdSweep(rest);
       case 'url':
         return await cmdUrl(rest);
+      case 'theory':
+        return await (await import('./theory.ts')).cmdTheory(rest);
       case undefined:
       case '-h':
       case '--help':
@@ -202,7 +206,7 @@ export async function main(argv: string[]): Promise<number> {
         await printOut(MAIN_HELP);
         return cmd === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command ${JSON.stringify(cmd)} (commands: run, url, sweep; see gradscope --help)`);
+        throw new UsageError(`unknown command ${JSON.stringify(cmd)} (commands: run, url, sweep, theory; see gradscope --help)`);
     }
   } catch (e) {
     return reportFailure(e);

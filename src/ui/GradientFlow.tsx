@@ -6,11 +6,8 @@
  */
 import { useMemo, useRef, useState } from 'react';
 import { Bar, CartesianGrid, Cell, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { layerTheory, logSlope, predictedActGradNorms, type NetSpec } from '../engine/theory.ts';
-import type { RunConfig } from '../engine/config.ts';
-import { IMAGE_SIZE, SHAPE_CLASSES } from '../engine/data/datasets.ts';
+import { layerTheory, logSlope, netSpecOf, predictedActGradNorms } from '../engine/theory.ts';
 import { DIVERGED_COLOR } from './colors.ts';
-import { datasetView } from './datasetCache.ts';
 import { fmt, fmtTick } from './Charts.tsx';
 import { headValue, layerValue, metrics } from './metrics.ts';
 import { PngButton } from './PngButton.tsx';
@@ -23,22 +20,6 @@ const ACT_COLOR = '#E69F00';
 const THEORY_COLOR = '#000000';
 
 type Which = 'latest' | 'init' | 'diverged';
-
-/** The network as theory sees it; null where the theory here does not apply (CNN, normalization). */
-export function netSpecOf(cfg: RunConfig): NetSpec | null {
-  if (cfg.model.arch !== 'mlp' || cfg.model.norm !== 'none') return null;
-  const image = cfg.data.name === 'shapes';
-  return {
-    inputSize: image ? IMAGE_SIZE * IMAGE_SIZE : 2,
-    hidden: cfg.model.hidden,
-    outputSize: image ? SHAPE_CLASSES.length : 2,
-    activation: cfg.model.activation,
-    init: cfg.model.init,
-    initGain: cfg.model.initGain,
-    residual: cfg.model.residual,
-    inputMeanSquare: datasetView(cfg).inputMeanSquare,
-  };
-}
 
 interface Bars {
   name: string;
