@@ -99,6 +99,26 @@ function paceTable(r, batch, nTrain) {
   return lines.join('\n') + '\n';
 }
 
+/** bench/node/typed.ts: steps/s of the typed engine ÷ the other loop, interleaved, with the spread over blocks. */
+function typedSection(r) {
+  const x = r.typed;
+  if (!x) return '_not run_\n';
+  if (x.error) return `_failed: ${x.error}_\n`;
+  const lines = [
+    'steps/s of the typed engine (plain TypeScript over typed arrays) ÷ steps/s of the other loop, measured in',
+    'alternating windows in one Node process (`node --import tsx bench/node/typed.ts`); "Playground" is a',
+    'dependency-free reimplementation of TensorFlow Playground\'s `nn.ts` training loop (bench/playground.ts:',
+    'spiral 2→6×8 tanh→1, square loss, batch 10, lr 0.03, one update per batch).',
+    '',
+    '| model | multiply-adds / step | against | ratio (blocks min–max) | typed / other steps/s |',
+    '|---|---|---|---|---|',
+  ];
+  for (const c of x.cells ?? []) {
+    lines.push(`| ${c.model} | ${Math.round(c.macsPerStep).toLocaleString('en')} | ${c.against} | **${f(c.ratio)}×** (${f(c.ratioMin)}–${f(c.ratioMax)}) | ${f1(c.typedStepsPerSec)} / ${f1(c.otherStepsPerSec)} |`);
+  }
+  return lines.join('\n') + '\n';
+}
+
 function uiTable(r) {
   const rows = (r.app ?? []).filter((s) => s.kind === 'ui');
   if (!rows.length) return '_not measured_\n';
@@ -221,6 +241,9 @@ needs to initialise the same backend in a fresh worker of the bench page (load t
 package, setBackend, ready, one small op read back).
 
 ${paceTable(r, batch, nTrain)}
+### The typed engine in Node
+
+${typedSection(r)}
 ## 4. UI with two runs training
 
 Real app, two spiral runs (one with global-norm clipping), columns layout so that every chart

@@ -3,7 +3,7 @@
 //   npm run bench                         full run (about 10–15 minutes on 2 cores)
 //   npm run bench -- --quick              smaller, about 2–3 minutes (cpu/wasm only)
 //   npm run bench -- --chrome-flags="--foo --bar=1"   extra Chromium flags
-//   npm run bench -- --only=node,profile  sections: node profile memory page fastest app ui size
+//   npm run bench -- --only=node,profile  sections: node typed profile memory page fastest app ui size
 //   npm run bench -- --skip=ui            …or leave some out
 //   npm run bench -- --no-build           reuse dist/ and the built bench page
 //
@@ -20,7 +20,7 @@ import { measureSize } from './size.mjs';
 import { profileMarkdown, resultsMarkdown, summaryMarkdown } from './report.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const ALL = ['node', 'profile', 'memory', 'page', 'fastest', 'app', 'ui', 'size'];
+const ALL = ['node', 'typed', 'profile', 'memory', 'page', 'fastest', 'app', 'ui', 'size'];
 
 function parseArgs(argv) {
   const out = { quick: false, chromeFlags: [], only: null, skip: [], build: 'auto', outDir: join(ROOT, 'bench/results') };
@@ -195,6 +195,12 @@ await section('node', async () => {
     if (r.error) results.overhead.push({ env: 'node', backend, model: 'spiral', label: 'all', error: r.error });
     else results.overhead.push(...r.cells);
   }
+});
+
+// The typed engine against the tfjs engine (cpu, wasm) and a plain-JavaScript
+// reimplementation of TensorFlow Playground's training loop (bench/playground.ts).
+await section('typed', async () => {
+  results.typed = await child('bench/node/typed.ts', quick ? ['--quick'] : [], { timeoutMs: 900_000 });
 });
 
 await section('profile', async () => {
