@@ -9,6 +9,7 @@ import {
   divergedMarkers,
   fmt,
   fmtTick,
+  gridSeries,
   heatGrid,
   labelledLayers,
   layerChartData,
@@ -180,8 +181,7 @@ export function RunsChart({ metric, testId }: { metric: RunMetric; testId: strin
       />
       {metric === 'loss' && batchNorm ? (
         <p className="small muted chart-note" data-testid="batchnorm-note" style={{ margin: '4px 6px 0', fontSize: CHART_FONT_PX }}>
-          BatchNorm: the test loss at step 0 can be far above the training loss. The test set is normalized with the moving statistics, which start at mean 0 and variance 1, while a training batch is normalized
-          with its own; they catch up within a few dozen steps.
+          BatchNorm: at step 0 the test loss uses the moving statistics, which start at mean 0 and variance 1 instead of the batch's own, so it starts far above the training loss; they catch up within a few dozen steps.
         </p>
       ) : null}
     </figure>
@@ -329,7 +329,7 @@ export function LayerHeatmap({ run, field = 'gradNorm', testId = 'layer-heatmap'
     const grid = heatGrid(metrics.get(run), field);
     const runs = shared ? metrics.all() : [metrics.get(run)];
     const { range, clipped } = logColorRange(
-      runs.map((o) => ({ values: o?.run === run ? grid.values : heatGrid(o, field).values, diverged: o !== undefined && o.divergedAt !== null })),
+      runs.map((o) => ({ series: gridSeries(o?.run === run ? grid : heatGrid(o, field)), diverged: o !== undefined && o.divergedAt !== null })),
     );
     return { grid, range, clipped };
     // eslint-disable-next-line react-hooks/exhaustive-deps

@@ -217,6 +217,12 @@ export function heatGrid(s: RunSeries | undefined, field: LayerField): HeatGrid 
   return { steps: rows.map((r) => headValue(r, 'step')), layers: L, values };
 }
 
+/** A grid's values as one series per layer (for the range functions). */
+export function gridSeries(g: HeatGrid): { values: Float64Array }[] {
+  const W = g.steps.length;
+  return Array.from({ length: g.layers }, (_, l) => ({ values: g.values.subarray(l * W, (l + 1) * W) }));
+}
+
 /** Fractional column of a step in ascending steps (for the heatmap's step axis). */
 export function columnOf(steps: readonly number[], step: number): number {
   if (!steps.length) return 0;

@@ -8,15 +8,16 @@
  *    of runs side by side, the loss chart), so that the same height means the
  *    same value. Once a run has diverged, its last finite values (a loss of
  *    1e19 before the NaN) would flatten every other run's curve against the
- *    bottom: the axis then stops a decade above what the other runs reach,
- *    and the values beyond are drawn at the edge, marked (`runsUpper`).
+ *    bottom: the axis then stops a decade above what the other runs reach and
+ *    above the diverged run's own level before its explosion; the values
+ *    beyond are drawn at the edge, marked (`runsUpper`).
  *  - `logColorRange`: the log₁₀ colour range of the layer × step heatmaps,
  *    clamped the same way.
  */
 
 /** A series as the range functions see it: values per x (null or non-finite: a gap). */
 export interface RangeSeries {
-  values: readonly (number | null)[];
+  values: ArrayLike<number | null>;
   hidden?: boolean;
 }
 
@@ -40,7 +41,7 @@ export function extent(series: readonly RangeSeries[], log: boolean, refs: reado
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   };
-  for (const s of series) if (!s.hidden) for (const v of s.values) see(v);
+  for (const s of series) if (!s.hidden) for (let i = 0; i < s.values.length; i++) see(s.values[i]);
   for (const r of refs) see(r.y);
   return lo <= hi ? [lo, hi] : null;
 }
@@ -74,35 +75,9 @@ export function quantile(sorted: readonly number[], q: number): number {
   return i + 1 < sorted.length ? sorted[i] + (sorted[i + 1] - sorted[i]) * f : sorted[i];
 }
 
-/** Tukey's "far out" fence: upper quartile + 3 interquartile ranges. */
-export const FENCE_IQR = 3;
-
 /**
- * The upper fence Q3 + 3·IQR of the values (of their log₁₀ on a log axis),
- * with the IQR at least one decade on a log axis (a quarter of |Q3|, at least
- * 1e-12, on a linear one); never above the largest value. Non-finite values
- * (and, on a log axis, values ≤ 0) do not count. Infinity when there are none.
- */
-export function robustUpper(values: Iterable<number | null>, log: boolean): number {
-  const xs: number[] = [];
-  let max = -Infinity;
-  for (const v of values) {
-    if (!usable(v, log)) continue;
-    xs.push(log ? Math.log10(v) : v);
-    if (v > max) max = v;
-  }
-  if (!xs.length) return Infinity;
-  xs.sort((a, b) => a - b);
-  const q1 = quantile(xs, 0.25);
-  const q3 = quantile(xs, 0.75);
-  const minIqr = log ? 1 : Math.max(Math.abs(q3) / 4, 1e-12);
-  const fence = q3 + FENCE_IQR * Math.max(q3 - q1, minIqr);
-  return Math.min(max, log ? 10 ** fence : fence);
-}
-
-/**
- * How far above the highest value of the runs that did not diverge an axis
- * still reaches: a decade on a log axis, half the span on a linear one.
+ * How far above a level an axis still reaches: a decade on a log axis, half
+ * the span (at least a quarter of the level) on a linear one.
  */
 export function headroom(hi: number, lo: number, log: boolean): number {
   return log ? hi * 10 : hi + Math.max((hi - lo) / 2, Math.abs(hi) / 4, 1e-12);
@@ -115,26 +90,57 @@ export interface RunValues {
   diverged: boolean;
 }
 
+/** How many of a diverged run's last recorded steps count as its explosion (at least). */
+export const EXPLOSION_STEPS = 2;
+
 /**
- * The highest value an axis over several runs shows before it clips (Infinity:
- * no clipping). While no run has diverged, none: every value is in view. Once
- * one has, its last finite values (1e19 before the NaN) would flatten every
- * other run's curve against the bottom, so the axis stops a decade above the
- * highest value of the runs that did not diverge (`headroom`); when every run
- * diverged, at the robust fence of all values (`robustUpper`). Reference lines
- * are always kept in view.
+ * A diverged run's own level, without its final explosion: the highest of its
+ * visible values before its last steps (the last tenth of its x positions, at
+ * least the last `EXPLOSION_STEPS`), or at its first x when it has no more.
+ * Null when it has no usable value.
+ */
+export function divergedLevel(series: readonly RangeSeries[], log: boolean): number | null {
+  const visible = series.filter((s) => !s.hidden);
+  const xs = new Set<number>();
+  for (const s of visible) for (let i = 0; i < s.values.length; i++) if (usable(s.values[i], log)) xs.add(i);
+  if (!xs.size) return null;
+  const sorted = [...xs].sort((a, b) => a - b);
+  const keep = sorted.length - Math.max(EXPLOSION_STEPS, Math.ceil(sorted.length / 10));
+  const end = keep > 0 ? sorted[keep - 1] : sorted[0];
+  let level = -Infinity;
+  for (const s of visible)
+    for (let i = 0; i <= end && i < s.values.length; i++) {
+      const v = s.values[i];
+      if (usable(v, log) && v > level) level = v;
+    }
+  return level;
+}
+
+/**
+ * The highest value an axis over several runs shows before it clips
+ * (Infinity: no clipping). With one run, or while no run has diverged, none:
+ * every value is in view. Once one has, its last finite values (a loss of 1e19
+ * before the NaN) would flatten every other run's curve against the bottom, so
+ * the axis stops a decade (`headroom`) above the highest of: the runs that did
+ * not diverge, and each diverged run's own level before its last steps
+ * (`divergedLevel`): a diverged run keeps its values up to its explosion in
+ * view, the explosion is clipped.
+ * Reference lines are always kept in view.
  */
 export function runsUpper(runs: readonly RunValues[], log: boolean): number {
-  if (!runs.some((r) => r.diverged)) return Infinity;
-  const healthy = runs.filter((r) => !r.diverged);
-  const refs = runs.flatMap((r) => r.refs ?? []);
-  const h = extent(
-    healthy.flatMap((r) => r.series),
-    log,
-  );
-  const upper = h ? headroom(h[1], h[0], log) : healthy.length ? Infinity : robustUpper(runs.flatMap((r) => r.series.filter((s) => !s.hidden).flatMap((s) => s.values)), log);
-  const refHi = extent([], log, refs)?.[1] ?? -Infinity;
-  return Math.max(upper, refHi);
+  if (runs.length < 2 || !runs.some((r) => r.diverged)) return Infinity;
+  let level = -Infinity;
+  let lo = Infinity;
+  for (const r of runs) {
+    const e = extent(r.series, log);
+    if (!e) continue;
+    lo = Math.min(lo, e[0]);
+    const l = r.diverged ? divergedLevel(r.series, log) : e[1];
+    if (l !== null && l > level) level = l;
+  }
+  if (!(level >= lo)) return Infinity;
+  const refHi = extent([], log, runs.flatMap((r) => r.refs ?? []))?.[1] ?? -Infinity;
+  return Math.max(headroom(level, lo, log), refHi);
 }
 
 export interface ClampedRange {
@@ -165,7 +171,12 @@ export function runsYRange(runs: readonly RunValues[], log: boolean): ClampedRan
 export function countAbove(series: readonly RangeSeries[], clipAbove: number | null, log = false): number {
   if (clipAbove === null) return 0;
   let n = 0;
-  for (const s of series) if (!s.hidden) for (const v of s.values) if (usable(v, log) && v > clipAbove) n++;
+  for (const s of series)
+    if (!s.hidden)
+      for (let i = 0; i < s.values.length; i++) {
+        const v = s.values[i];
+        if (usable(v, log) && v > clipAbove) n++;
+      }
   return n;
 }
 
@@ -177,13 +188,12 @@ export interface ColorRange {
 }
 
 /**
- * The log₁₀ colour range of heatmaps over one grid of values per run (several
- * when the runs share one scale): from the lowest to the highest positive
- * finite value, the top clamped like the line charts' (`runsUpper`); [-3, 0]
- * when there is no value, at least one unit wide.
+ * The log₁₀ colour range of heatmaps over each run's values (one series per
+ * layer; several runs when they share one scale): from the lowest to the
+ * highest positive finite value, the top clamped like the line charts'
+ * (`runsUpper`); [-3, 0] when there is no value, at least one unit wide.
  */
-export function logColorRange(grids: readonly { values: Iterable<number>; diverged: boolean }[]): ColorRange {
-  const runs: RunValues[] = grids.map((g) => ({ series: [{ values: [...g.values] }], diverged: g.diverged }));
+export function logColorRange(runs: readonly RunValues[]): ColorRange {
   const ext = extent(
     runs.flatMap((r) => r.series),
     true,
