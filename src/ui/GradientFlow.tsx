@@ -121,15 +121,15 @@ function BarsPanel({ view, title, testId, axisLabel }: { view: BarsView; title: 
       <div className="flow-panel-title" style={{ fontSize: CHART_FONT_PX, fontWeight: 600, margin: '2px 6px' }}>
         {title}
       </div>
-      <ResponsiveContainer width="100%" height={210}>
-        <ComposedChart data={view.data} margin={{ top: 6, right: 12, bottom: 18, left: 0 }} barCategoryGap="18%">
+      <ResponsiveContainer width="100%" height={168}>
+        <ComposedChart data={view.data} margin={{ top: 6, right: 12, bottom: 12, left: 0 }} barCategoryGap="18%">
           <CartesianGrid strokeDasharray="3 3" stroke={pal.grid} vertical={false} />
           <XAxis
             dataKey="name"
             tick={tickStyle}
             interval="preserveStartEnd"
             tickFormatter={(_v: string, i: number) => String(i + 1)}
-            label={{ value: axisLabel, position: 'insideBottom', offset: -14, style: { fontSize: CHART_FONT_PX, fill: pal.text } }}
+            label={{ value: axisLabel, position: 'insideBottom', offset: -8, style: { fontSize: CHART_FONT_PX, fill: pal.text } }}
           />
           <YAxis domain={[0, view.top]} ticks={view.ticks} allowDataOverflow tick={tickStyle} tickFormatter={(t: number) => fmtTick(Math.pow(10, t + view.lo))} width={58} />
           <Tooltip
@@ -243,9 +243,9 @@ export function GradientFlow({ run, testId }: { run: number; testId: string }) {
       </figcaption>
       {init ? (
         <div className="flow-panels" style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(300px, 1fr))', gap: 8 }}>
-          <BarsPanel view={init} title="Step 0 (initialization) vs theory" testId={`${testId}-init`} axisLabel="layer, input → output · step 0" />
+          <BarsPanel view={init} title="Step 0 (initialization) vs theory" testId={`${testId}-init`} axisLabel={`layers 1 … ${names.length} (input → output) · step 0`} />
           {later ? (
-            <BarsPanel view={later} title={laterTitle} testId={`${testId}-latest`} axisLabel={`layer, input → output · step ${later.step}`} />
+            <BarsPanel view={later} title={laterTitle} testId={`${testId}-latest`} axisLabel={`layers 1 … ${names.length} (input → output) · step ${later.step}`} />
           ) : (
             <p className="muted small" data-testid={`${testId}-latest`} data-step={init.step} style={{ alignSelf: 'center', margin: 8, fontSize: CHART_FONT_PX }}>
               Latest: step 0. Train to see how the norms move away from initialization.
@@ -255,15 +255,17 @@ export function GradientFlow({ run, testId }: { run: number; testId: string }) {
       ) : (
         <p className="muted small empty">No step yet: press Train or Step.</p>
       )}
-      {init ? <FlowLegend theory={init.data.some((d) => d.theory !== null)} layers={names.length} /> : null}
+      {init ? <FlowLegend theory={init.data.some((d) => d.theory !== null)} /> : null}
       <p className="small flow-note" data-testid={`${testId}-note`} style={{ fontSize: CHART_FONT_PX }}>
         {init && Number.isFinite(init.measured) ? (
           <>
-            At step 0, ‖∂L/∂h‖ changes <strong>{factorText(init.measured)}</strong> per layer toward the input (measured)
+            ‖∂L/∂h‖ per layer toward the input at step 0: <strong>{factorText(init.measured)}</strong> measured
             {Number.isFinite(init.predicted) ? (
               <>
                 {' '}
-                vs <strong>{factorText(init.predicted)}</strong> = {residual ? '√(1 + χ)' : '√χ'} predicted at init (χ = σ_w²·E[φ′(z)²] multiplies ‖∂L/∂h‖² per layer).
+                vs <strong>{factorText(init.predicted)}</strong> ={' '}
+                <span title="χ = σ_w²·E[φ′(z)²]: the factor of ‖∂L/∂h‖² per hidden layer; its square root is the factor of the norm">{residual ? '√(1 + χ)' : '√χ'}</span>, the theory at
+                init.
               </>
             ) : (
               '.'
@@ -272,8 +274,7 @@ export function GradientFlow({ run, testId }: { run: number; testId: string }) {
         ) : null}
         {later && Number.isFinite(later.measured) ? (
           <>
-            At step {later.step} ({divergedAt === null ? 'latest' : views?.laterIsDiverged ? 'diverged' : 'last finite'}): <strong>{factorText(later.measured)}</strong> per layer; training has moved
-            the weights, and the theory describes initialization only.{' '}
+            At step {later.step} ({divergedAt === null ? 'latest' : views?.laterIsDiverged ? 'diverged' : 'last finite'}): <strong>{factorText(later.measured)}</strong>; the theory is for initialization only.{' '}
           </>
         ) : null}
         {spec ? null : <span className="muted">No theory line for {cfg?.model.arch === 'cnn' ? 'CNNs' : 'normalized nets'}: the mean-field formulas here are for plain MLPs. </span>}
@@ -284,12 +285,12 @@ export function GradientFlow({ run, testId }: { run: number; testId: string }) {
 }
 
 /** One legend for both panels (kept as legend items so that the PNG export lists them). */
-function FlowLegend({ theory, layers }: { theory: boolean; layers: number }) {
+function FlowLegend({ theory }: { theory: boolean }) {
   const pal = chartPalette();
   const items = [
-    { key: 'grad', color: pal.grad, text: '‖∂L/∂W‖ (weights)', dots: false, dash: undefined as number[] | undefined, bar: true },
-    { key: 'act', color: pal.act, text: '‖∂L/∂h‖ (back-propagated signal)', dots: false, dash: undefined, bar: true },
-    ...(theory ? [{ key: 'theory', color: pal.theory, text: 'theory at init for ‖∂L/∂h‖ (from the output layer back)', dots: false, dash: [5, 3], bar: false }] : []),
+    { key: 'grad', color: pal.grad, text: '‖∂L/∂W‖ weights', dots: false, dash: undefined as number[] | undefined, bar: true },
+    { key: 'act', color: pal.act, text: '‖∂L/∂h‖ back-propagated signal', dots: false, dash: undefined, bar: true },
+    ...(theory ? [{ key: 'theory', color: pal.theory, text: 'theory at init (‖∂L/∂h‖)', dots: false, dash: [5, 3], bar: false }] : []),
   ];
   return (
     <div className="line-canvas flow-legend">
@@ -300,7 +301,6 @@ function FlowLegend({ theory, layers }: { theory: boolean; layers: number }) {
             {it.text}
           </li>
         ))}
-        <li className="legend-note muted">layers 1 … {layers}: input → output ({layers} = output layer)</li>
       </ul>
     </div>
   );
