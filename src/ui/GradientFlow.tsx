@@ -43,6 +43,8 @@ export function netSpecOf(cfg: RunConfig): NetSpec | null {
 }
 
 interface Bars {
+  /** Layer number, 1 = input side (the category on the x axis). */
+  layer: string;
   name: string;
   grad: number;
   act: number;
@@ -84,6 +86,7 @@ function barsView(row: Float32Array, names: readonly string[], spec: NetSpec | n
   const top = hi - lo;
   const rel = (v: number) => (!Number.isFinite(v) ? top : v <= 0 ? 0 : Math.max(0, Math.log10(v) - lo));
   const data: Bars[] = names.map((_, l) => ({
+    layer: String(l + 1),
     name: layerLabel(names, l),
     grad: rel(grad[l]),
     act: rel(act[l]),
@@ -125,16 +128,16 @@ function BarsPanel({ view, title, testId, axisLabel }: { view: BarsView; title: 
         <ComposedChart data={view.data} margin={{ top: 6, right: 12, bottom: 12, left: 0 }} barCategoryGap="18%">
           <CartesianGrid strokeDasharray="3 3" stroke={pal.grid} vertical={false} />
           <XAxis
-            dataKey="name"
+            dataKey="layer"
             tick={tickStyle}
             interval="preserveStartEnd"
-            tickFormatter={(_v: string, i: number) => String(i + 1)}
             label={{ value: axisLabel, position: 'insideBottom', offset: -8, style: { fontSize: CHART_FONT_PX, fill: pal.text } }}
           />
           <YAxis domain={[0, view.top]} ticks={view.ticks} allowDataOverflow tick={tickStyle} tickFormatter={(t: number) => fmtTick(Math.pow(10, t + view.lo))} width={58} />
           <Tooltip
             isAnimationActive={false}
             contentStyle={{ fontSize: CHART_FONT_PX }}
+            labelFormatter={(label, payload) => (payload[0]?.payload as Bars | undefined)?.name ?? String(label)}
             formatter={(_v, name, item) => {
               const p = item.payload as Bars;
               const raw = item.dataKey === 'grad' ? p.gradRaw : item.dataKey === 'act' ? p.actRaw : p.theoryRaw;
