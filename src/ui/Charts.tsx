@@ -2,7 +2,7 @@ import { context2d, CHART_FONT, CHART_FONT_PX, fitCanvas } from './canvas.ts';
 import { useEffect, useLayoutEffect, useMemo, useRef, useState, type RefObject } from 'react';
 import { LineCanvas } from './LineCanvas.tsx';
 import { metrics, type LayerField } from './metrics.ts';
-import { chartPalette, heatRgb, layerGradientCss, nonFiniteRgb } from './colors.ts';
+import { boundaryRgba, chartPalette, heatRgb, layerGradientCss, nonFiniteRgb } from './colors.ts';
 import { logColorRange, niceTicks, runsYRange } from './chartScale.ts';
 import {
   columnOf,
@@ -377,7 +377,7 @@ export function DecisionBoundary({ run }: { run: number }) {
     const ctx = context2d(canvas);
     if (!ctx) return;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.fillStyle = '#fff';
+    ctx.fillStyle = chartPalette().background;
     ctx.fillRect(0, 0, BOUNDARY_SIZE, BOUNDARY_SIZE);
     if (b) {
       gridRef.current ??= document.createElement('canvas');
@@ -392,7 +392,7 @@ export function DecisionBoundary({ run }: { run: number }) {
             const q = Number.isFinite(p) ? p : 0.5;
             // blue (class 0) ↔ orange (class 1), y up
             const o = ((b.n - 1 - r) * b.n + c) * 4;
-            img.data.set([Math.round(0 + 230 * q), Math.round(114 + 45 * q - 45 * (1 - q)), Math.round(178 * (1 - q)), 140], o);
+            img.data.set(boundaryRgba(q), o);
           }
         g.putImageData(img, 0, 0);
         ctx.imageSmoothingEnabled = true;
@@ -405,7 +405,7 @@ export function DecisionBoundary({ run }: { run: number }) {
       const px = (v: number) => ((v + 1.5) / 3) * BOUNDARY_SIZE;
       const r = d.nTrain > 2000 ? 1.2 : 2;
       ctx.lineWidth = 0.75;
-      ctx.strokeStyle = '#fff';
+      ctx.strokeStyle = chartPalette().background;
       for (let i = 0; i < d.nTrain; i++) {
         ctx.fillStyle = CLASS_COLORS[d.yTrain[i]];
         ctx.beginPath();

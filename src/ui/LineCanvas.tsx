@@ -261,7 +261,7 @@ function draw(canvas: HTMLCanvasElement, width: number, p: LineCanvasProps, rang
     ctx.setLineDash([]);
     const w = ctx.measureText(r.label).width;
     const above = y - top > CHART_FONT_PX + 6;
-    boxedText(ctx, r.label, right - 4 - w, above ? y - CHART_FONT_PX - 3 : y + 3, { color: pal.reference });
+    boxedText(ctx, r.label, right - 4 - w, above ? y - CHART_FONT_PX - 3 : y + 3, { color: pal.reference, background: pal.labelBackground });
   }
 
   // step markers: the line, then the label at the top, beside the line
@@ -271,7 +271,7 @@ function draw(canvas: HTMLCanvasElement, width: number, p: LineCanvasProps, rang
     const leftSide = prefer === 'left' ? x - 6 - w >= left + 2 : x + 6 + w > right - 2;
     const tx = leftSide ? x - 6 - w : x + 6;
     const row = rows.place(tx, tx + w);
-    boxedText(ctx, text, tx, top + 2 + row * (CHART_FONT_PX + 5), { color });
+    boxedText(ctx, text, tx, top + 2 + row * (CHART_FONT_PX + 5), { color, background: pal.labelBackground });
   };
   ctx.setLineDash([4, 2]);
   ctx.lineWidth = 1.5;
@@ -289,13 +289,13 @@ function draw(canvas: HTMLCanvasElement, width: number, p: LineCanvasProps, rang
     const text = `${up ? '▲' : '▼'} clipped: ${beyond.length === 1 ? 'a value' : `${beyond.length} values`} ${up ? 'above' : 'below'} the axis`;
     const w = ctx.measureText(text).width;
     rows.place(right - w - 4, right);
-    boxedText(ctx, text, right - 4, top + 2, { color: pal.clippedMark, align: 'right' });
+    boxedText(ctx, text, right - 4, top + 2, { color: pal.clippedMark, align: 'right', background: pal.labelBackground });
   }
   for (const m of p.markers ?? []) if (m.label) labelAt(m.label, Math.round(xPx(m.x)) + 0.5, m.color, 'left');
 
   if (cursor !== null && cursor < xs.length) {
     const x = Math.round(xPx(xs[cursor])) + 0.5;
-    ctx.strokeStyle = '#888';
+    ctx.strokeStyle = pal.cursor;
     ctx.lineWidth = 1;
     ctx.beginPath();
     ctx.moveTo(x, top);
@@ -433,7 +433,7 @@ export function LineCanvas(props: LineCanvasProps) {
           .map((s) => (
             <li key={s.key} className={`legend-item${s.hidden ? ' inactive' : ''}`} data-color={s.color} data-dash={s.dash?.join(' ')} data-dots={s.dots ? '' : undefined}>
               <button type="button" aria-pressed={!s.hidden} onClick={() => onToggle?.(s.key)} disabled={!onToggle} style={{ display: 'inline-flex', alignItems: 'center' }}>
-                <Swatch color={s.hidden ? '#bbb' : s.color} dash={s.dash} dots={s.dots} width={s.width} />
+                <Swatch color={s.hidden ? chartPalette().inactive : s.color} dash={s.dash} dots={s.dots} width={s.width} />
                 {s.name}
               </button>
             </li>

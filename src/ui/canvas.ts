@@ -34,7 +34,7 @@ export function boxedText(
   text: string,
   x: number,
   y: number,
-  { align = 'left', color, background = 'rgba(255,255,255,0.88)' }: { align?: CanvasTextAlign; color: string; background?: string },
+  { align = 'left', color, background }: { align?: CanvasTextAlign; color: string; background: string },
 ): void {
   const w = ctx.measureText(text).width;
   const h = CHART_FONT_PX + 3;

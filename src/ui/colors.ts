@@ -31,6 +31,15 @@ export interface ChartPalette {
   theory: string;
   /** The mark drawn where a value lies beyond the axis. */
   clippedMark: string;
+  /** The read-out line under the pointer. */
+  cursor: string;
+  /** A hidden line's legend swatch. */
+  inactive: string;
+  /** Behind labels drawn over the data. */
+  labelBackground: string;
+  /** Decision boundary shading: class 0 and class 1 (mixed by the predicted probability), and its opacity (0..255). */
+  boundary: readonly [string, string];
+  boundaryAlpha: number;
 }
 
 const VIRIDIS = ['#440154', '#482878', '#3e4989', '#31688e', '#26828e', '#1f9e89', '#35b779', '#6ece58', '#b5de2b', '#fde725'] as const;
@@ -51,6 +60,11 @@ export const STANDARD_PALETTE: ChartPalette = {
   act: '#E69F00',
   theory: '#000000',
   clippedMark: '#c0392b',
+  cursor: '#888888',
+  inactive: '#bbbbbb',
+  labelBackground: 'rgba(255,255,255,0.88)',
+  boundary: ['#0045b2', '#e69f00'],
+  boundaryAlpha: 140,
 };
 
 let active: ChartPalette = STANDARD_PALETTE;
@@ -112,6 +126,14 @@ export function layerGradientCss(): string {
     return `rgb(${r},${g},${b})`;
   });
   return `linear-gradient(to right, ${stops.join(', ')})`;
+}
+
+/** Decision-boundary shading at class-1 probability q, as [r, g, b, a]. */
+export function boundaryRgba(q: number): [number, number, number, number] {
+  const t = Math.min(1, Math.max(0, Number.isFinite(q) ? q : 0.5));
+  const a = hexToRgb(active.boundary[0]);
+  const b = hexToRgb(active.boundary[1]);
+  return [Math.round(a[0] + (b[0] - a[0]) * t), Math.round(a[1] + (b[1] - a[1]) * t), Math.round(a[2] + (b[2] - a[2]) * t), active.boundaryAlpha];
 }
 
 /** Colour of run i. */
