@@ -6,12 +6,13 @@ import { describeSpeeds } from './backendSpeeds.ts';
 import { useStore } from './store.ts';
 import { bannerText } from './state/banner.ts';
 import { RunPanel } from './RunPanel.tsx';
-import { LayerHeatmap, LayerNormChart, RunsChart, DecisionBoundary, fmt } from './Charts.tsx';
+import { ChartViewControls, LayerHeatmap, LayerNormChart, RunsChart, DecisionBoundary, fmt } from './Charts.tsx';
 import { Presets } from './Presets.tsx';
 import { ShareExport } from './ShareExport.tsx';
 import { Icon } from './Icon.tsx';
 import { installShortcuts } from './keyboard.ts';
-import { runColor } from './palette.ts';
+import { PRESENTATION_PALETTE, runColor } from './palette.ts';
+import { STANDARD_PALETTE, setChartPalette } from './colors.ts';
 import { SweepPanel } from './sweep/SweepPanel.tsx';
 import { headValue, isEvaluated, metrics } from './metrics.ts';
 import { SPEEDS, speedFromString } from './pacer.ts';
@@ -165,6 +166,7 @@ function PresentationToggle() {
   const { on, set } = useStore(useShallow((s) => ({ on: s.presentation, set: s.setPresentation })));
   useEffect(() => {
     document.documentElement.classList.toggle('presentation', on);
+    setChartPalette(on ? PRESENTATION_PALETTE : STANDARD_PALETTE);
   }, [on]);
   return (
     <button
@@ -181,18 +183,12 @@ function PresentationToggle() {
 }
 
 function ViewOptions() {
-  const { layout, smoothing, logScale, showClipped, setView } = useStore(
-    useShallow((s) => ({ layout: s.layout, smoothing: s.smoothing, logScale: s.logScale, showClipped: s.showClipped, setView: s.setView })),
+  const { smoothing, logScale, showClipped, setView } = useStore(
+    useShallow((s) => ({ smoothing: s.smoothing, logScale: s.logScale, showClipped: s.showClipped, setView: s.setView })),
   );
   return (
     <div className="view-options side-card" role="group" aria-label="Chart options">
-      <label>
-        Layout{' '}
-        <select value={layout} onChange={(e) => setView({ layout: e.target.value as 'columns' | 'overlay' })}>
-          <option value="overlay">shared axes</option>
-          <option value="columns">columns</option>
-        </select>
-      </label>
+      <ChartViewControls />
       <label title="Exponential moving average of the plotted values">
         Smoothing{' '}
         <input type="range" min={0} max={0.99} step={0.01} value={smoothing} onChange={(e) => setView({ smoothing: Number(e.target.value) })} />
@@ -380,6 +376,8 @@ function RunsFullNote() {
  */
 export function App() {
   const nRuns = useStore((s) => s.experiment.runs.length);
+  // The charts draw with the palette of the mode: rebuilt when it changes.
+  const presentation = useStore((s) => s.presentation);
   return (
     <div className="app">
       <header className="topbar">
@@ -403,7 +401,7 @@ export function App() {
         ))}
       </div>
       <main className="layout">
-        <ChartsArea />
+        <ChartsArea key={presentation ? 'presentation' : 'standard'} />
         <aside className="panels" aria-label="Experiment settings">
           <ViewOptions />
           <BackendBadge />

@@ -1,292 +1,360 @@
-import { context2d } from './canvas.ts';
-import { useEffect, useMemo, useRef } from 'react';
-import { LineCanvas, type LineSeries, type RefLine, type XMarker } from './LineCanvas.tsx';
-import { headValue, isEvaluated, layerValue, metrics, thin, type LayerField, type RunSeries } from './metrics.ts';
-import { DIVERGED_COLOR, RUN_COLORS, layerColor, viridisRgb } from './colors.ts';
+import { context2d, CHART_FONT, CHART_FONT_PX, fitCanvas } from './canvas.ts';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState, type RefObject } from 'react';
+import { LineCanvas } from './LineCanvas.tsx';
+import { metrics, type LayerField } from './metrics.ts';
+import { boundaryRgba, chartPalette, heatRgb, layerGradientCss, nonFiniteRgb } from './colors.ts';
+import { logColorRange, niceTicks, runsYRange } from './chartScale.ts';
+import {
+  columnOf,
+  divergedMarkers,
+  fmt,
+  fmtTick,
+  gridSeries,
+  heatGrid,
+  labelledLayers,
+  layerChartData,
+  layerLabel,
+  runsChartData,
+  type HeatGrid,
+  type LayerSeries,
+  type RunMetric,
+} from './chartData.ts';
 import { useMetricsVersion } from './useMetrics.ts';
 import { useShallow } from 'zustand/react/shallow';
 import { useStore } from './store.ts';
+import type { Layout } from './state/view.ts';
 import { PngButton } from './PngButton.tsx';
 import { CLASS_COLORS } from './DataPreview.tsx';
 import { datasetView } from './datasetCache.ts';
 
+export { fmt, fmtTick, UPDATE_RATIO_REFERENCE, type LayerSeries } from './chartData.ts';
+
 /** CSS size of the decision-boundary canvas. */
 const BOUNDARY_SIZE = 200;
 
-/** Points drawn per line: recharts renders SVG, so charts stay light. */
-const CHART_POINTS = 200;
-
-function fmt(x: unknown): string {
-  if (typeof x !== 'number') return String(x);
-  if (Number.isNaN(x)) return 'NaN';
-  if (!Number.isFinite(x)) return x > 0 ? 'Infinity' : '-Infinity';
-  if (x === 0) return '0';
-  const a = Math.abs(x);
-  return a >= 1e4 || a < 1e-3 ? x.toExponential(3) : x.toPrecision(4);
+/** Whether the runs' charts share one scale now: the toggle is on and there is more than one run. */
+function useSharedScales(): boolean {
+  return useStore((s) => s.sharedScales && s.experiment.runs.length > 1);
 }
 
-export { fmt };
-
-/** Short axis labels: 2, 0.6, 1e-3, 5e-4, 1e14 (tooltips keep the exact values). */
-export function fmtTick(x: number): string {
-  if (!Number.isFinite(x)) return fmt(x);
-  if (x === 0) return '0';
-  const a = Math.abs(x);
-  if (a >= 1e4 || a < 1e-3) {
-    const [m, e] = x.toExponential(1).split('e');
-    return `${m.replace(/\.0$/, '')}e${Number(e)}`;
-  }
-  return String(Number(x.toPrecision(3)));
+/** The CSS width of an element, kept up to date. */
+function useWidth(ref: RefObject<HTMLElement | null>): number {
+  const [width, setWidth] = useState(0);
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    setWidth(el.clientWidth);
+    if (typeof ResizeObserver !== 'function') return;
+    const ro = new ResizeObserver(() => setWidth(el.clientWidth));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, [ref]);
+  return width;
 }
 
-/** Exponential moving average used by the smoothing slider (0 = raw). */
-function smooth(values: number[], alpha: number): number[] {
-  if (alpha <= 0) return values;
-  const out: number[] = [];
-  let m = NaN;
-  for (const v of values) {
-    if (!Number.isFinite(v)) {
-      out.push(v);
-      continue;
-    }
-    m = Number.isFinite(m) ? alpha * m + (1 - alpha) * v : v;
-    out.push(m);
-  }
-  return out;
+/** "colour: input → output" with the layer colours as a gradient. */
+function LayerOrderNote() {
+  return (
+    <span className="muted" title="Layer lines are coloured from the input layer (dark) to the output layer (light)">
+      colour: input
+      <span aria-hidden="true" style={{ display: 'inline-block', width: 40, height: 8, margin: '0 4px', verticalAlign: 'middle', borderRadius: 2, background: layerGradientCss() }} />
+      output
+    </span>
+  );
 }
 
-/** `smooth` over a series with gaps (null): the gaps stay gaps. */
-function smoothNullable(values: (number | null)[], alpha: number): (number | null)[] {
-  if (alpha <= 0) return values;
-  const sm = smooth(values.map((v) => (v === null ? NaN : v)), alpha);
-  return sm.map((v, i) => (values[i] === null ? null : v));
+/**
+ * The runs' layout and the shared-scale toggle (part of the share link).
+ * Meant for the page's view options.
+ */
+export function ChartViewControls() {
+  const { layout, sharedScales, nRuns, setView } = useStore(
+    useShallow((s) => ({ layout: s.layout, sharedScales: s.sharedScales, nRuns: s.experiment.runs.length, setView: s.setView })),
+  );
+  return (
+    <span className="chart-view-controls">
+      <label>
+        Runs{' '}
+        <select value={layout} data-testid="view-layout" onChange={(e) => setView({ layout: e.target.value as Layout })}>
+          <option value="columns">side by side</option>
+          <option value="overlay">one at a time</option>
+        </select>
+      </label>{' '}
+      <label title="Side by side, every run's per-layer charts use the same y range and the heatmaps the same colour range, so that the same height or colour means the same value. Off: each run's charts fit its own data.">
+        <input type="checkbox" data-testid="shared-scales" checked={sharedScales} disabled={nRuns < 2} onChange={(e) => setView({ sharedScales: e.target.checked })} /> same scale for all runs
+      </label>
+    </span>
+  );
 }
 
-function divergedMarkers(all: readonly RunSeries[], labelled: boolean): XMarker[] {
-  return all.flatMap((s) => (s.divergedAt === null ? [] : [{ x: s.divergedAt, label: labelled ? `diverged @${s.divergedAt}` : '', color: DIVERGED_COLOR }]));
-}
+const LAYER_CHART_HEIGHT: Record<LayerSeries, number> = { gradNorm: 240, gradNormClipped: 240, weightNorm: 220, updateNorm: 220, actGradNorm: 240, updateRatio: 200 };
 
-/** A per-layer quantity over steps: a recorded norm, or the update/weight ratio. */
-export type LayerSeries = LayerField | 'updateRatio';
-
-function layerSeriesValue(row: Float32Array, l: number, field: LayerSeries): number {
-  if (field === 'updateRatio') return layerValue(row, l, 'updateNorm') / layerValue(row, l, 'weightNorm');
-  return layerValue(row, l, field);
-}
-
-/** Rule-of-thumb healthy update size relative to the weights (Karpathy): about 1e-3 per step. */
-export const UPDATE_RATIO_REFERENCE = 1e-3;
-
+/** A per-layer quantity of one run over steps, one line per layer; on the runs' shared y range when they share scales. */
 export function LayerNormChart({ run, field, testId, title }: { run: number; field: LayerSeries; testId: string; title: string }) {
   const figRef = useRef<HTMLElement>(null);
-  const version = useMetricsVersion(400, figRef, run);
-  const { smoothing, logScale, hiddenLayers, showClipped, toggleLayer, clip } = useStore(useShallow((s) => ({
-    smoothing: s.smoothing,
-    logScale: s.logScale,
-    hiddenLayers: s.hiddenLayers,
-    showClipped: s.showClipped,
-    toggleLayer: s.toggleLayer,
-    clip: s.experiment.runs[run]?.stabilizers.clip,
-  })));
-  const s = metrics.get(run);
-  const names = s?.layerNames ?? [];
-  const { xs, series } = useMemo(() => {
-    const rows = s ? thin(s.rows, CHART_POINTS) : [];
-    // A ratio of 0 is a step that was not applied: leave it out rather than plot it.
-    const val = (r: Float32Array, l: number) => {
-      const v = layerSeriesValue(r, l, field);
-      return field === 'updateRatio' && v === 0 ? null : v;
-    };
-    const out: LineSeries[] = names.map((n, l) => ({
-      key: n,
-      name: n,
-      color: layerColor(l, names.length),
-      values: smoothNullable(rows.map((r) => val(r, l)), smoothing),
-      hidden: !!hiddenLayers[n],
-    }));
-    if (field === 'gradNorm') {
-      out.push({ key: 'global', name: 'global', color: '#222', width: 2, values: smooth(rows.map((r) => headValue(r, 'gradNorm')), smoothing), hidden: !!hiddenLayers['global'] });
-      if (showClipped)
-        out.push({
-          key: 'global (clipped)',
-          name: 'global (clipped)',
-          color: '#222',
-          dash: [5, 3],
-          values: smooth(rows.map((r) => headValue(r, 'gradNormClipped')), smoothing),
-          hidden: !!hiddenLayers['global (clipped)'],
-        });
-    }
-    return { xs: rows.map((r) => headValue(r, 'step')), series: out };
+  const shared = useSharedScales();
+  const version = useMetricsVersion(400, figRef, shared ? undefined : run);
+  const { smoothing, logScale, hiddenLayers, showClipped, toggleLayer } = useStore(
+    useShallow((s) => ({ smoothing: s.smoothing, logScale: s.logScale, hiddenLayers: s.hiddenLayers, showClipped: s.showClipped, toggleLayer: s.toggleLayer })),
+  );
+  const clipsOfRuns = useStore(useShallow((s) => s.experiment.runs.map((r) => r.stabilizers.clip)));
+  const { data, domain } = useMemo(() => {
+    const opts = (r: number) => ({ smoothing, hiddenLayers, showClipped, clip: clipsOfRuns[r] });
+    const data = layerChartData(metrics.get(run), field, opts(run));
+    if (!shared) return { data, domain: undefined };
+    const runs = metrics.all().map((s) => {
+      const c = s.run === run ? data : layerChartData(s, field, opts(s.run));
+      return { series: c.series, refs: c.refLines, diverged: s.divergedAt !== null };
+    });
+    return { data, domain: runsYRange(runs, logScale).range };
     // `version` stands for the metrics' contents, which are mutated in place
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [version, s, field, smoothing, showClipped, hiddenLayers]);
-  const thresholdLine = field === 'gradNorm' && clip && (clip.mode === 'global_norm' || clip.mode === 'layer_norm');
-  const refLines: RefLine[] = [];
-  if (field === 'updateRatio') refLines.push({ y: UPDATE_RATIO_REFERENCE, label: '1e-3' });
-  if (thresholdLine) refLines.push({ y: clip!.threshold, label: `τ = ${clip!.threshold}` });
+  }, [version, run, field, smoothing, showClipped, hiddenLayers, clipsOfRuns, shared, logScale]);
+  const s = metrics.get(run);
   return (
-    <figure ref={figRef} className="chart" data-testid={testId} data-points={xs.length} aria-label={title}>
+    <figure ref={figRef} className="chart" data-testid={testId} data-points={data.xs.length} data-shared-scale={shared ? 'true' : 'false'} aria-label={title}>
       <figcaption>
         <span>{title}</span>
         <PngButton name={testId} />
       </figcaption>
       <LineCanvas
-        xs={xs}
-        series={series}
+        xs={data.xs}
+        series={data.series}
         log={logScale}
-        height={field === 'updateRatio' ? 180 : 220}
-        refLines={refLines}
-        markers={divergedMarkers(s ? [s] : [], true)}
+        height={LAYER_CHART_HEIGHT[field]}
+        yDomain={domain}
+        refLines={data.refLines}
+        markers={divergedMarkers(s ? [s] : [], 'short')}
         onToggle={toggleLayer}
         format={fmt}
         formatTick={fmtTick}
+        legendNote={<LayerOrderNote />}
       />
     </figure>
   );
 }
 
-type RunMetric = 'loss' | 'acc' | 'lr';
-
-const RUN_METRIC: Record<RunMetric, { title: string; caption: string; log: boolean; test: 'testLoss' | 'testAcc' | null; height: number }> = {
-  loss: { title: 'Loss', caption: 'Loss (training batch; dots: held-out test set)', log: true, test: 'testLoss', height: 220 },
-  acc: { title: 'Accuracy', caption: 'Accuracy (training batch; dots: held-out test set)', log: false, test: 'testAcc', height: 200 },
-  lr: { title: 'Learning rate', caption: 'Learning rate used at each step (schedule and warm-up)', log: false, test: null, height: 160 },
+const RUN_METRIC: Record<RunMetric, { title: string; caption: string; log: boolean; height: number }> = {
+  loss: { title: 'Loss', caption: 'Loss (line: training batch; dots: held-out test set)', log: true, height: 240 },
+  acc: { title: 'Accuracy', caption: 'Accuracy (line: training batch; dots: held-out test set)', log: false, height: 220 },
+  lr: { title: 'Learning rate', caption: 'Learning rate used at each step (schedule and warm-up)', log: false, height: 180 },
 };
 
-/** One quantity of every run over steps on shared axes (train line, test dots where evaluated). */
+/**
+ * One quantity of every run over steps on shared axes (train line, test dots
+ * where evaluated). The loss axis is clamped at a robust upper bound, so a
+ * diverging run's last losses do not squash the others' (values above are
+ * drawn at the edge, marked), and it labels each run's diverged step.
+ */
 export function RunsChart({ metric, testId }: { metric: RunMetric; testId: string }) {
   const figRef = useRef<HTMLElement>(null);
   const version = useMetricsVersion(400, figRef);
   const { smoothing, hiddenLayers, toggleLayer } = useStore(useShallow((s) => ({ smoothing: s.smoothing, hiddenLayers: s.hiddenLayers, toggleLayer: s.toggleLayer })));
   const labels = useStore(useShallow((s) => s.experiment.runs.map((r) => r.label)));
+  const batchNorm = useStore((s) => s.experiment.runs.some((r) => r.model.norm === 'batch'));
   const m = RUN_METRIC[metric];
   const all = metrics.all();
-  const { xs, series } = useMemo(() => {
-    // The runs' thinned steps merged on one x axis; a run without a row at a step has a gap there.
-    const thinned = all.map((s) => thin(s.rows, CHART_POINTS));
-    // Test metrics are sparse: every evaluated row is drawn, whatever the thinning.
-    const evaluated = all.map((s) => (m.test ? s.rows.filter(isEvaluated) : []));
-    const steps = [...new Set([...thinned, ...evaluated].flatMap((rows) => rows.map((r) => headValue(r, 'step'))))].sort((a, b) => a - b);
-    const index = new Map(steps.map((x, i) => [x, i]));
-    const suffix = metric === 'lr' ? '' : ' train';
-    const out: LineSeries[] = [];
-    all.forEach((s, k) => {
-      const rows = thinned[k];
-      const color = RUN_COLORS[s.run % RUN_COLORS.length];
-      const label = labels[s.run] ?? s.label;
-      const raw = rows.map((r) => headValue(r, metric));
-      const vals = metric === 'lr' ? raw : smooth(raw, smoothing);
-      const train: (number | null)[] = new Array<number | null>(steps.length).fill(null);
-      rows.forEach((r, i) => (train[index.get(headValue(r, 'step'))!] = vals[i]));
-      // Fill the gaps between this run's own points so that its line stays connected.
-      let last: number | null = null;
-      for (let i = 0; i < train.length; i++) {
-        if (train[i] !== null) last = i;
-        else if (last !== null && i <= index.get(rows[rows.length - 1][0])!) train[i] = train[last];
-      }
-      const key = `train ${s.run}`;
-      out.push({ key, name: `${label}${suffix}`, color, values: train, hidden: !!hiddenLayers[`${metric}:${key}`] });
-      if (m.test) {
-        const test: (number | null)[] = new Array<number | null>(steps.length).fill(null);
-        evaluated[k].forEach((r) => (test[index.get(headValue(r, 'step'))!] = headValue(r, m.test!)));
-        const tkey = `test ${s.run}`;
-        out.push({ key: tkey, name: `${label} test`, color, dots: true, values: test, hidden: !!hiddenLayers[`${metric}:${tkey}`] });
-      }
-    });
-    return { xs: steps, series: out };
+  const { data, domain } = useMemo(() => {
+    const data = runsChartData(metrics.all(), metric, labels, { smoothing, hiddenLayers });
+    // The loss axis: one range over the runs, clamped above once one has diverged.
+    const runs = metrics.all().map((s) => ({ series: data.series.filter((l) => l.key.endsWith(` ${s.run}`)), diverged: s.divergedAt !== null }));
+    const domain = metric === 'acc' ? ([0, 1] as [number, number]) : metric === 'loss' ? runsYRange(runs, true).range : undefined;
+    return { data, domain };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [version, smoothing, metric, labels, hiddenLayers]);
   return (
-    <figure ref={figRef} className="chart" data-testid={testId} data-points={xs.length} aria-label={m.title}>
+    <figure ref={figRef} className="chart" data-testid={testId} data-points={data.xs.length} aria-label={m.title}>
       <figcaption>
         <span>{m.caption}</span>
         <PngButton name={testId} />
       </figcaption>
       <LineCanvas
-        xs={xs}
-        series={series}
+        xs={data.xs}
+        series={data.series}
         log={m.log}
         height={m.height}
-        yDomain={metric === 'acc' ? [0, 1] : undefined}
-        markers={divergedMarkers(all, false)}
+        yDomain={domain}
+        markers={divergedMarkers(all, metric === 'loss' ? 'long' : 'none', labels)}
         onToggle={(key) => toggleLayer(`${metric}:${key}`)}
         format={fmt}
         formatTick={fmtTick}
       />
+      {metric === 'loss' && batchNorm ? (
+        <p className="small muted chart-note" data-testid="batchnorm-note" style={{ margin: '4px 6px 0', fontSize: CHART_FONT_PX }}>
+          BatchNorm: at step 0 the test loss uses the moving statistics, which start at mean 0 and variance 1 instead of the batch's own, so it starts far above the training loss; they catch up within a few dozen steps.
+        </p>
+      ) : null}
     </figure>
   );
 }
 
+const HEAT_PAD = { top: 10, bottom: 24, gap: 8, bar: 14 };
+
+/** Layer × step heatmap on its canvas: layer labels, step axis, colour bar (all drawn, so the PNG has them). */
+function drawHeatmap(canvas: HTMLCanvasElement, width: number, height: number, grid: HeatGrid, names: readonly string[], range: [number, number], clipped: boolean): void {
+  const pal = chartPalette();
+  const dpr = fitCanvas(canvas, width, height);
+  const ctx = context2d(canvas);
+  if (!ctx) return;
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.fillStyle = pal.background;
+  ctx.fillRect(0, 0, width, height);
+  ctx.font = CHART_FONT;
+  const L = grid.layers;
+  const W = grid.steps.length;
+  const top = HEAT_PAD.top;
+  const plotH = height - HEAT_PAD.top - HEAT_PAD.bottom;
+  const [lo, hi] = range;
+  // colour-bar ticks: decades when the range spans two or more
+  const span = hi - lo;
+  const barTicks = (span >= 2 ? niceTicks(lo, hi, 4).filter((t) => Number.isInteger(t)) : niceTicks(lo, hi, 3)).filter((t) => t >= lo - 1e-9 && t <= hi + 1e-9);
+  const tickText = (t: number) => fmtTick(10 ** t);
+  const barTextW = Math.max(0, ...barTicks.map((t) => ctx.measureText(tickText(t)).width));
+  const right = width - (HEAT_PAD.gap + HEAT_PAD.bar + 5 + barTextW + 4);
+  const shown = labelledLayers(L, plotH, CHART_FONT_PX + 2);
+  const labelW = Math.max(ctx.measureText('step').width, ...shown.map((l) => ctx.measureText(layerLabel(names, l)).width));
+  const left = Math.min(Math.round(width * 0.45), Math.ceil(labelW) + 10);
+  if (right - left < 20 || plotH < 10) return;
+
+  // cells
+  if (L > 0 && W > 0) {
+    const cells = document.createElement('canvas');
+    cells.width = W;
+    cells.height = L;
+    const cctx = context2d(cells);
+    if (cctx) {
+      const img = cctx.createImageData(W, L);
+      const bad = nonFiniteRgb();
+      for (let l = 0; l < L; l++)
+        for (let x = 0; x < W; x++) {
+          const v = grid.values[l * W + x];
+          const p = (l * W + x) * 4;
+          const rgb = !Number.isFinite(v) ? bad : heatRgb(v > 0 ? (Math.log10(v) - lo) / (hi - lo || 1) : 0);
+          img.data[p] = rgb[0];
+          img.data[p + 1] = rgb[1];
+          img.data[p + 2] = rgb[2];
+          img.data[p + 3] = 255;
+        }
+      cctx.putImageData(img, 0, 0);
+      ctx.imageSmoothingEnabled = false;
+      ctx.drawImage(cells, left, top, right - left, plotH);
+    }
+  }
+  ctx.strokeStyle = pal.axis;
+  ctx.lineWidth = 1;
+  ctx.strokeRect(left - 0.5, top - 0.5, right - left + 1, plotH + 1);
+
+  // layer labels, input at the top
+  ctx.fillStyle = pal.text;
+  ctx.textAlign = 'right';
+  ctx.textBaseline = 'middle';
+  for (const l of shown) ctx.fillText(layerLabel(names, l), left - 6, top + ((l + 0.5) * plotH) / L);
+
+  // step axis
+  ctx.textBaseline = 'top';
+  const bottom = top + plotH;
+  if (W > 0) {
+    const s0 = grid.steps[0];
+    const s1 = grid.steps[W - 1];
+    const xOf = (step: number) => left + ((columnOf(grid.steps, step) + 0.5) / W) * (right - left);
+    const ticks = s1 > s0 ? niceTicks(s0, s1, Math.max(2, Math.floor((right - left) / 80))).filter((t) => Number.isInteger(t)) : [s0];
+    ctx.textAlign = 'center';
+    ctx.beginPath();
+    for (const t of ticks) {
+      const x = Math.round(xOf(t)) + 0.5;
+      ctx.moveTo(x, bottom);
+      ctx.lineTo(x, bottom + 4);
+    }
+    ctx.stroke();
+    for (const t of ticks) ctx.fillText(String(t), Math.min(right, Math.max(left, xOf(t))), bottom + 6);
+  }
+  ctx.textAlign = 'right';
+  ctx.fillStyle = pal.text;
+  ctx.fillText('step', left - 6, bottom + 6);
+
+  // colour bar, low at the bottom
+  const bx = right + HEAT_PAD.gap;
+  for (let y = 0; y < plotH; y++) {
+    const [r, g, b] = heatRgb(1 - (y + 0.5) / plotH);
+    ctx.fillStyle = `rgb(${r},${g},${b})`;
+    ctx.fillRect(bx, top + y, HEAT_PAD.bar, 1);
+  }
+  ctx.strokeStyle = pal.axis;
+  ctx.strokeRect(bx - 0.5, top - 0.5, HEAT_PAD.bar + 1, plotH + 1);
+  if (clipped) {
+    // values above the top of the scale take its colour: a cap on the bar says so
+    const [r, g, b] = heatRgb(1);
+    ctx.beginPath();
+    ctx.moveTo(bx - 0.5, top - 0.5);
+    ctx.lineTo(bx + HEAT_PAD.bar / 2, top - HEAT_PAD.top + 0.5);
+    ctx.lineTo(bx + HEAT_PAD.bar + 0.5, top - 0.5);
+    ctx.closePath();
+    ctx.fillStyle = `rgb(${r},${g},${b})`;
+    ctx.fill();
+    ctx.strokeStyle = pal.clippedMark;
+    ctx.stroke();
+  }
+  ctx.fillStyle = pal.text;
+  ctx.textAlign = 'left';
+  ctx.textBaseline = 'middle';
+  for (const t of barTicks) {
+    const y = top + (1 - (t - lo) / (span || 1)) * plotH;
+    ctx.fillRect(bx + HEAT_PAD.bar, Math.round(y), 3, 1);
+    ctx.fillText(tickText(t), bx + HEAT_PAD.bar + 5, Math.min(bottom - 6, Math.max(top + 6, y)));
+  }
+}
+
+/** Height of the heatmap's cells area for L layers. */
+function heatmapPlotHeight(L: number): number {
+  return Math.min(256, Math.max(96, L * 16));
+}
+
 /**
- * Layer × step heatmap of log10 of a per-layer norm, on a canvas: rows are
- * layers (input at the top), columns are recorded steps (decimated).
+ * Layer × step heatmap of a per-layer norm on a log colour scale, on a canvas:
+ * rows are layers (input at the top), columns recorded steps (decimated), with
+ * the layer names, a step axis and a colour bar. With shared scales every
+ * run's heatmap uses one colour range.
  */
 export function LayerHeatmap({ run, field = 'gradNorm', testId = 'layer-heatmap' }: { run: number; field?: LayerField; testId?: string }) {
   const figRef = useRef<HTMLElement>(null);
-  const version = useMetricsVersion(500, figRef, run);
+  const boxRef = useRef<HTMLDivElement>(null);
+  const shared = useSharedScales();
+  const version = useMetricsVersion(500, figRef, shared ? undefined : run);
   const ref = useRef<HTMLCanvasElement>(null);
-  const legendRef = useRef<HTMLSpanElement>(null);
+  const width = useWidth(boxRef);
+  const s = metrics.get(run);
+  const names = s?.layerNames ?? [];
+  const height = heatmapPlotHeight(names.length) + HEAT_PAD.top + HEAT_PAD.bottom;
+  const { grid, range, clipped } = useMemo(() => {
+    const grid = heatGrid(metrics.get(run), field);
+    const runs = shared ? metrics.all() : [metrics.get(run)];
+    const { range, clipped } = logColorRange(
+      runs.map((o) => ({ series: gridSeries(o?.run === run ? grid : heatGrid(o, field)), diverged: o !== undefined && o.divergedAt !== null })),
+    );
+    return { grid, range, clipped };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [version, run, field, shared]);
   useEffect(() => {
     const canvas = ref.current;
-    const s = metrics.get(run);
-    if (!canvas || !s) return;
-    const rows = thin(s.rows, 400);
-    const L = s.layerNames.length;
-    const W = Math.max(1, rows.length);
-    canvas.width = W;
-    canvas.height = L;
-    const ctx = context2d(canvas);
-    if (!ctx) return;
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const r of rows)
-      for (let l = 0; l < L; l++) {
-        const v = layerValue(r, l, field);
-        if (Number.isFinite(v) && v > 0) {
-          const lv = Math.log10(v);
-          lo = Math.min(lo, lv);
-          hi = Math.max(hi, lv);
-        }
-      }
-    if (!Number.isFinite(lo)) {
-      lo = -3;
-      hi = 0;
-    }
-    if (hi - lo < 1e-6) hi = lo + 1;
-    const img = ctx.createImageData(W, L);
-    rows.forEach((r, x) => {
-      for (let l = 0; l < L; l++) {
-        const v = layerValue(r, l, field);
-        const p = (l * W + x) * 4;
-        if (!Number.isFinite(v)) {
-          img.data.set([192, 57, 43, 255], p); // non-finite: red
-          continue;
-        }
-        const t = v > 0 ? (Math.log10(v) - lo) / (hi - lo) : 0;
-        const [cr, cg, cb] = viridisRgb(t);
-        img.data.set([cr, cg, cb, 255], p);
-      }
-    });
-    ctx.putImageData(img, 0, 0);
-    canvas.dataset.columns = String(rows.length);
-    if (legendRef.current) legendRef.current.textContent = `log₁₀ range ${lo.toFixed(1)} … ${hi.toFixed(1)}`;
-  }, [version, run, field]);
-  const names = metrics.get(run)?.layerNames ?? [];
+    if (!canvas) return;
+    canvas.dataset.columns = String(grid.steps.length);
+    canvas.dataset.colorMin = String(10 ** range[0]);
+    canvas.dataset.colorMax = String(10 ** range[1]);
+    canvas.dataset.colorClipped = String(clipped);
+    if (width > 0) drawHeatmap(canvas, width, height, grid, metrics.get(run)?.layerNames ?? [], range, clipped);
+  }, [grid, range, clipped, width, height, run]);
   return (
-    <figure ref={figRef} className="chart heatmap" data-testid={testId} aria-label="Layer by step heatmap of log gradient norm">
+    <figure ref={figRef} className="chart heatmap" data-testid={testId} data-shared-scale={shared ? 'true' : 'false'} aria-label="Layer by step heatmap of the gradient norm">
       <figcaption>
         <span>
-          Layer × step heatmap of log₁₀ ‖∇W‖ (purple small → yellow large, red non-finite) <span ref={legendRef} className="muted" />
+          Layer × step heatmap of ‖∂L/∂W‖, log colour scale (dark small → yellow large; red: not finite)
+          {shared ? <span className="muted"> · one colour scale for all runs</span> : null}
+          {clipped ? <span className="muted"> · values above the scale (▲) in its top colour</span> : null}
         </span>
         <PngButton name={testId} />
       </figcaption>
-      <div className="heatmap-body">
-        <div className="heatmap-labels">
-          {names.map((n) => (
-            <span key={n}>{n}</span>
-          ))}
-        </div>
-        <canvas ref={ref} className="heatmap-canvas" />
+      <div ref={boxRef} style={{ width: '100%' }}>
+        <canvas ref={ref} className="heatmap-plot" style={{ display: 'block', width: '100%', height }} role="img" aria-label={`Heatmap of ${names.length} layers over ${grid.steps.length} recorded steps`} />
       </div>
     </figure>
   );
@@ -309,7 +377,7 @@ export function DecisionBoundary({ run }: { run: number }) {
     const ctx = context2d(canvas);
     if (!ctx) return;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.fillStyle = '#fff';
+    ctx.fillStyle = chartPalette().background;
     ctx.fillRect(0, 0, BOUNDARY_SIZE, BOUNDARY_SIZE);
     if (b) {
       gridRef.current ??= document.createElement('canvas');
@@ -324,7 +392,7 @@ export function DecisionBoundary({ run }: { run: number }) {
             const q = Number.isFinite(p) ? p : 0.5;
             // blue (class 0) ↔ orange (class 1), y up
             const o = ((b.n - 1 - r) * b.n + c) * 4;
-            img.data.set([Math.round(0 + 230 * q), Math.round(114 + 45 * q - 45 * (1 - q)), Math.round(178 * (1 - q)), 140], o);
+            img.data.set(boundaryRgba(q), o);
           }
         g.putImageData(img, 0, 0);
         ctx.imageSmoothingEnabled = true;
@@ -337,7 +405,7 @@ export function DecisionBoundary({ run }: { run: number }) {
       const px = (v: number) => ((v + 1.5) / 3) * BOUNDARY_SIZE;
       const r = d.nTrain > 2000 ? 1.2 : 2;
       ctx.lineWidth = 0.75;
-      ctx.strokeStyle = '#fff';
+      ctx.strokeStyle = chartPalette().background;
       for (let i = 0; i < d.nTrain; i++) {
         ctx.fillStyle = CLASS_COLORS[d.yTrain[i]];
         ctx.beginPath();

@@ -4,14 +4,25 @@
  * recharts renders every point as SVG through React and its own store; with
  * seven layer lines on three charts that cost 100–300 ms of main-thread time
  * per update here, far over the 50 ms budget of a frame. This component draws
- * the same picture (log or linear y axis, grid, reference lines, a marked
- * step, dots for sparse series) in one canvas pass of a few milliseconds, and
- * keeps what a reader needs in the DOM: the legend (click to hide a line), a
- * tooltip with exact values under the pointer or the arrow keys, and the
- * marker's label.
+ * the same picture (log or linear y axis, grid, reference lines, labelled
+ * step markers, dots for sparse series) in one canvas pass of a few
+ * milliseconds, and keeps what a reader needs in the DOM: the legend (click to
+ * hide a line), a tooltip with exact values under the pointer or the arrow
+ * keys, and the markers' labels (also drawn, so that a PNG of the canvas
+ * carries them).
+ *
+ * The y range is the data's, or a given one (`yDomain`: a range shared by
+ * several runs' charts, or the loss axis clamped below a diverging run's
+ * spike). Values beyond it are drawn at the edge with a triangle mark and a
+ * note; the tooltip shows their true values. The canvas carries the range as
+ * `data-y-min` / `data-y-max` and the number of such points as `data-clipped`.
  */
-import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
-import { context2d } from './canvas.ts';
+import { useEffect, useLayoutEffect, useRef, useState, type CSSProperties, type KeyboardEvent, type PointerEvent, type ReactNode } from 'react';
+import { CHART_FONT, CHART_FONT_PX, boxedText, context2d, fitCanvas } from './canvas.ts';
+import { chartPalette } from './colors.ts';
+import { logTicks, niceTicks, yRange, type Range } from './chartScale.ts';
+
+export { logTicks, niceTicks, yRange };
 
 export interface LineSeries {
   key: string;
@@ -42,8 +53,8 @@ export interface LineCanvasProps {
   series: readonly LineSeries[];
   log: boolean;
   height: number;
-  /** Fixed y range (linear axes), e.g. [0, 1] for accuracy. */
-  yDomain?: [number, number];
+  /** Fixed y range: [0, 1] for accuracy, a range shared across runs, or a clamped loss axis. */
+  yDomain?: Range;
   refLines?: readonly RefLine[];
   markers?: readonly XMarker[];
   onToggle?: (key: string) => void;
@@ -51,50 +62,25 @@ export interface LineCanvasProps {
   formatTick: (v: number) => string;
   /** Name of the x quantity in the tooltip. */
   xName?: string;
+  /** Shown before the legend entries (not an entry itself). */
+  legendNote?: ReactNode;
 }
 
-const PAD = { left: 58, right: 12, top: 8, bottom: 22 };
-const GRID = '#e3e3e3';
-const AXIS_TEXT = '#555';
-const FONT = '11px system-ui, sans-serif';
+const PAD = { left: 60, right: 14, top: 12, bottom: 24 };
+
+/** Hidden from sight, kept for screen readers and tests. */
+export const VISUALLY_HIDDEN: CSSProperties = {
+  position: 'absolute',
+  width: 1,
+  height: 1,
+  overflow: 'hidden',
+  clip: 'rect(0 0 0 0)',
+  whiteSpace: 'nowrap',
+};
 
 interface Scale {
   toPx: (v: number) => number;
   ticks: number[];
-}
-
-/** 1, 2, 5 × 10^k steps: about `n` ticks over [lo, hi]. */
-export function niceTicks(lo: number, hi: number, n = 5): number[] {
-  if (!(hi > lo)) return [lo];
-  const raw = (hi - lo) / n;
-  const p = 10 ** Math.floor(Math.log10(raw));
-  const steps = [0.5, 1, 2, 5, 10].map((m) => m * p);
-  const at = (step: number) => {
-    const out: number[] = [];
-    for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
-    return out;
-  };
-  const k = steps.findIndex((s) => s >= raw);
-  const ticks = at(steps[k]);
-  // Fewer than 3 ticks: one notch finer.
-  return ticks.length >= 3 ? ticks : at(steps[k - 1]);
-}
-
-/** Ticks of a log axis over [lo, hi] (both > 0): decades, with 2 and 5 when the range is short. */
-export function logTicks(lo: number, hi: number): number[] {
-  const a = Math.floor(Math.log10(lo));
-  const b = Math.ceil(Math.log10(hi));
-  const decades = b - a;
-  const every = Math.max(1, Math.ceil(decades / 6));
-  const mults = decades <= 2 ? [1, 2, 5] : decades <= 4 ? [1, 3] : [1];
-  const out: number[] = [];
-  for (let e = a; e <= b; e += every)
-    for (const m of mults) {
-      const v = Number((m * 10 ** e).toPrecision(12));
-      if (v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9)) out.push(v);
-    }
-  // Less than a decade: linear steps read better (0.12, 0.14, … on a log axis).
-  return out.length >= 3 ? out : niceTicks(lo, hi, 4);
 }
 
 function yScale(lo: number, hi: number, log: boolean, top: number, bottom: number): Scale {
@@ -106,29 +92,6 @@ function yScale(lo: number, hi: number, log: boolean, top: number, bottom: numbe
   }
   const span = hi - lo || 1;
   return { toPx: (v) => bottom - ((v - lo) / span) * (bottom - top), ticks: niceTicks(lo, hi) };
-}
-
-/** The y range covering every visible finite value (and the reference lines), padded a little. */
-export function yRange(series: readonly LineSeries[], log: boolean, refs: readonly RefLine[], fixed?: [number, number]): [number, number] {
-  if (fixed) return fixed;
-  let lo = Infinity;
-  let hi = -Infinity;
-  const see = (v: number | null) => {
-    if (v === null || !Number.isFinite(v) || (log && v <= 0)) return;
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  };
-  for (const s of series) if (!s.hidden) for (const v of s.values) see(v);
-  for (const r of refs) see(r.y);
-  if (!(lo <= hi)) return log ? [0.1, 10] : [0, 1];
-  if (log) {
-    if (lo === hi) return [lo / 2, hi * 2];
-    const pad = (Math.log10(hi) - Math.log10(lo)) * 0.04;
-    return [lo / 10 ** pad, hi * 10 ** pad];
-  }
-  if (lo === hi) return [lo - (Math.abs(lo) || 1) / 2, hi + (Math.abs(hi) || 1) / 2];
-  const pad = (hi - lo) * 0.04;
-  return [lo - pad, hi + pad];
 }
 
 /** Index of the x nearest to `x` in an ascending array. */
@@ -143,38 +106,48 @@ function nearest(xs: readonly number[], x: number): number {
   return Math.abs(xs[hi] - x) < Math.abs(xs[lo] - x) ? hi : lo;
 }
 
-function draw(canvas: HTMLCanvasElement, width: number, p: LineCanvasProps, cursor: number | null): void {
+/** Boxes already taken by labels at the top of the plot: a new label goes to the first free row. */
+class LabelRows {
+  private boxes: { x0: number; x1: number; row: number }[] = [];
+  place(x0: number, x1: number): number {
+    for (let row = 0; ; row++) {
+      if (!this.boxes.some((b) => b.row === row && b.x0 < x1 + 4 && x0 < b.x1 + 4)) {
+        this.boxes.push({ x0, x1, row });
+        return row;
+      }
+    }
+  }
+}
+
+function draw(canvas: HTMLCanvasElement, width: number, p: LineCanvasProps, range: Range, cursor: number | null): number {
   const { xs, series, log, height } = p;
-  const dpr = Math.min(3, window.devicePixelRatio || 1);
-  const W = Math.max(1, Math.round(width * dpr));
-  const H = Math.max(1, Math.round(height * dpr));
-  if (canvas.width !== W) canvas.width = W;
-  if (canvas.height !== H) canvas.height = H;
+  const pal = chartPalette();
+  const dpr = fitCanvas(canvas, width, height);
   const ctx = context2d(canvas);
-  if (!ctx) return;
+  if (!ctx) return 0;
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, width, height);
-  ctx.fillStyle = '#fff';
+  ctx.fillStyle = pal.background;
   ctx.fillRect(0, 0, width, height);
   const left = PAD.left;
   const right = width - PAD.right;
   const top = PAD.top;
   const bottom = height - PAD.bottom;
-  if (right <= left || bottom <= top) return;
+  if (right <= left || bottom <= top) return 0;
 
   const refs = p.refLines ?? [];
-  const [ylo, yhi] = yRange(series, log, refs, p.yDomain);
+  const [ylo, yhi] = range;
   const ys = yScale(ylo, yhi, log, top, bottom);
   const x0 = xs.length ? xs[0] : 0;
   const x1 = xs.length ? xs[xs.length - 1] : 1;
   const xspan = x1 - x0 || 1;
   const xPx = (x: number) => left + ((x - x0) / xspan) * (right - left);
-  const xticks = xs.length > 1 ? niceTicks(x0, x1, Math.max(2, Math.floor((right - left) / 70))).filter((t) => Number.isInteger(t)) : xs.slice(0, 1);
+  const xticks = xs.length > 1 ? niceTicks(x0, x1, Math.max(2, Math.floor((right - left) / 80))).filter((t) => Number.isInteger(t)) : xs.slice(0, 1);
 
   // grid and axes
-  ctx.font = FONT;
+  ctx.font = CHART_FONT;
   ctx.lineWidth = 1;
-  ctx.strokeStyle = GRID;
+  ctx.strokeStyle = pal.grid;
   ctx.setLineDash([3, 3]);
   ctx.beginPath();
   for (const t of ys.ticks) {
@@ -189,13 +162,13 @@ function draw(canvas: HTMLCanvasElement, width: number, p: LineCanvasProps, curs
   }
   ctx.stroke();
   ctx.setLineDash([]);
-  ctx.strokeStyle = '#999';
+  ctx.strokeStyle = pal.axis;
   ctx.beginPath();
   ctx.moveTo(left + 0.5, top);
   ctx.lineTo(left + 0.5, bottom + 0.5);
   ctx.lineTo(right, bottom + 0.5);
   ctx.stroke();
-  ctx.fillStyle = AXIS_TEXT;
+  ctx.fillStyle = pal.text;
   ctx.textAlign = 'right';
   ctx.textBaseline = 'middle';
   for (const t of ys.ticks) ctx.fillText(p.formatTick(t), left - 5, ys.toPx(t));
@@ -203,25 +176,32 @@ function draw(canvas: HTMLCanvasElement, width: number, p: LineCanvasProps, curs
   ctx.textBaseline = 'top';
   for (const t of xticks) ctx.fillText(String(t), xPx(t), bottom + 5);
 
-  // data, clipped to the plot area
+  // data: values beyond the y range are drawn at the edge and marked
+  const ok = (v: number | null): v is number => v !== null && Number.isFinite(v) && (!log || v > 0);
+  const yPx = (v: number) => (v > yhi ? top : v < ylo ? bottom : ys.toPx(v));
+  const beyond: { x: number; up: boolean; color: string }[] = [];
   ctx.save();
   ctx.beginPath();
   ctx.rect(left, top - 1, right - left + 1, bottom - top + 2);
   ctx.clip();
-  const ok = (v: number | null): v is number => v !== null && Number.isFinite(v) && (!log || v > 0);
   for (const s of series) {
     if (s.hidden) continue;
     ctx.strokeStyle = s.color;
     ctx.fillStyle = s.color;
+    for (let i = 0; i < xs.length; i++) {
+      const v = s.values[i];
+      if (ok(v) && (v > yhi || v < ylo)) beyond.push({ x: xPx(xs[i]), up: v > yhi, color: s.color });
+    }
     if (s.dots) {
       for (let i = 0; i < xs.length; i++) {
         const v = s.values[i];
-        if (!ok(v)) continue;
+        if (!ok(v) || v > yhi || v < ylo) continue;
         ctx.beginPath();
-        ctx.arc(xPx(xs[i]), ys.toPx(v), 3.5, 0, 2 * Math.PI);
+        ctx.arc(xPx(xs[i]), yPx(v), 3.5, 0, 2 * Math.PI);
+        ctx.fillStyle = s.color;
         ctx.fill();
         ctx.lineWidth = 1;
-        ctx.strokeStyle = '#fff';
+        ctx.strokeStyle = pal.background;
         ctx.stroke();
       }
       continue;
@@ -237,29 +217,64 @@ function draw(canvas: HTMLCanvasElement, width: number, p: LineCanvasProps, curs
         continue;
       }
       const x = xPx(xs[i]);
-      const y = ys.toPx(v);
+      const y = yPx(v);
       if (pen) ctx.lineTo(x, y);
       else ctx.moveTo(x, y);
       pen = true;
     }
     ctx.stroke();
+    ctx.setLineDash([]);
   }
-  ctx.setLineDash([2, 4]);
-  ctx.lineWidth = 1;
-  ctx.strokeStyle = '#7a7a7a';
-  ctx.fillStyle = '#7a7a7a';
-  ctx.textAlign = 'right';
-  ctx.textBaseline = 'bottom';
+  ctx.restore();
+  // the marks of clipped values: a triangle at the edge, one per few pixels
+  let lastX = -Infinity;
+  for (const b of beyond.sort((a, c) => a.x - c.x)) {
+    if (b.x - lastX < 5) continue;
+    lastX = b.x;
+    const y = b.up ? top : bottom;
+    const d = b.up ? -1 : 1;
+    ctx.beginPath();
+    ctx.moveTo(b.x - 5, y);
+    ctx.lineTo(b.x + 5, y);
+    ctx.lineTo(b.x, y + d * 8);
+    ctx.closePath();
+    ctx.fillStyle = b.color;
+    ctx.fill();
+    ctx.lineWidth = 1;
+    ctx.strokeStyle = pal.clippedMark;
+    ctx.stroke();
+  }
+
+  // reference lines, their labels on top of the data
+  ctx.font = CHART_FONT;
   for (const r of refs) {
     if (log && r.y <= 0) continue;
+    if (r.y > yhi || r.y < ylo) continue;
     const y = Math.round(ys.toPx(r.y)) + 0.5;
+    ctx.setLineDash([2, 4]);
+    ctx.lineWidth = 1.5;
+    ctx.strokeStyle = pal.reference;
     ctx.beginPath();
     ctx.moveTo(left, y);
     ctx.lineTo(right, y);
     ctx.stroke();
-    ctx.fillText(r.label, right - 2, y - 2);
+    ctx.setLineDash([]);
+    const w = ctx.measureText(r.label).width;
+    const above = y - top > CHART_FONT_PX + 6;
+    boxedText(ctx, r.label, right - 4 - w, above ? y - CHART_FONT_PX - 3 : y + 3, { color: pal.reference, background: pal.labelBackground });
   }
+
+  // step markers: the line, then the label at the top, beside the line
+  const rows = new LabelRows();
+  const labelAt = (text: string, x: number, color: string, prefer: 'left' | 'right') => {
+    const w = ctx.measureText(text).width;
+    const leftSide = prefer === 'left' ? x - 6 - w >= left + 2 : x + 6 + w > right - 2;
+    const tx = leftSide ? x - 6 - w : x + 6;
+    const row = rows.place(tx, tx + w);
+    boxedText(ctx, text, tx, top + 2 + row * (CHART_FONT_PX + 5), { color, background: pal.labelBackground });
+  };
   ctx.setLineDash([4, 2]);
+  ctx.lineWidth = 1.5;
   for (const m of p.markers ?? []) {
     const x = Math.round(xPx(m.x)) + 0.5;
     ctx.strokeStyle = m.color;
@@ -269,9 +284,19 @@ function draw(canvas: HTMLCanvasElement, width: number, p: LineCanvasProps, curs
     ctx.stroke();
   }
   ctx.setLineDash([]);
+  if (beyond.length) {
+    const up = beyond.some((b) => b.up);
+    const text = `${up ? '▲' : '▼'} clipped: ${beyond.length === 1 ? 'a value' : `${beyond.length} values`} ${up ? 'above' : 'below'} the axis`;
+    const w = ctx.measureText(text).width;
+    rows.place(right - w - 4, right);
+    boxedText(ctx, text, right - 4, top + 2, { color: pal.clippedMark, align: 'right', background: pal.labelBackground });
+  }
+  for (const m of p.markers ?? []) if (m.label) labelAt(m.label, Math.round(xPx(m.x)) + 0.5, m.color, 'left');
+
   if (cursor !== null && cursor < xs.length) {
     const x = Math.round(xPx(xs[cursor])) + 0.5;
-    ctx.strokeStyle = '#888';
+    ctx.strokeStyle = pal.cursor;
+    ctx.lineWidth = 1;
     ctx.beginPath();
     ctx.moveTo(x, top);
     ctx.lineTo(x, bottom);
@@ -281,20 +306,34 @@ function draw(canvas: HTMLCanvasElement, width: number, p: LineCanvasProps, curs
       if (s.hidden || !ok(v)) continue;
       ctx.fillStyle = s.color;
       ctx.beginPath();
-      ctx.arc(x, ys.toPx(v), 3, 0, 2 * Math.PI);
+      ctx.arc(x, yPx(v), 3.5, 0, 2 * Math.PI);
       ctx.fill();
     }
   }
-  ctx.restore();
+  return beyond.length;
+}
+
+/** A legend swatch drawn like its line: solid, dashed (same dash pattern) or a dot. */
+export function Swatch({ color, dash, dots, width }: { color: string; dash?: number[]; dots?: boolean; width?: number }) {
+  return (
+    <svg className="legend-swatch" width={20} height={10} viewBox="0 0 20 10" aria-hidden="true" style={{ verticalAlign: 'middle', marginRight: 4, flex: 'none' }}>
+      {dots ? (
+        <circle cx={10} cy={5} r={4} fill={color} />
+      ) : (
+        <line x1={0} y1={5} x2={20} y2={5} stroke={color} strokeWidth={Math.max(2, width ?? 1.5)} strokeDasharray={dash?.join(' ')} />
+      )}
+    </svg>
+  );
 }
 
 export function LineCanvas(props: LineCanvasProps) {
-  const { xs, series, height, onToggle, format } = props;
+  const { xs, series, height, onToggle, format, log } = props;
   const boxRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [width, setWidth] = useState(0);
   const [cursor, setCursor] = useState<number | null>(null);
   const c = cursor !== null && cursor < xs.length ? cursor : null;
+  const range = yRange(series, log, props.refLines ?? [], props.yDomain);
 
   useLayoutEffect(() => {
     const el = boxRef.current;
@@ -308,7 +347,10 @@ export function LineCanvas(props: LineCanvasProps) {
 
   useEffect(() => {
     const canvas = canvasRef.current;
-    if (canvas && width > 0) draw(canvas, width, props, c);
+    if (!canvas) return;
+    canvas.dataset.yMin = String(range[0]);
+    canvas.dataset.yMax = String(range[1]);
+    if (width > 0) canvas.dataset.clipped = String(draw(canvas, width, props, range, c));
   });
 
   const onPointer = (e: PointerEvent<HTMLCanvasElement>) => {
@@ -333,6 +375,8 @@ export function LineCanvas(props: LineCanvasProps) {
   };
 
   const tipLeft = c !== null && width > 0 ? PAD.left + ((xs[c] - xs[0]) / (xs[xs.length - 1] - xs[0] || 1)) * (width - PAD.left - PAD.right) : 0;
+  const offAxis = (v: number) => Number.isFinite(v) && (v > range[1] || v < range[0]) && (!log || v > 0);
+  const markers = (props.markers ?? []).filter((m) => m.label);
   return (
     <div className="line-canvas">
       <div ref={boxRef} className="line-canvas-plot" style={{ height }}>
@@ -346,37 +390,50 @@ export function LineCanvas(props: LineCanvasProps) {
           onKeyDown={onKey}
           onBlur={() => setCursor(null)}
         />
-        {(props.markers ?? []).filter((m) => m.label).map((m) => (
-          <span
-            key={`${m.x}-${m.label}`}
-            className="line-canvas-marker"
-            style={{ color: m.color, left: Math.max(PAD.left + 90, PAD.left + ((m.x - (xs[0] ?? 0)) / ((xs[xs.length - 1] ?? 1) - (xs[0] ?? 0) || 1)) * (width - PAD.left - PAD.right) - 3) }}
-          >
-            {m.label}
-          </span>
-        ))}
+        {markers.length ? (
+          <ul style={VISUALLY_HIDDEN} aria-label="Marked steps">
+            {markers.map((m) => (
+              <li key={`${m.x}-${m.label}`} className="line-canvas-marker-label" data-testid="chart-marker" data-x={m.x}>
+                {m.label}
+              </li>
+            ))}
+          </ul>
+        ) : null}
         {c !== null ? (
-          <div className="line-canvas-tip" role="status" style={tipLeft > width / 2 ? { right: width - tipLeft + 8 } : { left: tipLeft + 8 }}>
+          <div
+            className="line-canvas-tip"
+            role="status"
+            style={{ fontSize: CHART_FONT_PX, ...(tipLeft > width / 2 ? { right: width - tipLeft + 8 } : { left: tipLeft + 8 }) }}
+          >
             <div className="tip-x">
               {props.xName ?? 'step'} {xs[c]}
             </div>
             {series
               .filter((s) => !s.hidden && s.values[c] !== null && s.values[c] !== undefined)
-              .map((s) => (
-                <div key={s.key}>
-                  <span className="swatch" style={{ background: s.color }} /> {s.name}: {format(s.values[c] as number)}
-                </div>
-              ))}
+              .map((s) => {
+                const v = s.values[c] as number;
+                return (
+                  <div key={s.key}>
+                    <Swatch color={s.color} dash={s.dash} dots={s.dots} width={s.width} /> {s.name}: {format(v)}
+                    {offAxis(v) ? <span style={{ color: chartPalette().clippedMark }}> (off the axis)</span> : null}
+                  </div>
+                );
+              })}
           </div>
         ) : null}
       </div>
-      <ul className="legend" aria-label="Lines (click to hide or show)">
+      <ul className="legend" aria-label="Lines (click to hide or show)" style={{ fontSize: CHART_FONT_PX }}>
+        {props.legendNote ? (
+          <li className="legend-note" style={{ display: 'inline-flex', alignItems: 'center', padding: '1px 2px' }}>
+            {props.legendNote}
+          </li>
+        ) : null}
         {series
           .filter((s) => !s.key.startsWith('_'))
           .map((s) => (
-            <li key={s.key} className={`legend-item${s.hidden ? ' inactive' : ''}`} data-color={s.color}>
-              <button type="button" aria-pressed={!s.hidden} onClick={() => onToggle?.(s.key)} disabled={!onToggle}>
-                <span className={`swatch${s.dots ? ' dot' : ''}${s.dash ? ' dash' : ''}`} style={{ background: s.dash ? undefined : s.color, borderColor: s.color }} />
+            <li key={s.key} className={`legend-item${s.hidden ? ' inactive' : ''}`} data-color={s.color} data-dash={s.dash?.join(' ')} data-dots={s.dots ? '' : undefined}>
+              <button type="button" aria-pressed={!s.hidden} onClick={() => onToggle?.(s.key)} disabled={!onToggle} style={{ display: 'inline-flex', alignItems: 'center' }}>
+                <Swatch color={s.hidden ? chartPalette().inactive : s.color} dash={s.dash} dots={s.dots} width={s.width} />
                 {s.name}
               </button>
             </li>

@@ -11,7 +11,7 @@
  *
  * Pure functions, no DOM: palette.test.ts computes the ratios.
  */
-import { RUN_COLORS, layerColor } from './colors.ts';
+import { RUN_COLORS, STANDARD_PALETTE, hexToRgb, layerColor, type ChartPalette } from './colors.ts';
 
 /** Presentation layer colours, input → output; interpolated in between (sRGB). */
 export const HIGH_CONTRAST_LAYERS = ['#440154', '#3e4989', '#1f6e8c', '#00796b', '#3a7d1a', '#7a6500', '#b04e00'] as const;
@@ -22,10 +22,6 @@ export const HIGH_CONTRAST_RUNS = ['#005f94', '#a84300', '#00785a', '#9c3d7f'] a
 /** Text size of chart axes, legends and tooltips, in CSS px. */
 export function chartTextPx(presentation: boolean): number {
   return presentation ? 16 : 13;
-}
-
-function hexToRgb(h: string): [number, number, number] {
-  return [parseInt(h.slice(1, 3), 16), parseInt(h.slice(3, 5), 16), parseInt(h.slice(5, 7), 16)];
 }
 
 function toHex(rgb: readonly number[]): string {
@@ -41,6 +37,22 @@ function highContrastAt(t: number): string {
   const b = hexToRgb(stops[i + 1]);
   return toHex(a.map((c, k) => c + (b[k] - c) * f));
 }
+
+/**
+ * The charts' palette in presentation mode: high-contrast runs and layers (the
+ * heatmap's scale too), darker text, axes and reference lines.
+ */
+export const PRESENTATION_PALETTE: ChartPalette = {
+  ...STANDARD_PALETTE,
+  runs: HIGH_CONTRAST_RUNS,
+  sequential: HIGH_CONTRAST_LAYERS,
+  layerSpan: 1,
+  text: '#000000',
+  axis: '#555555',
+  grid: '#cccccc',
+  reference: '#333333',
+  global: '#000000',
+};
 
 /** The colours of n layer lines, input → output. */
 export function lineColors(n: number, presentation: boolean): string[] {

@@ -281,3 +281,31 @@ describe('a change as a history entry (pushPageChange)', () => {
     expect(p.entries).toEqual([link(exp2)]);
   });
 });
+
+describe('the view in the link (view=)', () => {
+  it('side by side on one scale is the default and stays out of the link; other views round-trip', () => {
+    const p = open(link(exp2));
+    expect(p.page()).toMatchObject({ layout: 'columns', sharedScales: true });
+    vi.advanceTimersByTime(1000);
+    expect(p.location.hash).toBe(link(exp2));
+    p.page().setView({ layout: 'overlay', sharedScales: false });
+    vi.advanceTimersByTime(WRITE_DELAY_MS);
+    expect(p.location.hash).toBe(link(exp2, '&view=overlay.per-run-scales'));
+    const again = open(p.location.hash);
+    expect(again.page()).toMatchObject({ layout: 'overlay', sharedScales: false });
+    expect(again.page().experiment).toEqual(exp2);
+    p.page().setView({ layout: 'columns' });
+    vi.advanceTimersByTime(WRITE_DELAY_MS);
+    expect(p.location.hash).toBe(link(exp2, '&view=per-run-scales'));
+  });
+
+  it('a link without view= opens the default view; unknown tokens are ignored', () => {
+    const p = open(link(exp2, '&view=overlay'));
+    expect(p.page().layout).toBe('overlay');
+    p.navigate(link(exp2));
+    expect(p.page()).toMatchObject({ layout: 'columns', sharedScales: true });
+    p.navigate(link(exp2, '&view=sideways.per-run-scales'));
+    expect(p.page()).toMatchObject({ layout: 'columns', sharedScales: false });
+    expect(p.banner()).toBeNull();
+  });
+});

@@ -27,6 +27,7 @@ import { BACKEND_CHOICES, type BackendChoice } from '../../engine/backends.ts';
 import { startingExperiment } from '../presets.ts';
 import { useStore, type State } from '../store.ts';
 import { draftConfig, useSweepStore, type SweepState } from '../sweep/sweepStore.ts';
+import { VIEW_FRAGMENT_KEY, parseViewOption, viewChanged, viewOption } from './view.ts';
 
 export interface UrlEnv {
   location: { readonly hash: string; readonly origin: string; readonly pathname: string };
@@ -47,6 +48,7 @@ export const WRITE_DELAY_MS = 150;
 export function pageFragment(page: State, sweep: SweepState): string {
   const options: Record<string, string> = {};
   if (page.backendChoice !== 'auto') options.backend = page.backendChoice;
+  if (viewOption(page)) options[VIEW_FRAGMENT_KEY] = viewOption(page)!;
   if (sweep.inUrl) {
     const cfg = draftConfig(sweep.draft);
     if (cfg) options[SWEEP_FRAGMENT_KEY] = encodeSweep(cfg);
@@ -77,6 +79,8 @@ export function loadFragment(hash: string, { page, sweep }: UrlStores): boolean 
   }
   // Before the experiment loads: its runs are built on this backend.
   page.setState({ backendChoice: backend });
+  // The layout and scales of the link (presentation only: a bad value leaves the default).
+  page.setState(parseViewOption(options[VIEW_FRAGMENT_KEY]));
 
   let loaded = true;
   if (experiment === null) {
@@ -127,7 +131,7 @@ export class PageUrl {
     const { page, sweep } = this.stores;
     this.stop.push(
       page.subscribe((s, prev) => {
-        if (s.experiment !== prev.experiment || s.backendChoice !== prev.backendChoice) this.schedule();
+        if (s.experiment !== prev.experiment || s.backendChoice !== prev.backendChoice || viewChanged(s, prev)) this.schedule();
       }),
       sweep.subscribe((s, prev) => {
         if (s.draft !== prev.draft || s.inUrl !== prev.inUrl) this.schedule();
