@@ -10,8 +10,9 @@
  */
 import { z } from 'zod';
 import LZString from 'lz-string';
-import { MAX_ENCODED_LENGTH, capProblems, describeInput, formatIssues, parseFragment, parseRunConfig, type RunConfig, type ValidationResult } from '../config.ts';
+import { MAX_ENCODED_LENGTH, capProblems, decodeFailure, describeInput, formatIssues, parseFragment, parseJsonText, parseRunConfig, refuseDeep, type RunConfig, type ValidationResult } from '../config.ts';
 import { formatPath } from '../issues.ts';
+import { decompressLink } from '../linkCodec.ts';
 import { NUMERIC_FIELDS, checkPath, describeRange, inRange, numericField, setPath } from './paths.ts';
 import { gridSize } from './space.ts';
 import { describeCompare, formatValue, shortName } from './meta.ts';
@@ -281,13 +282,8 @@ export function parseSweep(input: unknown): ValidationResult<SweepConfig> {
 }
 
 export function parseSweepJson(text: string): ValidationResult<SweepConfig> {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (e) {
-    return { ok: false, errors: [`(sweep): not valid JSON (${(e as Error).message})`] };
-  }
-  return parseSweep(data);
+  const r = parseJsonText(text, '(sweep)');
+  return r.ok ? refuseDeep(parseSweep(r.value), r.deep) : r;
 }
 
 export class SweepConfigError extends Error {
@@ -364,18 +360,15 @@ export function encodeSweep(cfg: SweepConfig): string {
 /** Decodes the value of a `sweep=` fragment key (lz-string or URL-encoded JSON). */
 export function decodeSweep(value: string): ValidationResult<SweepConfig> {
   const v = value.trim();
-  let json: string | null;
+  let json: string;
   if (v.startsWith('{')) json = v;
   else if (v.length > MAX_ENCODED_LENGTH) {
     return { ok: false, errors: [`share URL: the sweep in the link is ${v.length} characters, at most ${MAX_ENCODED_LENGTH} allowed`] };
   } else {
-    try {
-      json = LZString.decompressFromEncodedURIComponent(v);
-    } catch {
-      json = null;
-    }
+    const d = decompressLink(v);
+    if (!d.ok) return { ok: false, errors: [decodeFailure('sweep', d)] };
+    json = d.text;
   }
-  if (!json) return { ok: false, errors: ['share URL: the sweep in the link is corrupted or truncated (cannot decompress it)'] };
   const r = parseSweepJson(json);
   return r.ok ? r : { ok: false, errors: r.errors.map((e) => `share URL: sweep ${e}`) };
 }

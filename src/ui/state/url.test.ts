@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { defaultExperiment, defaultRunConfig, encodeExperiment, experimentToFragment, type Experiment } from '../../engine/config.ts';
+import { defaultExperiment, defaultRunConfig, experimentToFragment, type Experiment } from '../../engine/config.ts';
 import { SWEEP_PRESETS } from '../../engine/sweep/meta.ts';
 import { BACKEND_CHOICES } from '../../engine/backends.ts';
 import { createPage } from '../store.ts';
@@ -116,7 +116,7 @@ describe('the page URL', () => {
   it('a hand-written JSON fragment loads and is rewritten in the compact form', () => {
     const p = open(`#${encodeURIComponent(JSON.stringify({ v: 1, runs: [{ label: 'mine', seed: 5 }] }))}`);
     expect(p.page().experiment.runs[0]).toMatchObject({ label: 'mine', seed: 5 });
-    expect(p.location.hash).toBe(`#e=${encodeExperiment(p.page().experiment)}`);
+    expect(p.location.hash).toBe(`#${experimentToFragment(p.page().experiment)}`);
   });
 
   it('a link whose experiment does not validate shows why, runs the default and stays in the address bar until an edit', () => {
@@ -160,7 +160,7 @@ describe('the page URL', () => {
     expect(s).toMatchObject({ open: true, inUrl: true, draftErrors: [] });
     expect(s.draft.params).toEqual(SWEEP.params);
     expect(p.banner()).toBeNull();
-    expect(p.location.hash).toMatch(/^#e=[^&]+&sweep=[^&]+$/);
+    expect(p.location.hash).toMatch(/^#e=[^&]+&sum=[0-9a-f]{6}&sweep=[^&]+$/);
     expect(p.location.hash).toBe(`#${pageFragment(p.page(), useSweepStore.getState())}`);
     // A sweep edit rewrites the fragment, experiment included.
     useSweepStore.getState().setDraft({ ...s.draft, stepsPerTrial: 77 });

@@ -1,5 +1,5 @@
 /**
- * The page's URL fragment, whole: `#e=<experiment>&backend=<choice>&sweep=<sweep>`
+ * The page's URL fragment, whole: `#e=<experiment>&sum=<checksum>&backend=<choice>&sweep=<sweep>`
  * (contract section 2). `backend=` is there unless the choice is auto;
  * `sweep=` once the sweep panel has been used or a link brought a sweep, while
  * the sweep draft validates. This module is the one that reads and writes the
