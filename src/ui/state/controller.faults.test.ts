@@ -103,6 +103,21 @@ describe('a long step', () => {
     expect(t.get().runtime[0].progress?.what).toMatch(/^computing step 1 /);
   });
 
+  it('a run shows as training from Train on, so that Pause works even before a busy worker answers', () => {
+    const t = setup();
+    const c = t.load(experiment(WIDE));
+    c.ready(0, 'cpu');
+    c.status(0, 'idle', 0);
+    t.get().toggleAll();
+    expect(c.of('start')).toHaveLength(1);
+    expect(t.get().runtime[0].status).toBe('training');
+    vi.advanceTimersByTime(1500); // no answer: the worker is busy
+    t.get().toggleAll();
+    expect(c.of('pause')).toEqual([['pause', 0]]);
+    vi.advanceTimersByTime(ANSWER_MS + 10);
+    expect(c.of('create')).toHaveLength(2);
+  });
+
   it('a worker that is still starting says so itself; a run that trains normally shows nothing', () => {
     const t = setup();
     const c = t.load(experiment({}));

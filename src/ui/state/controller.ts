@@ -96,12 +96,18 @@ export const STALL_MS = 1000;
 export const ANSWER_MS = 2000;
 
 /**
- * Rough floating-point throughput of one training step on each backend (FLOP/s),
- * for the estimate shown while a long step computes. Measured on a 2-core laptop
- * class machine with tfjs 4.22 (wide dense layers); the order of magnitude is what
- * matters.
+ * Rough floating-point throughput of a training step on each backend (FLOP/s),
+ * dense and conv, for the estimate shown while a long step computes. The CPU
+ * backends as measured in Chromium on a 2-core machine with tfjs 4.22 (dense
+ * 1024-wide layers: cpu 0.6 GFLOP/s, wasm 4; a conv net on cpu 0.12); the GPU
+ * ones a modest laptop GPU's. The order of magnitude is what matters.
  */
-export const STEP_FLOPS_PER_SEC: Record<BackendName, number> = { cpu: 0.4e9, wasm: 3e9, webgl: 15e9, webgpu: 15e9 };
+export const STEP_FLOPS_PER_SEC: Record<BackendName, { mlp: number; cnn: number }> = {
+  cpu: { mlp: 0.6e9, cnn: 0.12e9 },
+  wasm: { mlp: 4e9, cnn: 4e9 },
+  webgl: { mlp: 15e9, cnn: 15e9 },
+  webgpu: { mlp: 15e9, cnn: 15e9 },
+};
 
 /** Error kinds after which a run's worker is not reused (a wasm instance that ran out of memory stays broken). */
 const BROKEN_WORKER = new Set(['step', 'internal', 'device-lost']);
@@ -117,7 +123,7 @@ export function formatSeconds(s: number): string {
 
 /** Seconds one step of `cfg` is estimated to take on `backend` (its FLOPs over the backend's throughput). */
 export function estimateStepSeconds(cfg: RunConfig, backend: BackendName | undefined): number {
-  return estimateRun(cfg).flopsPerStep / STEP_FLOPS_PER_SEC[backend ?? 'cpu'];
+  return estimateRun(cfg).flopsPerStep / STEP_FLOPS_PER_SEC[backend ?? 'cpu'][cfg.model.arch];
 }
 
 /** A step the page waits for: since when, at which step, and the timer that checks on it. */
@@ -546,8 +552,13 @@ export class RunController {
     if (st === 'training' || st === 'diverged' || st === 'error') return;
     if (rt?.error?.kind === 'stopped') this.patch(i, { error: undefined });
     if (speed === 'max') {
-      if (this.client.has(i)) this.watchStep(i);
       this.client.start(i, this.shareOpts());
+      if (this.client.has(i)) {
+        // Training from now on, in the page (the worker says so too, once it gets to it:
+        // a worker still busy, e.g. with a long step, answers late, and Pause must be possible).
+        this.patch(i, { status: 'training' });
+        this.watchStep(i);
+      }
     } else if (st !== 'done') {
       this.pacer.setRate(speed);
       this.pacer.start(i, rt?.step ?? 0);
