@@ -118,14 +118,22 @@ describe('a long step', () => {
     expect(c.of('create')).toHaveLength(2);
   });
 
-  it('a worker that is still starting says so itself; a run that trains normally shows nothing', () => {
+  it('a worker that is still starting says so itself, and is not stopped by a Pause; a run that trains normally shows nothing', () => {
     const t = setup();
     const c = t.load(experiment({}));
     c.progress(0, 'starting the backend');
     t.get().startRun(0);
+    // (it answers start, and a pause, once started: no claim of training before that)
+    expect(t.get().runtime[0].status).toBe('idle');
+    t.get().pauseRun(0);
     vi.advanceTimersByTime(5 * STALL_MS);
     expect(t.get().runtime[0].progress?.what).toBe('starting the backend');
+    expect(c.of('create')).toHaveLength(1);
     c.ready(0);
+    // the time of a step counts from the worker's ready
+    expect(t.get().runtime[0].progress).toBeUndefined();
+    vi.advanceTimersByTime(STALL_MS / 2);
+    expect(t.get().runtime[0].progress).toBeUndefined();
     c.status(0, 'training', 0);
     for (let k = 1; k <= 50; k++) {
       vi.advanceTimersByTime(100);

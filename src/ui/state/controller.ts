@@ -160,6 +160,9 @@ export class RunController {
       onReady: (run, m) => {
         this.building.delete(run);
         this.answered(run, 'Reset');
+        // A step asked for while the worker was starting: its time counts from now.
+        const w = this.steps.get(run);
+        if (w) w.since = performance.now();
         const notice = this.state.runtime[run]?.error;
         this.patch(run, {
           backend: m.backend,
@@ -554,9 +557,10 @@ export class RunController {
     if (speed === 'max') {
       this.client.start(i, this.shareOpts());
       if (this.client.has(i)) {
-        // Training from now on, in the page (the worker says so too, once it gets to it:
-        // a worker still busy, e.g. with a long step, answers late, and Pause must be possible).
-        this.patch(i, { status: 'training' });
+        // Training from now on, in the page (the worker says so too, once it gets to it: one
+        // busy computing answers late, and Pause must be possible meanwhile). Not while it is
+        // still starting: it answers start, and then Pause, once its backend and model are ready.
+        if (!this.building.has(i)) this.patch(i, { status: 'training' });
         this.watchStep(i);
       }
     } else if (st !== 'done') {
