@@ -263,13 +263,21 @@ describe('a long step', () => {
     expect(t.get().runtime[0].progress).toBeUndefined();
   });
 
-  it('in a hidden tab (where workers rest for seconds) no progress line is made up', () => {
+  it('in a hidden tab (where workers rest for seconds) no progress line is made up, nor when it is shown again', () => {
     const t = setup({ hidden: true });
+    t.controller.watchVisibility();
     const c = t.load(experiment({}));
     c.ready(0);
     t.get().startRun(0);
     c.status(0, 'training', 3);
     vi.advanceTimersByTime(5 * STALL_MS);
+    expect(t.get().runtime[0].progress).toBeUndefined();
+    t.env.hiddenNow = false;
+    t.visibilityChanged();
+    vi.advanceTimersByTime(STALL_MS - 10);
+    expect(t.get().runtime[0].progress).toBeUndefined();
+    c.status(0, 'training', 9);
+    vi.advanceTimersByTime(STALL_MS - 10);
     expect(t.get().runtime[0].progress).toBeUndefined();
   });
 });

@@ -620,7 +620,10 @@ export class RunController {
       const s = this.state;
       if (s.speed !== 'max') return; // slow motion sends single steps from the page: nothing runs on its own
       s.runtime.forEach((rt, i) => {
-        if (rt.status === 'training') this.client.start(i, this.shareOpts());
+        if (rt.status !== 'training') return;
+        // (a hidden tab's worker rested for seconds between steps: its next step counts from now)
+        if (this.steps.has(i)) this.watchStep(i);
+        this.client.start(i, this.shareOpts());
       });
     });
   }
