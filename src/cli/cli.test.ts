@@ -217,7 +217,7 @@ describe.concurrent('gradscope url', () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^https?:\/\/\S+#e=\S+$/);
+    expect(lines[0]).toMatch(/^https?:\/\/\S+#e=[^&\s]+&sum=[0-9a-f]{6}$/);
     expect(parseFragment(lines[0]).experiment).toEqual(parseExperiment(JSON.parse(CFG)));
   });
 });

@@ -744,7 +744,8 @@ function holdsExperiment(fragOrUrl: string): boolean {
   return frag.split('&').some((part) => part === 'e' || part.startsWith('e='));
 }
 
-const DECODE_FAILURE = /^share URL: (the experiment in the link is corrupted or truncated|the experiment is not valid JSON|the fragment is not valid URL encoding|the experiment in the link is \d+ characters, at most \d+ allowed|fragment is \d+ characters, at most \d+ allowed)/;
+const DECODE_FAILURE =
+  /^share URL: (the experiment in the link is corrupted or truncated|the experiment in the link decodes to more than \d+ characters|the experiment is not valid JSON|the fragment is not valid URL encoding|the experiment in the link is \d+ characters, at most \d+ allowed|fragment is \d+ characters, at most \d+ allowed|the experiment part of the link \(e=, \d+ characters\) does not match its checksum|the link's checksum \(sum=.*\) is not 6 hexadecimal digits|the link has a checksum \(sum=.*\) but no experiment)/;
 
 function checkFragment(c: FragCase): void {
   const t0 = performance.now();

@@ -411,7 +411,7 @@ describe('share URL', () => {
   });
 
   test('a fragment without an experiment decodes to null with its options', () => {
-    expect(parseFragment('')).toEqual({ experiment: null, options: {} });
-    expect(parseFragment('http://x/#backend=cpu')).toEqual({ experiment: null, options: { backend: 'cpu' } });
+    expect(parseFragment('')).toEqual({ experiment: null, options: {}, stray: [], notes: [] });
+    expect(parseFragment('http://x/#backend=cpu')).toEqual({ experiment: null, options: { backend: 'cpu' }, stray: [], notes: [] });
   });
 });

@@ -134,8 +134,10 @@ export function exportedExperiment(start: string): ValidationResult<Experiment> 
 }
 
 /**
- * An experiment from JSON text: a page export (any layout of the JSON
- * document, or the JSONL file), an experiment, or a bare run config.
+ * The experiment of a page export given as JSON text (any layout of the JSON
+ * document, or the JSONL file); null when the text is not an export (then it
+ * is read as an experiment or a run config by config.ts, with its bounds on
+ * nesting).
  */
 export function parseExperimentOrExport(text: string): ValidationResult<Experiment> | null {
   const fromHead = exportedExperiment(text);
@@ -146,5 +148,5 @@ export function parseExperimentOrExport(text: string): ValidationResult<Experime
   } catch {
     return null;
   }
-  return isObject(data) && 'gradscope' in data ? experimentOfDoc(data) : parseExperiment(data);
+  return isObject(data) && 'gradscope' in data ? experimentOfDoc(data) : null;
 }

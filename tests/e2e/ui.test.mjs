@@ -148,7 +148,7 @@ test('build a net in the panels, clip, train, compare with clipping, share, relo
   await page.click('[data-testid="share-link"]');
   await waitFor(page, 'share feedback', () => (document.querySelector('[data-testid="share-status"]')?.textContent ?? '') !== '');
   const url = await urlSettled(page, await experiment(page));
-  assert.match(url, /#e=[A-Za-z0-9+\-$]+&backend=wasm$/);
+  assert.match(url, /#e=[A-Za-z0-9+\-$]+&sum=[0-9a-f]{6}&backend=wasm$/);
 
   // export: the records of both runs, in the contract's format, equal to what the page shows
   // (JSON lines: a first line with the experiment, then one record per line; exports.test.mjs checks every format)

@@ -43,7 +43,26 @@ export function inRange(f: NumericField, v: number): boolean {
   return true;
 }
 
-/** Returns a copy of `cfg` with the value at `path` set to `v` (no validation). */
+/** Path segments that name an object's machinery, never a config field. */
+export const FORBIDDEN_SEGMENTS: readonly string[] = ['__proto__', 'constructor', 'prototype'];
+
+/**
+ * Why `path` cannot be applied to a config, or null when it can: a segment that
+ * names an object's machinery (`__proto__`, `constructor`, `prototype`) would
+ * write onto Object.prototype or a function instead of into the config.
+ */
+export function checkPath(path: string): string | null {
+  const bad = path.split('.').find((k) => FORBIDDEN_SEGMENTS.includes(k));
+  return bad === undefined ? null : `not a run-config path ("${bad}" is not a field name; a path is made of field names, such as stabilizers.clip or optimizer.lr)`;
+}
+
+/** The keys of a sweepable path; throws for any other (a path is applied only once validated). */
+function keysOf(path: string): string[] {
+  if (!NUMERIC_FIELDS.has(path) || checkPath(path)) throw new Error(`not a sweepable path: ${JSON.stringify(path)}`);
+  return path.split('.');
+}
+
+/** Returns a copy of `cfg` with the value at `path` (a sweepable path) set to `v` (no range check). */
 export function setPath(cfg: RunConfig, path: string, v: number): RunConfig {
   const out = JSON.parse(JSON.stringify(cfg)) as RunConfig;
   if (path === DEPTH_PATH) {
@@ -55,18 +74,18 @@ export function setPath(cfg: RunConfig, path: string, v: number): RunConfig {
     out.model.hidden = cfg.model.hidden.map(() => v);
     return out;
   }
-  const keys = path.split('.');
+  const keys = keysOf(path);
   let obj = out as unknown as Record<string, unknown>;
   for (const k of keys.slice(0, -1)) obj = obj[k] as Record<string, unknown>;
   obj[keys[keys.length - 1]] = v;
   return out;
 }
 
-/** The value at `path` in a (validated) run config. */
+/** The value at a sweepable `path` in a (validated) run config. */
 export function getPath(cfg: RunConfig, path: string): number {
   if (path === DEPTH_PATH) return cfg.model.hidden.length;
   if (path === WIDTH_PATH) return cfg.model.hidden[0];
   let obj: unknown = cfg;
-  for (const k of path.split('.')) obj = (obj as Record<string, unknown>)[k];
+  for (const k of keysOf(path)) obj = (obj as Record<string, unknown>)[k];
   return obj as number;
 }

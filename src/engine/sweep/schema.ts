@@ -10,8 +10,10 @@
  */
 import { z } from 'zod';
 import LZString from 'lz-string';
-import { MAX_ENCODED_LENGTH, capProblems, describeInput, formatIssues, parseFragment, parseRunConfig, type RunConfig, type ValidationResult } from '../config.ts';
-import { NUMERIC_FIELDS, describeRange, inRange, numericField, setPath } from './paths.ts';
+import { MAX_ENCODED_LENGTH, capProblems, decodeFailure, describeInput, formatIssues, parseFragment, parseJsonText, parseRunConfig, refuseDeep, type RunConfig, type ValidationResult } from '../config.ts';
+import { formatPath } from '../issues.ts';
+import { decompressLink } from '../linkCodec.ts';
+import { NUMERIC_FIELDS, checkPath, describeRange, inRange, numericField, setPath } from './paths.ts';
 import { gridSize } from './space.ts';
 import { describeCompare, formatValue, shortName } from './meta.ts';
 
@@ -168,31 +170,55 @@ function checkParam(p: z.output<typeof ParamSchema>, i: number, errors: string[]
   return { path: p.path, scale: p.scale, min: p.min, max: p.max, steps: p.steps ?? DEFAULT_GRID_STEPS, integer: field.integer };
 }
 
-function mergeAt(target: Record<string, unknown>, keys: string[], value: unknown): void {
+/** Reads an own property only (never one inherited from Object.prototype). */
+function own(obj: Record<string, unknown>, k: string): unknown {
+  return Object.hasOwn(obj, k) ? obj[k] : undefined;
+}
+
+/** Writes an own property, whatever its name ("__proto__" included: never a prototype). */
+function put(obj: Record<string, unknown>, k: string, v: unknown): void {
+  Object.defineProperty(obj, k, { value: v, enumerable: true, writable: true, configurable: true });
+}
+
+function mergeAt(target: Record<string, unknown>, keys: readonly string[], value: unknown): void {
   let obj = target;
   for (const k of keys.slice(0, -1)) {
-    if (!isPlainObject(obj[k])) obj[k] = {};
-    obj = obj[k] as Record<string, unknown>;
+    if (!isPlainObject(own(obj, k))) put(obj, k, {});
+    obj = own(obj, k) as Record<string, unknown>;
   }
   const last = keys[keys.length - 1];
-  obj[last] = isPlainObject(obj[last]) && isPlainObject(value) ? deepMerge(obj[last] as Record<string, unknown>, value) : value;
+  const cur = own(obj, last);
+  put(obj, last, isPlainObject(cur) && isPlainObject(value) ? deepMerge(cur, value) : value);
 }
 
 function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...a };
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(a)) put(out, k, v);
   for (const [k, v] of Object.entries(b)) {
-    out[k] = isPlainObject(out[k]) && isPlainObject(v) ? deepMerge(out[k] as Record<string, unknown>, v) : v;
+    const cur = own(out, k);
+    put(out, k, isPlainObject(cur) && isPlainObject(v) ? deepMerge(cur, v) : v);
   }
   return out;
 }
 
-/** The compare variant's base: `compare`'s entries merged into the base at their paths. */
+/**
+ * The compare variant's base: `compare`'s entries merged into the base at their
+ * paths. A key is a run-config path (`checkPath`: never `__proto__`,
+ * `constructor` or `prototype`); values are merged as own properties, so that a
+ * `"__proto__"` inside a value is an unknown field like any other.
+ */
 export function applyCompare(base: RunConfig, compare: Record<string, unknown>): ValidationResult<RunConfig> {
   const draft = JSON.parse(JSON.stringify(base)) as Record<string, unknown>;
-  for (const [path, value] of Object.entries(compare)) {
-    if (!path) return { ok: false, errors: ['compare: a key must be a run-config path such as "stabilizers.clip"'] };
-    mergeAt(draft, path.split('.'), value);
+  const errors: string[] = [];
+  for (const path of Object.keys(compare)) {
+    if (!path) errors.push('compare: a key must be a run-config path such as "stabilizers.clip"');
+    else {
+      const bad = checkPath(path);
+      if (bad) errors.push(`${formatPath(['compare', path])}: ${bad}`);
+    }
   }
+  if (errors.length) return { ok: false, errors: capProblems(errors) };
+  for (const path of Object.keys(compare)) mergeAt(draft, path.split('.'), compare[path]);
   return parseRunConfig(draft, ['compare']);
 }
 
@@ -202,6 +228,15 @@ export function parseSweep(input: unknown): ValidationResult<SweepConfig> {
   const obj = { v: SWEEP_VERSION, ...input };
   if (obj.v !== SWEEP_VERSION) {
     return { ok: false, errors: [`v: must be ${SWEEP_VERSION} (this gradscope reads sweep version ${SWEEP_VERSION}), got ${describeInput(obj.v)}`] };
+  }
+  // Before zod, which drops a "__proto__" key of a record without a word.
+  const rawCompare = Object.hasOwn(input, 'compare') ? input.compare : undefined;
+  if (isPlainObject(rawCompare)) {
+    const bad = Object.keys(rawCompare).flatMap((path) => {
+      const why = path ? checkPath(path) : null;
+      return why ? [`${formatPath(['compare', path])}: ${why}`] : [];
+    });
+    if (bad.length) return { ok: false, errors: capProblems(bad) };
   }
   const r = SweepSchema.safeParse(obj, { reportInput: true });
   if (!r.success) return { ok: false, errors: formatIssues(r.error, [], '(sweep)') };
@@ -247,13 +282,8 @@ export function parseSweep(input: unknown): ValidationResult<SweepConfig> {
 }
 
 export function parseSweepJson(text: string): ValidationResult<SweepConfig> {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (e) {
-    return { ok: false, errors: [`(sweep): not valid JSON (${(e as Error).message})`] };
-  }
-  return parseSweep(data);
+  const r = parseJsonText(text, '(sweep)');
+  return r.ok ? refuseDeep(parseSweep(r.value), r.deep) : r;
 }
 
 export class SweepConfigError extends Error {
@@ -330,18 +360,15 @@ export function encodeSweep(cfg: SweepConfig): string {
 /** Decodes the value of a `sweep=` fragment key (lz-string or URL-encoded JSON). */
 export function decodeSweep(value: string): ValidationResult<SweepConfig> {
   const v = value.trim();
-  let json: string | null;
+  let json: string;
   if (v.startsWith('{')) json = v;
   else if (v.length > MAX_ENCODED_LENGTH) {
     return { ok: false, errors: [`share URL: the sweep in the link is ${v.length} characters, at most ${MAX_ENCODED_LENGTH} allowed`] };
   } else {
-    try {
-      json = LZString.decompressFromEncodedURIComponent(v);
-    } catch {
-      json = null;
-    }
+    const d = decompressLink(v);
+    if (!d.ok) return { ok: false, errors: [decodeFailure('sweep', d)] };
+    json = d.text;
   }
-  if (!json) return { ok: false, errors: ['share URL: the sweep in the link is corrupted or truncated (cannot decompress it)'] };
   const r = parseSweepJson(json);
   return r.ok ? r : { ok: false, errors: r.errors.map((e) => `share URL: sweep ${e}`) };
 }

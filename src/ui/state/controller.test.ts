@@ -1,9 +1,17 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { defaultExperiment } from '../../engine/config.ts';
-import { cpuShare } from './controller.ts';
+import { REBUILD_DELAY_MS, cpuShare } from './controller.ts';
 import { HUGE, experiment, setup } from './controllerFake.ts';
 
 describe('RunController', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance', 'Date'] });
+  });
+  afterEach(() => {
+    vi.clearAllTimers();
+    vi.useRealTimers();
+  });
+
   it('builds one worker per run when an experiment loads, on the chosen backend', () => {
     const t = setup();
     t.get().setBackendChoice('wasm');
@@ -88,10 +96,9 @@ describe('RunController', () => {
     c.status(0, 'diverged', 40, { divergedAt: 40, divergedReason: 'loss is NaN' });
     c.error(1, 'step');
     t.get().resetAll();
-    expect(c.of('reset')).toEqual([
-      ['reset', 0],
-      ['reset', 1],
-    ]);
+    // (a run whose step threw gets a fresh worker: see controller.faults.test.ts)
+    expect(c.of('reset')).toEqual([['reset', 0]]);
+    expect(c.of('create').at(-1)).toEqual(['create', 1, 'auto', []]);
     for (const rt of t.get().runtime) {
       expect(rt).toMatchObject({ status: 'idle', step: 0, stepsPerSec: 0 });
       expect(rt.error).toBeUndefined();
@@ -115,8 +122,10 @@ describe('RunController', () => {
     expect(c.workers.get(0)!.config.optimizer.lr).toBe(0.5);
 
     expect(t.get().editRun(0, (d) => (d.seed = 99))).toBeNull();
-    expect(c.of('reset')).toEqual([['reset', 0]]);
+    // At once in the page; to the worker after a quiet REBUILD_DELAY_MS (see controller.faults.test.ts).
     expect(t.get().runtime[0]).toMatchObject({ status: 'idle', step: 0 });
+    vi.advanceTimersByTime(REBUILD_DELAY_MS);
+    expect(c.of('reset')).toEqual([['reset', 0]]);
 
     // An invalid edit changes nothing.
     expect(t.get().editRun(0, (d) => (d.optimizer.lr = -1))).toMatch(/lr/);
@@ -194,6 +203,7 @@ describe('RunController', () => {
 
       // An edit makes a new config: the override was for the old one.
       t.get().editRun(1, (d) => (d.optimizer.lr = 0.02));
+      vi.advanceTimersByTime(REBUILD_DELAY_MS);
       expect(t.controller.verdict(1).level).toBe('refuse');
       expect(c.has(1)).toBe(false);
       expect(t.get().runtime[1].error?.kind).toBe('resources');
@@ -204,11 +214,13 @@ describe('RunController', () => {
       const c = t.load(experiment(HUGE));
       expect(c.has(0)).toBe(false);
       t.get().editRun(0, (d) => (d.model.hidden = [8, 8]));
+      vi.advanceTimersByTime(REBUILD_DELAY_MS);
       expect(c.has(0)).toBe(true);
       expect(t.get().runtime[0].error).toBeUndefined();
       // ...and one that makes a built run too large drops its worker.
       c.status(0, 'paused', 3);
       t.get().editRun(0, (d) => (d.model.hidden = HUGE.model!.hidden!));
+      vi.advanceTimersByTime(REBUILD_DELAY_MS);
       expect(c.of('terminate')).toEqual([['terminate', 0]]);
       expect(t.get().runtime[0]).toMatchObject({ status: 'idle', step: 0, error: { kind: 'resources' } });
     });

@@ -24,12 +24,22 @@ export interface RunRuntime {
   /** The engine that trains the run (typed or tfjs) and why (ReadyMsg.engine, engineReason). */
   engine?: EngineName;
   engineReason?: string;
-  /** What the worker is busy with before the run's first numbers, and since when (performance.now()). */
+  /**
+   * What the worker is busy with before the run's first numbers, and since when
+   * (performance.now()); also the controller's own "computing step N (estimated …)"
+   * when a step has not answered for a second.
+   */
   progress?: { what: string; since: number };
   paramCount?: number;
   layerNames?: string[];
   divergedAt?: number;
   divergedReason?: string;
+  /**
+   * The worker's error (ErrorMsg kinds), a resource refusal ('resources': not
+   * built), or a notice that the controller stopped an unanswering worker and
+   * built the run again ('stopped': not an error of the run; kept until the next
+   * start, step, reset or edit).
+   */
   error?: { kind: string; message: string; recoverable: boolean };
   numTensors?: number;
   /** Backends excluded after a failure (a lost GPU device). */

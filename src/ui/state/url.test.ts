@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { defaultExperiment, defaultRunConfig, encodeExperiment, experimentToFragment, type Experiment } from '../../engine/config.ts';
+import { NO_CHECKSUM_NOTE, defaultExperiment, defaultRunConfig, encodeExperiment, experimentToFragment, type Experiment } from '../../engine/config.ts';
 import { SWEEP_PRESETS } from '../../engine/sweep/meta.ts';
 import { BACKEND_CHOICES } from '../../engine/backends.ts';
 import { startingExperiment } from '../presets.ts';
@@ -117,7 +117,8 @@ describe('the page URL', () => {
   it('a hand-written JSON fragment loads and is rewritten in the compact form', () => {
     const p = open(`#${encodeURIComponent(JSON.stringify({ v: 1, runs: [{ label: 'mine', seed: 5 }] }))}`);
     expect(p.page().experiment.runs[0]).toMatchObject({ label: 'mine', seed: 5 });
-    expect(p.location.hash).toBe(`#e=${encodeExperiment(p.page().experiment)}`);
+    expect(p.location.hash).toBe(`#${experimentToFragment(p.page().experiment)}`);
+    expect(p.banner()).toBeNull();
   });
 
   it('a link whose experiment does not validate shows why, runs the starting experiment and stays in the address bar until an edit', () => {
@@ -161,7 +162,7 @@ describe('the page URL', () => {
     expect(s).toMatchObject({ open: true, inUrl: true, draftErrors: [] });
     expect(s.draft.params).toEqual(SWEEP.params);
     expect(p.banner()).toBeNull();
-    expect(p.location.hash).toMatch(/^#e=[^&]+&sweep=[^&]+$/);
+    expect(p.location.hash).toMatch(/^#e=[^&]+&sum=[0-9a-f]{6}&sweep=[^&]+$/);
     expect(p.location.hash).toBe(`#${pageFragment(p.page(), useSweepStore.getState())}`);
     // A sweep edit rewrites the fragment, experiment included.
     useSweepStore.getState().setDraft({ ...s.draft, stepsPerTrial: 77 });
@@ -211,6 +212,54 @@ describe('the page URL', () => {
     vi.advanceTimersByTime(1000);
     expect(p.location.hash).toBe('#e=garbage');
     expect(p.banner()).toMatch(/experiment was not loaded/);
+  });
+
+  it('an older link without a checksum loads with a note, and is written back with one', () => {
+    const p = open(`#e=${encodeExperiment(exp2)}&backend=wasm`);
+    expect(p.page().experiment).toEqual(exp2);
+    expect(p.page().backendChoice).toBe('wasm');
+    expect(p.banner()).toBe(NO_CHECKSUM_NOTE);
+    expect(p.location.hash).toBe(link(exp2, '&backend=wasm'));
+    // the note is about the link that was opened: a link with a checksum clears it
+    p.navigate(link(exp2));
+    expect(p.banner()).toBeNull();
+  });
+
+  it('a link whose checksum does not match its experiment is refused, naming the link part; nothing of it loads', () => {
+    const good = link(exp2, '&backend=cpu');
+    const damaged = good.replace(/e=(.{20})(.)/, (_, a: string, c: string) => `e=${a}${c === 'A' ? 'B' : 'A'}`);
+    const p = open(damaged);
+    expect(p.banner()).toMatch(/^This link's experiment was not loaded: share URL: the experiment part of the link \(e=, \d+ characters\) does not match its checksum \(sum=[0-9a-f]{6}\): the link was changed or cut when it was copied; copy it again$/);
+    expect(p.page().experiment).toEqual(startingExperiment());
+    vi.advanceTimersByTime(1000);
+    expect(p.location.hash).toBe(damaged);
+    // the same with the checksum damaged instead
+    const p2 = open(good.replace(/sum=../, 'sum=zz'));
+    expect(p2.banner()).toMatch(/checksum \(sum=zz[0-9a-f]{4}\) is not 6 hexadecimal digits/);
+  });
+
+  it('parts of a link that are not understood are named; a valid experiment still loads', () => {
+    const p = open(link(exp2, '&backnd=cpu&=N4Ig'));
+    expect(p.page().experiment).toEqual(exp2);
+    expect(p.page().backendChoice).toBe('auto');
+    expect(p.banner()).toBe(`This link's parts "backnd=cpu", "=N4Ig" were not understood and ignored`);
+    // a link of one unknown part: the default experiment, and why
+    p.navigate(`#c=${encodeExperiment(exp2)}`);
+    expect(p.page().experiment).toEqual(startingExperiment());
+    expect(p.banner()).toMatch(/^This link's part "c=N4Ig[^"]*\.\.\." was not understood and ignored$/);
+    // many: five are listed
+    p.navigate(`${link(exp2)}&a=1&b=2&c=3&d=4&f=5&g=6&h=7`);
+    expect(p.banner()).toBe(`This link's parts "a=1", "b=2", "c=3", "d=4", "f=5" and 2 more were not understood and ignored`);
+  });
+
+  it("the page's own links load without a note (every option it writes is one it reads)", () => {
+    const p = open(link(exp2, '&backend=wasm'));
+    useSweepStore.getState().setOpen(true);
+    vi.advanceTimersByTime(WRITE_DELAY_MS);
+    expect(p.location.hash).toMatch(/&backend=wasm&sweep=/);
+    const again = open(p.location.hash);
+    expect(again.banner()).toBeNull();
+    expect(again.page().experiment).toEqual(exp2);
   });
 
   it('the share link is the page address with the fragment', () => {

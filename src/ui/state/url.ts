@@ -1,5 +1,5 @@
 /**
- * The page's URL fragment, whole: `#e=<experiment>&backend=<choice>&sweep=<sweep>`
+ * The page's URL fragment, whole: `#e=<experiment>&sum=<checksum>&backend=<choice>&sweep=<sweep>`
  * (contract section 2). `backend=` is there unless the choice is auto;
  * `sweep=` once the sweep panel has been used or a link brought a sweep, while
  * the sweep draft validates. This module is the one that reads and writes the
@@ -10,7 +10,10 @@
  * part that does not validate shows its message (banner source 'experiment',
  * 'backend' or 'sweep') and leaves the page's default; a part that loads
  * clears only its own message, so a bad `backend=` keeps its warning while a
- * good experiment loads. A link whose experiment did not load stays in the
+ * good experiment loads. Parts nobody reads (a misspelled option, `=abc`) are
+ * named (banner source 'link'), and so is a link without a checksum (`sum=`,
+ * an older link: it loads as it is). A link whose checksum does not match its
+ * experiment is refused like any experiment that does not validate. A link whose experiment did not load stays in the
  * address bar, so it can be inspected, until something is edited; any other
  * link is written back at once in canonical form.
  *
@@ -21,7 +24,7 @@
  * module runs in Node with fakes (state/url.test.ts).
  */
 import type { StoreApi } from 'zustand';
-import { experimentToFragment, parseFragment } from '../../engine/config.ts';
+import { experimentToFragment, parseFragment, unknownLinkParts } from '../../engine/config.ts';
 import { SWEEP_FRAGMENT_KEY, decodeSweep, encodeSweep, sweepToJson } from '../../engine/sweep/schema.ts';
 import { BACKEND_CHOICES, type BackendChoice } from '../../engine/backends.ts';
 import { startingExperiment } from '../presets.ts';
@@ -39,6 +42,25 @@ export interface UrlEnv {
 export interface UrlStores {
   page: StoreApi<State>;
   sweep: StoreApi<SweepState>;
+}
+
+/**
+ * The options a page link may hold besides its experiment (`e=`) and checksum
+ * (`sum=`). Any other part is named in the banner as not understood: a new
+ * option must be added here (the test "the page's own links load without a
+ * note" fails otherwise).
+ */
+export const LINK_OPTIONS: readonly string[] = ['backend', SWEEP_FRAGMENT_KEY, VIEW_FRAGMENT_KEY];
+
+/** What the banner says about a link's unknown parts and its notes (null: nothing). */
+export function linkRemarks(unknown: readonly string[], notes: readonly string[]): string | null {
+  const out: string[] = [];
+  if (unknown.length) {
+    const shown = unknown.slice(0, 5).join(', ') + (unknown.length > 5 ? ` and ${unknown.length - 5} more` : '');
+    out.push(`This link's ${unknown.length === 1 ? 'part' : 'parts'} ${shown} ${unknown.length === 1 ? 'was' : 'were'} not understood and ignored`);
+  }
+  out.push(...notes);
+  return out.length ? out.join('; ') : null;
 }
 
 /** Debounce of URL writes, in ms. */
@@ -66,8 +88,13 @@ export function shareUrl(loc: UrlEnv['location'], page: State, sweep: SweepState
  * the link's experiment loaded (or it held none).
  */
 export function loadFragment(hash: string, { page, sweep }: UrlStores): boolean {
-  const { experiment, options } = parseFragment(hash);
+  const parsed = parseFragment(hash);
+  const { experiment, options } = parsed;
   const { showBanner, clearBanner, loadExperiment } = page.getState();
+
+  const remarks = linkRemarks(unknownLinkParts(parsed, LINK_OPTIONS), parsed.notes);
+  if (remarks) showBanner('link', remarks);
+  else clearBanner('link');
 
   let backend: BackendChoice = 'auto';
   const b = options.backend;
