@@ -24,7 +24,7 @@
  *  (exact at infinite width). At finite width a residual ReLU stack breaks that
  *  visibly: its skip and branch terms correlate through the all-positive
  *  residual stream, and ‖∂L/∂h‖ grows faster than 1 + χ toward the input
- *  (README, "Theory line"; theory.math.test.ts).
+ *  (README, "Theory line"; theory.net.test.ts).
  *
  * With fan_in scaling the width ratio n_{l-1}/n_l cancels in the norm (it would
  * appear in the per-unit mean square). It enters only through inits whose
