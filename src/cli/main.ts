@@ -139,7 +139,7 @@ async function cmdRun(argv: string[]): Promise<number> {
 
   // Load TensorFlow.js only now: a bad config or --help answers at once.
   const { setNodeBackend } = await import('../node/tf-node.ts');
-  const { trainRun } = await import('../engine/trainer.ts');
+  const { trainRun } = await import('../engine/train.ts');
   const { layerNamesFor } = await import('../engine/model.ts');
 
   const allLayers = [...new Set(exp.runs.flatMap((r) => layerNamesFor(r.model)))];

@@ -6,7 +6,8 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { setNodeBackend } from '../node/tf-node.ts';
 import { defaultRunConfig, parseRunConfig, type RunConfig, type RunConfigInput } from './config.ts';
 import { CHANGE_PATHS, describeChange, latestSettings, settingsAt, withValue } from './changes.ts';
-import { Trainer, createTrainer, trainRun } from './trainer.ts';
+import { Trainer } from './trainer.ts';
+import { createTrainer, trainRun } from './train.ts';
 import type { StepRecord } from './records.ts';
 
 beforeAll(async () => {

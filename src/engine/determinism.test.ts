@@ -6,7 +6,8 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { setNodeBackend } from '../node/tf-node.ts';
 import { defaultRunConfig, type RunConfigInput } from './config.ts';
 import type { StepRecord } from './records.ts';
-import { Trainer, trainRun } from './trainer.ts';
+import { Trainer } from './trainer.ts';
+import { trainRun } from './train.ts';
 
 beforeAll(async () => {
   await setNodeBackend('cpu');

@@ -8,7 +8,7 @@
  * 'auto' picks the typed engine where it trains the config and a step is small
  * enough that tfjs's fixed cost per kernel outweighs anything its backend's
  * arithmetic can win back (see the bounds below).
- * Pure: no tfjs, no trainers (createTrainer in trainer.ts builds the one chosen).
+ * Pure: no tfjs, no trainers (createTrainer in train.ts builds the one chosen).
  */
 import type { BackendName } from './backends.ts';
 import type { RunConfig } from './config.ts';

@@ -7,7 +7,8 @@ import { setNodeBackend } from '../node/tf-node.ts';
 import * as tf from './tf.ts';
 import { defaultRunConfig, type RunConfigInput } from './config.ts';
 import { CLIP_MODES } from './meta.ts';
-import { Trainer, trainRun } from './trainer.ts';
+import { Trainer } from './trainer.ts';
+import { trainRun } from './train.ts';
 
 const STEPS = 500;
 const CHUNK = 25; // 500/25 = 20 chunks, so each of the 6 clip modes runs 75–100 steps

@@ -3,7 +3,7 @@
  * sweep trials, the backend measurement): k steps at a time as packed rows
  * (rows.ts), their records, and the few views the page draws. The tfjs engine
  * (trainer.ts) and the typed engine (typed/trainer.ts) implement it; hosts depend
- * on this interface only (createTrainer in trainer.ts builds either).
+ * on this interface only (createTrainer in train.ts builds either).
  */
 import type { RunConfig } from './config.ts';
 import type { Dataset } from './data/datasets.ts';

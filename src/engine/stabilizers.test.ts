@@ -3,142 +3,25 @@
  * element against the rules computed here in float64 from the same inputs:
  *   global_norm  g·min(1, τ/(‖g‖+1e-6))                 (PyTorch clip_grad_norm_)
  *   layer_norm   the same per layer                       (Keras clipnorm)
- *   value        clamp to [−τ, τ]
- *   agc          per unit: ‖G_u‖/max(‖W_u‖, 1e-3) ≤ λ     (Brock et al. 2021)
  *   adaptive     no clipping during warm-up, then clip the global norm to exp(μ + z·σ)
  * and the trainer's records: norms consistent with each other and `clipped` status.
+ * value and agc (per element, per unit) are in stabilizers.elementwise.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { setNodeBackend } from '../node/tf-node.ts';
-import * as tf from './tf.ts';
-import { defaultRunConfig, type RunConfigInput } from './config.ts';
-import type { ClipMode } from './meta.ts';
-import { clipGradients, createAdaptiveState, disposeAdaptiveState, layerMatrixOf, type AdaptiveState, type ClipConfig } from './stabilizers.ts';
-import { makeRng, type Rng } from './rng.ts';
-import { Trainer } from './trainer.ts';
+import { createAdaptiveState, disposeAdaptiveState, type AdaptiveState } from './stabilizers.ts';
+import { makeRng } from './rng.ts';
 import type { StepRecord } from './records.ts';
+import { N_LAYERS, SEEDS, STEPS, VAR_LAYER, clipCfg, close, layerSqOf, randomSet, records, runClip, sq } from './stabilizers.fixtures.ts';
 
 beforeAll(async () => {
   await setNodeBackend('wasm');
 });
 
-// ---------------------------------------------------------------------------
-// A fake model: per variable a shape and the layer it belongs to.
-//   layer 0: dense kernel [6,5], bias [5]
-//   layer 1: conv kernel [3,3,2,4], bias [4], norm gamma [4], beta [4]
-//   layer 2: dense kernel [4,3], bias [3]
-const SHAPES: number[][] = [[6, 5], [5], [3, 3, 2, 4], [4], [4], [4], [4, 3], [3]];
-const VAR_LAYER = [0, 0, 1, 1, 1, 1, 2, 2];
-const N_LAYERS = 3;
-
-interface GradSet {
-  grads: Float64Array[];
-  weights: Float64Array[];
-}
-
-function size(shape: number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
-
-function randomSet(rng: Rng, zeroBiasWeights: boolean): GradSet {
-  const grads: Float64Array[] = [];
-  const weights: Float64Array[] = [];
-  SHAPES.forEach((shape, i) => {
-    const n = size(shape);
-    // gradient scales spread over three decades, so some layers/units clip and some do not
-    const gs = Math.pow(10, rng.uniform(-2, 1));
-    const ws = Math.pow(10, rng.uniform(-1, 0.5));
-    const g = new Float64Array(n);
-    const w = new Float64Array(n);
-    for (let k = 0; k < n; k++) {
-      // float32-representable inputs, so the device sees exactly these numbers
-      g[k] = Math.fround(gs * rng.normal() * (rng.next() < 0.1 ? 20 : 1));
-      w[k] = zeroBiasWeights && shape.length === 1 && i === 1 ? 0 : Math.fround(ws * rng.normal());
-    }
-    grads.push(g);
-    weights.push(w);
-  });
-  return { grads, weights };
-}
-
-const sq = (a: ArrayLike<number>) => {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
-  return s;
-};
-const layerSqOf = (ts: ArrayLike<number>[]) => {
-  const out = new Array(N_LAYERS).fill(0);
-  ts.forEach((t, i) => (out[VAR_LAYER[i]] += sq(t)));
-  return out as number[];
-};
-
-interface ClipResult {
-  grads: Float32Array[];
-  layerSq: number[];
-  changed: boolean;
-}
-
-function clipCfg(mode: ClipMode, threshold: number, extra: Partial<ClipConfig> = {}): ClipConfig {
-  return { ...defaultRunConfig({ stabilizers: { clip: { mode, threshold } } }).stabilizers.clip, ...extra };
-}
-
-/**
- * Runs clipGradients on a gradient set. The pre-clip norms fed to it are computed
- * here in float64; the adaptive state is committed afterwards as the trainer does.
- */
-function runClip(set: GradSet, cfg: ClipConfig, adaptive: AdaptiveState): ClipResult {
-  const preSq = layerSqOf(set.grads);
-  const out = tf.tidy(() => {
-    const r = clipGradients(
-      {
-        grads: set.grads.map((g, i) => tf.tensor(Float32Array.from(g), SHAPES[i])),
-        weights: set.weights.map((w, i) => tf.tensor(Float32Array.from(w), SHAPES[i])),
-        layers: VAR_LAYER,
-        varLayer: tf.tensor1d(VAR_LAYER, 'int32'),
-        layerMatrix: layerMatrixOf(VAR_LAYER, N_LAYERS),
-        layerSq: tf.tensor1d(preSq),
-        globalNorm: tf.scalar(Math.sqrt(preSq.reduce((a, b) => a + b, 0))),
-        adaptive,
-      },
-      cfg,
-    );
-    if (r.adaptiveNext) {
-      adaptive.mu.assign(r.adaptiveNext.mu);
-      adaptive.nu.assign(r.adaptiveNext.nu);
-      adaptive.count.assign(r.adaptiveNext.count);
-    }
-    return { grads: r.grads, layerSq: r.layerSq, changed: r.changed };
-  });
-  const res: ClipResult = {
-    grads: out.grads.map((g) => g.dataSync() as Float32Array),
-    layerSq: Array.from(out.layerSq.dataSync()),
-    changed: out.changed.dataSync()[0] === 1,
-  };
-  tf.dispose([...out.grads, out.layerSq, out.changed]);
-  return res;
-}
-
-function close(a: number, b: number, rel = 2e-5, abs = 1e-12): boolean {
-  return Math.abs(a - b) <= abs + rel * Math.max(Math.abs(a), Math.abs(b));
-}
-
 function expectClose(a: number, b: number, what: string, rel = 2e-5): void {
   expect(close(a, b, rel), `${what}: ${a} vs ${b}`).toBe(true);
 }
 
-/** Unit norms of a tensor given as flat row-major values: columns (last axis) for rank ≥ 2, the whole vector for rank 1. */
-function unitNorms(values: ArrayLike<number>, shape: number[]): number[] {
-  if (shape.length === 1) return [Math.sqrt(sq(values))];
-  const units = shape[shape.length - 1];
-  const out = new Array(units).fill(0);
-  for (let k = 0; k < values.length; k++) out[k % units] += values[k] * values[k];
-  return out.map(Math.sqrt);
-}
-function unitOf(k: number, shape: number[]): number {
-  return shape.length === 1 ? 0 : k % shape[shape.length - 1];
-}
-
-const SEEDS = [1, 2, 3, 4, 5, 6];
 let adaptive: AdaptiveState;
 beforeAll(() => {
   adaptive = createAdaptiveState();
@@ -207,77 +90,6 @@ describe('clipGradients on random gradient sets', () => {
     }
     expect(clippedLayers).toBeGreaterThan(0);
     expect(keptLayers).toBeGreaterThan(0);
-  });
-
-  test('value: every element in [−τ, τ], elements inside unchanged', () => {
-    let inside = 0;
-    let outside = 0;
-    for (const seed of SEEDS) {
-      const set = randomSet(makeRng(`value${seed}`), false);
-      const all = set.grads.flatMap((g) => Array.from(g, Math.abs)).sort((a, b) => a - b);
-      const tau = all[Math.floor(all.length * 0.8)] * 1.0001;
-      const r = runClip(set, clipCfg('value', tau), adaptive);
-      r.grads.forEach((g, i) =>
-        g.forEach((v, k) => {
-          const x = set.grads[i][k];
-          if (Math.abs(x) <= tau) {
-            inside++;
-            expect(v).toBe(x);
-          } else {
-            outside++;
-            expect(v).toBe(Math.fround(Math.sign(x) * tau));
-          }
-        }),
-      );
-      expect(r.changed).toBe(true);
-      r.layerSq.forEach((s, l) => expectClose(s, layerSqOf(r.grads)[l], `layerSq ${l}`, 1e-5));
-      // τ above every element: nothing changes
-      const big = runClip(set, clipCfg('value', all[all.length - 1] * 1.01), adaptive);
-      expect(big.changed).toBe(false);
-      big.grads.forEach((g, i) => expect(Array.from(g)).toEqual(Array.from(set.grads[i])));
-    }
-    expect(inside).toBeGreaterThan(outside);
-    expect(outside).toBeGreaterThan(0);
-  });
-
-  test('agc: every unit ratio ‖G_u‖/max(‖W_u‖, 1e-3) ≤ λ; units below the bound unchanged', () => {
-    let clippedUnits = 0;
-    let keptUnits = 0;
-    let floorUsed = 0;
-    for (const seed of SEEDS) {
-      for (const lambda of [0.01, 0.1, 1]) {
-        const set = randomSet(makeRng(`agc${seed}`), seed % 2 === 0); // even seeds: a zero bias weight → the 1e-3 floor
-        const r = runClip(set, clipCfg('agc', lambda), adaptive);
-        let anyClipped = false;
-        SHAPES.forEach((shape, i) => {
-          const gPre = unitNorms(set.grads[i], shape);
-          const wN = unitNorms(set.weights[i], shape).map((w) => Math.max(w, 1e-3));
-          const gPost = unitNorms(r.grads[i], shape);
-          gPre.forEach((gn, u) => {
-            if (wN[u] === 1e-3) floorUsed++;
-            const bound = lambda * wN[u];
-            expect(gPost[u] / wN[u]).toBeLessThanOrEqual(lambda * (1 + 1e-5));
-            if (gn <= bound * (1 - 1e-5)) {
-              keptUnits++;
-              for (let k = 0; k < r.grads[i].length; k++) if (unitOf(k, shape) === u) expect(r.grads[i][k]).toBe(set.grads[i][k]);
-            } else if (gn > bound * (1 + 1e-5)) {
-              clippedUnits++;
-              anyClipped = true;
-              expectClose(gPost[u], bound, `var ${i} unit ${u}`, 1e-5);
-              // direction kept: every element scaled by bound/‖G_u‖
-              for (let k = 0; k < r.grads[i].length; k++) {
-                if (unitOf(k, shape) === u) expectClose(r.grads[i][k], (set.grads[i][k] * bound) / gn, `var ${i}[${k}]`, 1e-5);
-              }
-            }
-          });
-        });
-        expect(r.changed).toBe(anyClipped);
-        r.layerSq.forEach((s, l) => expectClose(s, layerSqOf(r.grads)[l], `layerSq ${l}`, 1e-5));
-      }
-    }
-    expect(clippedUnits).toBeGreaterThan(20);
-    expect(keptUnits).toBeGreaterThan(20);
-    expect(floorUsed).toBeGreaterThan(0);
   });
 
   test('adaptive: no clipping during warm-up, then clipping to exp(μ + z·σ) of the fed history', () => {
@@ -349,24 +161,7 @@ describe('clipGradients on random gradient sets', () => {
 // step whatever the clip mode (the weights never move; batches follow the seed).
 
 describe('trainer records', () => {
-  const STEPS = 16;
-  const base: RunConfigInput = {
-    seed: 7,
-    data: { name: 'moons', samples: 256 },
-    model: { hidden: [12, 12, 12], activation: 'tanh', initGain: 1.5 },
-    optimizer: { lr: 0 },
-    train: { batchSize: 16, evalEvery: 0 },
-  };
   let reference: StepRecord[];
-
-  async function records(clip: RunConfigInput['stabilizers'], steps = STEPS): Promise<StepRecord[]> {
-    const tr = new Trainer(defaultRunConfig({ ...base, stabilizers: clip }));
-    try {
-      return await tr.runSteps(steps);
-    } finally {
-      tr.dispose();
-    }
-  }
 
   beforeAll(async () => {
     reference = await records({ clip: { mode: 'none' } });
@@ -429,24 +224,6 @@ describe('trainer records', () => {
     });
     expect(statuses).toEqual(new Set(['ok', 'clipped']));
   });
-
-  for (const mode of ['value', 'agc'] as const) {
-    test(`${mode}: clipped exactly when some norm went down`, async () => {
-      // value: clamp at a small value; agc: λ around the typical gradient/weight ratio
-      const tau = mode === 'value' ? 0.05 : 0.02;
-      const rs = await records({ clip: { mode, threshold: tau } });
-      checkConsistent(rs);
-      const statuses = new Set<string>();
-      rs.forEach((r, i) => {
-        expect(r.gradNorm).toBeCloseTo(reference[i].gradNorm, 6);
-        const changed = r.layers.some((l) => l.gradNormClipped < l.gradNorm * (1 - 1e-6));
-        expect(r.status, `step ${i}`).toBe(changed ? 'clipped' : 'ok');
-        statuses.add(r.status);
-        r.layers.forEach((l) => expect(l.gradNormClipped).toBeLessThanOrEqual(l.gradNorm * (1 + 1e-6)));
-      });
-      expect(statuses.has('clipped')).toBe(true);
-    });
-  }
 
   test('adaptive: records follow the rule computed from the recorded history', async () => {
     const warmup = 4;

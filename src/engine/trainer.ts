@@ -8,23 +8,23 @@
  * The back-propagated signal ‖∂L/∂h_l‖ is measured with zero "probe" variables
  * added to each layer's output: ∂L/∂probe_l = ∂L/∂h_l, so the same
  * variableGrads call gives it.
+ *
+ * The parts of a step that keep no state are in trainerStep.ts; createTrainer and
+ * trainRun (a whole run) are in train.ts.
  */
 import * as tf from './tf.ts';
 import type { RunConfig } from './config.ts';
 import { rebuildNeeded } from './fields.ts';
 import { withValue, type ConfigChange } from './changes.ts';
 import { BatchStream, makeDataset, type Dataset } from './data/datasets.ts';
-import { BN_MOMENTUM, buildModel, correctCount, crossEntropy, disposeModel, forward, type Model } from './model.ts';
+import { buildModel, disposeModel, forward, type Model } from './model.ts';
 import { OPTIMIZER_RULES, learningRateAt } from './optimizers.ts';
 import type { StepRecord } from './records.ts';
 import { STATUS, rowLength } from './rows.ts';
-import { trainChunks } from './loop.ts';
 import { decodeEngineRows, type RunTrainer } from './runTrainer.ts';
-import { chooseEngine, type EngineChoice } from './engines.ts';
-import type { BackendName } from './backends.ts';
-import { TypedTrainer } from './typed/trainer.ts';
 import { clipGradients, createAdaptiveState, disposeAdaptiveState, layerMatrixOf, type AdaptiveState } from './stabilizers.ts';
 import { selectAll, slotMaskOf, sumSquaresBySlot } from './fused.ts';
+import { evaluate, gradients, nextValues } from './trainerStep.ts';
 
 /**
  * The parts of a step, in order: the batch gathered (and held-out metrics on
@@ -42,8 +42,6 @@ export interface TrainerOptions {
    */
   onPhase?: (phase: StepPhase) => void;
 }
-
-const EVAL_CHUNK = 512;
 
 export class Trainer implements RunTrainer {
   readonly engine = 'tfjs' as const;
@@ -169,22 +167,6 @@ export class Trainer implements RunTrainer {
     return (every > 0 && step % every === 0) || step === this.cfg.train.steps - 1;
   }
 
-  /** Test loss and accuracy over the held-out set, in chunks (inference mode). */
-  private evaluate(): [tf.Scalar, tf.Scalar] {
-    const n = this.data.nTest;
-    let lossSum: tf.Scalar = tf.scalar(0);
-    let correct: tf.Scalar = tf.scalar(0);
-    for (let s = 0; s < n; s += EVAL_CHUNK) {
-      const size = Math.min(EVAL_CHUNK, n - s);
-      const x = tf.slice(this.xTest!, s, size);
-      const logits = forward(this.model, x, { training: false });
-      const y = tf.slice(this.yTest!, s, size);
-      lossSum = tf.add(lossSum, tf.mul(crossEntropy(logits, y), size));
-      correct = tf.add(correct, correctCount(logits, tf.slice(this.labelsTest!, s, size)));
-    }
-    return [tf.div(lossSum, n), tf.div(correct, n)];
-  }
-
   /** One step; returns the packed row [rowLength]. Synchronous, call inside tf.tidy. */
   private stepRow(step: number): tf.Tensor1D {
     const cfg = this.cfg;
@@ -198,38 +180,11 @@ export class Trainer implements RunTrainer {
 
     // Evaluate before the update, on the weights this record describes.
     const evalDue = this.isEvalStep(step);
-    const [testLoss, testAcc] = evalDue ? this.evaluate() : [tf.scalar(0), tf.scalar(0)];
+    const [testLoss, testAcc] = evalDue ? evaluate(model, this.xTest!, this.yTest!, this.labelsTest!, this.data.nTest) : [tf.scalar(0), tf.scalar(0)];
 
-    const kept: tf.Tensor[] = [];
-    const batchStats = new Map<number, [tf.Tensor, tf.Tensor]>();
-    let correct: tf.Scalar | null = null;
-    const varList = [...model.trainable, ...this.probes];
     const { l1, l2 } = cfg.stabilizers;
-    let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
     this.onPhase('gradients');
-    try {
-      result = tf.variableGrads(() => {
-        const stats = new Map<number, [tf.Tensor, tf.Tensor]>();
-        const logits = forward(model, xb, { training: true, probes: this.probes, batchStats: stats });
-        correct = tf.keep(correctCount(logits, labels));
-        kept.push(correct);
-        for (const [li, [m, v]] of stats) {
-          batchStats.set(li, [tf.keep(m), tf.keep(v)]);
-          kept.push(m, v);
-        }
-        let loss = crossEntropy(logits, yb);
-        if (l1 > 0 || l2 > 0) {
-          for (const layer of model.layers) {
-            if (l1 > 0) loss = tf.add(loss, tf.mul(l1, tf.sum(tf.abs(layer.kernel))));
-            if (l2 > 0) loss = tf.add(loss, tf.mul(l2, tf.sum(tf.square(layer.kernel))));
-          }
-        }
-        return loss;
-      }, varList);
-    } catch (e) {
-      for (const t of kept) t.dispose();
-      throw e;
-    }
+    const { result, correct, batchStats, kept } = gradients(model, this.probes, xb, yb, labels, l1, l2);
     // Kept tensors now belong to this (outer) tidy scope's caller: track them for disposal.
     try {
       const { value: loss, grads } = result;
@@ -263,30 +218,9 @@ export class Trainer implements RunTrainer {
       this.onPhase('update');
       const lr = tf.scalar(this.lrAt(step));
       const t = tf.add(this.iteration, 1) as tf.Scalar;
-      const rule = OPTIMIZER_RULES[this.optimizerName];
-      const wd = cfg.optimizer.weightDecay;
       // Every variable's new value, then one select: new values where the step is
       // applied, the old ones where skipNonFinite withdraws it.
-      const targets: tf.Variable[] = [];
-      const nexts: tf.Tensor[] = [];
-      const weightAt: number[] = [];
-      model.trainable.forEach((v, i) => {
-        const upd = rule.update({ w: v, g: clip.grads[i], slots: this.slots[i], lr, t, cfg: cfg.optimizer });
-        weightAt.push(nexts.length);
-        targets.push(v);
-        nexts.push(wd > 0 ? tf.sub(upd.w, tf.mul(tf.mul(lr, wd), v)) : upd.w);
-        upd.slots.forEach((s, j) => {
-          targets.push(this.slots[i][j]);
-          nexts.push(s);
-        });
-      });
-      for (const [li, [m, vr]] of batchStats) {
-        const layer = model.layers[li];
-        const mm = layer.movingMean!;
-        const mv = layer.movingVar!;
-        targets.push(mm, mv);
-        nexts.push(tf.add(tf.mul(mm, BN_MOMENTUM), tf.mul(m, 1 - BN_MOMENTUM)), tf.add(tf.mul(mv, BN_MOMENTUM), tf.mul(vr, 1 - BN_MOMENTUM)));
-      }
+      const { targets, nexts, weightAt } = nextValues(model, this.optimizerName, clip.grads, this.slots, lr, t, cfg.optimizer, batchStats);
       targets.push(this.iteration);
       nexts.push(t);
       this.onPhase('commit');
@@ -423,56 +357,5 @@ export class Trainer implements RunTrainer {
     for (const p of this.probes) p.dispose();
     for (const s of this.slots) for (const v of s) v.dispose();
     disposeAdaptiveState(this.adaptive);
-  }
-}
-
-export interface TrainCallbacks {
-  onStep?: (r: StepRecord) => void;
-  /** Called after each readback's records were reported (awaited: back-pressure). */
-  onChunk?: () => void | Promise<void>;
-  /** Stops training between readbacks when `aborted` turns true (an AbortSignal fits). */
-  signal?: { readonly aborted: boolean };
-  /** Steps per readback (default 16). */
-  chunk?: number;
-  /** The engine (default 'tfjs'; see engines.ts). A forced 'typed' outside its domain throws. */
-  engine?: EngineChoice;
-}
-
-export interface CreateTrainerOptions {
-  run?: number;
-  /** Default 'auto' (engines.ts chooseEngine). */
-  engine?: EngineChoice;
-  /** The tfjs backend the host trains on, when it knows (see chooseEngine). */
-  backend?: BackendName;
-}
-
-/**
- * The trainer of a run on the engine chosen by `chooseEngine`; a forced 'typed'
- * on a config outside the typed engine's domain throws EngineUnsupportedError.
- */
-export function createTrainer(cfg: RunConfig, opts: CreateTrainerOptions = {}): RunTrainer {
-  const { engine } = chooseEngine(cfg, opts.engine ?? 'auto', opts.backend);
-  return engine === 'typed' ? new TypedTrainer(cfg, { run: opts.run }) : new Trainer(cfg, { run: opts.run });
-}
-
-/**
- * Trains a run to `cfg.train.steps`, reporting every record through the
- * callback; a diverged run trains on (its steps are recorded as such).
- */
-export async function trainRun(cfg: RunConfig, run: number, cb: TrainCallbacks = {}): Promise<void> {
-  const trainer = createTrainer(cfg, { run, engine: cb.engine ?? 'tfjs' });
-  try {
-    await trainChunks(trainer, {
-      stopAt: () => cfg.train.steps,
-      chunk: Math.max(1, cb.chunk ?? 16),
-      stopOnDiverge: false,
-      signal: cb.signal,
-      onChunk: async ({ rows, count }) => {
-        if (cb.onStep) for (const r of trainer.decode(rows, count)) cb.onStep(r);
-        await cb.onChunk?.();
-      },
-    });
-  } finally {
-    trainer.dispose();
   }
 }

@@ -6,7 +6,7 @@
  * the session runs in Node tests as it does in the browser.
  */
 import * as tf from '../engine/tf.ts';
-import { createTrainer } from '../engine/trainer.ts';
+import { createTrainer } from '../engine/train.ts';
 import { chooseEngine, type EngineChoice } from '../engine/engines.ts';
 import type { RunTrainer } from '../engine/runTrainer.ts';
 import { isBackendName } from '../engine/backends.ts';

@@ -14,7 +14,7 @@
  */
 import { head, isEvaluated } from '../rows.ts';
 import { trainChunks } from '../loop.ts';
-import { createTrainer } from '../trainer.ts';
+import { createTrainer } from '../train.ts';
 import type { RunTrainer } from '../runTrainer.ts';
 import type { TrialSpec } from './planner.ts';
 import { baseResult, failedResult, worstObjective, type TrialResult } from './result.ts';

@@ -16,7 +16,7 @@ import { describe, expect, test } from 'vitest';
 import { ACTIVATIONS, NORMS, type Activation, type NormName } from '../meta.ts';
 import { makeRng } from '../rng.ts';
 import { MlpNet } from './net.ts';
-import { crossEntropyRows } from './trainer.ts';
+import { crossEntropyRows } from './loss.ts';
 
 const DELTA = 1e-5;
 const identity = (x: number) => x;

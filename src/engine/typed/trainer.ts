@@ -21,87 +21,33 @@
  * optimizer rules with their float32 constants. Against tfjs's cpu backend the rows
  * and weights come out the same bit for bit in practice (typed/differential.test.ts),
  * NaN and Infinity included, so a run diverges at the same step in both engines.
+ *
+ * This file holds the trainer and its step; the loss and the L1/L2 penalties are in
+ * loss.ts, the telemetry sums in sums.ts, the clip modes in clip.ts, the optimizer
+ * rules and batch norm's moving statistics in update.ts.
  */
 import { rebuildNeeded } from '../fields.ts';
 import { withValue, type ConfigChange } from '../changes.ts';
 import type { RunConfig } from '../config.ts';
 import { BatchStream, makeDataset, type Dataset } from '../data/datasets.ts';
 import { initKernel } from '../init.ts';
-import { BN_MOMENTUM, layerNamesFor } from '../model.ts';
+import { layerNamesFor } from '../model.ts';
 import { OPTIMIZER_RULES, learningRateAt } from '../optimizers.ts';
 import type { StepRecord } from '../records.ts';
 import { subRng } from '../rng.ts';
 import { ROW, STATUS, rowLength } from '../rows.ts';
 import { decodeEngineRows, type RunTrainer } from '../runTrainer.ts';
-import { ADAPTIVE_MIN_ALPHA, AGC_EPS, CLIP_EPS } from '../stabilizers.ts';
-import { MlpNet, type Arr, type InferSink } from './net.ts';
+import { clipGradients, type AdaptiveStats, type ClipBuffers } from './clip.ts';
+import { addPenalties, crossEntropyRows } from './loss.ts';
+import { MlpNet, type InferSink } from './net.ts';
+import { sumSquares } from './sums.ts';
 import { typedEngineSupports } from './supports.ts';
+import { applyUpdate, updateMovingStats } from './update.ts';
 
 const f = Math.fround;
 
 export interface TypedTrainerOptions {
   run?: number;
-}
-
-/** Running statistics of the `adaptive` clip mode (float32 values, as the tfjs engine's variables). */
-interface AdaptiveStats {
-  mu: number;
-  nu: number;
-  count: number;
-}
-
-/**
- * Mean softmax cross-entropy of n rows of C logits against integer labels, as
- * model.ts crossEntropy computes it in tfjs: −mean(Σ_c onehot·logSoftmax(logits)),
- * every op rounded to float32 (so NaN and Infinity come out where tfjs's do:
- * 0·(−Infinity) is NaN). With `dlogits`, also writes ∂L/∂logits as tfjs's
- * logSoftmax gradient computes it: dy − Σ_c dy·exp(logSoftmax), dy = −onehot/n.
- * `out` receives [the mean loss, the correct count] (argMax = the first largest).
- */
-export function crossEntropyRows(
-  logits: Arr,
-  labels: ArrayLike<number>,
-  labelStart: number,
-  n: number,
-  C: number,
-  dlogits: Arr | null,
-  r: (x: number) => number,
-  out: Float64Array,
-): void {
-  let meanSum = 0;
-  let correct = 0;
-  const dyLabel = r(-1 / n);
-  for (let b = 0; b < n; b++) {
-    const o = b * C;
-    const label = labels[labelStart + b];
-    let max = logits[o];
-    let arg = 0;
-    for (let c = 1; c < C; c++) {
-      const v = logits[o + c];
-      if (Number.isNaN(v) || v > max) max = v; // tfjs's max propagates NaN
-      if (v > logits[o + arg]) arg = c;
-    }
-    if (arg === label) correct++;
-    let sum = 0;
-    for (let c = 0; c < C; c++) sum += r(Math.exp(r(logits[o + c] - max)));
-    const logSum = r(Math.log(r(sum)));
-    let row = 0;
-    for (let c = 0; c < C; c++) {
-      const ls = r(r(logits[o + c] - max) - logSum);
-      row += r((c === label ? 1 : 0) * ls);
-      if (dlogits) dlogits[o + c] = ls; // logSoftmax, for the gradient below
-    }
-    meanSum += r(r(row) / n);
-    if (dlogits) {
-      // dy_c = onehot_c·(−1/n); Σ_c dy_c = −1/n
-      for (let c = 0; c < C; c++) {
-        const dy = c === label ? dyLabel : -0;
-        dlogits[o + c] = r(dy - r(dyLabel * r(Math.exp(dlogits[o + c]))));
-      }
-    }
-  }
-  out[0] = -r(meanSum);
-  out[1] = correct;
 }
 
 export class TypedTrainer implements RunTrainer {
@@ -132,10 +78,8 @@ export class TypedTrainer implements RunTrainer {
   private readonly wSq: Float64Array;
   private readonly uSq: Float64Array;
   private readonly hSq: Float64Array;
-  private readonly layerScale: Float64Array;
-  /** AGC: per-unit sums of a variable's weights and gradients. */
-  private readonly unitW: Float64Array;
-  private readonly unitG: Float64Array;
+  /** What the clip mode reads and writes: gSq, cSq, the adaptive statistics and scratch. */
+  private readonly clipBuffers: ClipBuffers;
   private readonly ce = new Float64Array(2);
   private readonly evalSink: InferSink & { lossSum: number; correct: number };
   private disposed = false;
@@ -167,9 +111,14 @@ export class TypedTrainer implements RunTrainer {
     this.wSq = new Float64Array(L);
     this.uSq = new Float64Array(L);
     this.hSq = new Float64Array(L);
-    this.layerScale = new Float64Array(L);
-    this.unitW = new Float64Array(net.maxWidth);
-    this.unitG = new Float64Array(net.maxWidth);
+    this.clipBuffers = {
+      gSq: this.gSq,
+      cSq: this.cSq,
+      layerScale: new Float64Array(L),
+      unitW: new Float64Array(net.maxWidth),
+      unitG: new Float64Array(net.maxWidth),
+      adaptive: this.adaptive,
+    };
     const ce = this.ce;
     const C = d.nClasses;
     const yTest = d.yTest;
@@ -277,74 +226,19 @@ export class TypedTrainer implements RunTrainer {
     const correct = this.ce[1];
     net.backward();
 
-    // L1/L2 penalties on every kernel, in the loss and in the gradient. tfjs's tape
-    // adds a kernel's gradients in reverse order of use: (L2 term + L1 term) + product's.
+    // L1/L2 penalties on every kernel, in the loss and in the gradient (loss.ts).
     const { l1, l2, skipNonFinite } = cfg.stabilizers;
-    if (l1 > 0 || l2 > 0) {
-      const l1f = f(l1);
-      const l2f = f(l2);
-      for (const layer of layers) {
-        const K = layer.kernel;
-        const gK = layer.gKernel;
-        let sAbs = 0;
-        let sSq = 0;
-        for (let k = 0; k < K.length; k++) {
-          const w = K[k];
-          let pen: number;
-          if (l1 > 0) {
-            sAbs += Math.abs(w);
-            pen = l1f * (w > 0 ? 1 : w <= 0 ? -1 : NaN); // dy·step(x, −1)
-            if (l2 > 0) {
-              sSq += f(w * w);
-              pen = f(f(l2f * f(w * 2)) + pen);
-            }
-          } else {
-            sSq += f(w * w);
-            pen = f(l2f * f(w * 2));
-          }
-          gK[k] = pen + gK[k];
-        }
-        if (l1 > 0) loss = f(loss + f(l1f * f(sAbs)));
-        if (l2 > 0) loss = f(loss + f(l2f * f(sSq)));
-      }
-    }
+    if (l1 > 0 || l2 > 0) loss = addPenalties(layers, l1, l2, loss);
 
     // Telemetry: per-layer Σ g², Σ W², Σ (∂L/∂h)², in float64, stored as float32.
-    const params = net.params;
-    const grads = net.grads;
-    const vars = net.vars;
     const gSq = this.gSq;
     const wSq = this.wSq;
     const hSq = this.hSq;
-    gSq.fill(0);
-    wSq.fill(0);
-    for (const v of vars) {
-      let sg = 0;
-      let sw = 0;
-      for (let k = v.offset, end = v.offset + v.size; k < end; k++) {
-        const g = grads[k];
-        const w = params[k];
-        sg += g * g;
-        sw += w * w;
-      }
-      gSq[v.layer] += sg;
-      wSq[v.layer] += sw;
-    }
-    let gTotal = 0;
-    for (let l = 0; l < L; l++) {
-      const dh = layers[l].dh;
-      let s = 0;
-      for (let k = 0; k < dh.length; k++) s += dh[k] * dh[k];
-      hSq[l] = f(s);
-      gSq[l] = f(gSq[l]);
-      wSq[l] = f(wSq[l]);
-      gTotal += gSq[l];
-    }
-    const gNorm = f(Math.sqrt(f(gTotal)));
+    const gNorm = sumSquares(net, gSq, wSq, hSq);
     const finite = Number.isFinite(loss) && Number.isFinite(gNorm);
 
     // Clipping (stabilizers.ts): scales `grads` in place, fills cSq.
-    const changed = this.clip(gNorm, finite);
+    const changed = clipGradients(cfg.stabilizers.clip, net, this.clipBuffers, gNorm, finite);
     let cTotal = 0;
     for (let l = 0; l < L; l++) cTotal += this.cSq[l];
     const gNormClipped = f(Math.sqrt(f(cTotal)));
@@ -354,20 +248,8 @@ export class TypedTrainer implements RunTrainer {
     const uSq = this.uSq;
     uSq.fill(0);
     if (finite || !skipNonFinite) {
-      this.update(lr);
-      for (const layer of layers) {
-        const mm = layer.movingMean;
-        if (!mm) continue;
-        const mv = layer.movingVar!;
-        const bm = layer.statMean!;
-        const bv = layer.statVar!;
-        const keep = f(BN_MOMENTUM);
-        const take = f(1 - BN_MOMENTUM);
-        for (let j = 0; j < mm.length; j++) {
-          mm[j] = f(mm[j] * keep) + f(bm[j] * take);
-          mv[j] = f(mv[j] * keep) + f(bv[j] * take);
-        }
-      }
+      applyUpdate(this.optimizerName, cfg.optimizer, net, this.slots, this.iteration, lr, uSq);
+      updateMovingStats(layers);
       this.iteration++;
     }
 
@@ -391,227 +273,6 @@ export class TypedTrainer implements RunTrainer {
       rows[o + 4] = Math.sqrt(hSq[l]);
     }
   }
-
-  /**
-   * Applies the clip mode to `grads` in place and fills cSq with the per-layer Σ g²
-   * after clipping (float32 values). Returns whether the clip changed the gradient.
-   * Feeds the adaptive rule's statistics on finite steps.
-   */
-  private clip(gNorm: number, finite: boolean): boolean {
-    const { mode, threshold, z, warmup } = this.cfg.stabilizers.clip;
-    const net = this.net;
-    const grads = net.grads;
-    const vars = net.vars;
-    const L = net.nLayers;
-    const gSq = this.gSq;
-    const cSq = this.cSq;
-    const tau = f(threshold);
-    const eps = f(CLIP_EPS);
-    switch (mode) {
-      case 'none':
-        cSq.set(gSq);
-        return false;
-      case 'global_norm':
-      case 'adaptive': {
-        let s = 1;
-        let fed = gNorm;
-        if (mode === 'global_norm') {
-          s = Math.min(1, f(tau / f(gNorm + eps)));
-        } else {
-          const st = this.adaptive;
-          const sigma = f(Math.sqrt(Math.max(0, f(st.nu - f(st.mu * st.mu)))));
-          const bound = f(Math.exp(f(st.mu + f(sigma * f(z)))));
-          if (st.count >= warmup && gNorm > bound) {
-            s = f(bound / f(gNorm + eps));
-            fed = bound;
-          }
-          if (finite) {
-            // The running statistics of ln‖g‖ (the clipped norm when clipped).
-            const lx = f(Math.log(Math.max(fed, f(1e-30))));
-            const alpha = Math.max(f(1 / f(st.count + 1)), f(ADAPTIVE_MIN_ALPHA));
-            st.mu = f(st.mu + f(alpha * f(lx - st.mu)));
-            st.nu = f(st.nu + f(alpha * f(f(lx * lx) - st.nu)));
-            st.count = st.count + 1;
-          }
-        }
-        if (s !== 1) for (let k = 0; k < grads.length; k++) grads[k] *= s;
-        const s2 = f(s * s);
-        for (let l = 0; l < L; l++) cSq[l] = f(gSq[l] * s2);
-        return s < 1;
-      }
-      case 'layer_norm': {
-        let changed = false;
-        for (let l = 0; l < L; l++) {
-          const s = Math.min(1, f(tau / f(f(Math.sqrt(gSq[l])) + eps)));
-          this.layerScale[l] = s;
-          cSq[l] = f(gSq[l] * f(s * s));
-          if (s < 1) changed = true;
-        }
-        for (const v of vars) {
-          const s = this.layerScale[v.layer];
-          if (s !== 1) for (let k = v.offset, end = v.offset + v.size; k < end; k++) grads[k] *= s;
-        }
-        return changed;
-      }
-      case 'value': {
-        let maxAbs = 0;
-        for (let k = 0; k < grads.length; k++) {
-          const g = grads[k];
-          const a = Math.abs(g);
-          if (a > maxAbs) maxAbs = a;
-          grads[k] = g > tau ? tau : g < -tau ? -tau : g;
-        }
-        this.sumClipped();
-        return maxAbs > tau;
-      }
-      case 'agc': {
-        const params = net.params;
-        const uw = this.unitW;
-        const ug = this.unitG;
-        const agcEps = f(AGC_EPS);
-        let changed = false;
-        for (const v of vars) {
-          // units: the columns of a kernel; a whole vector otherwise
-          const cols = v.kind === 'kernel' ? v.cols : 1;
-          const rows = v.kind === 'kernel' ? v.rows : v.size;
-          uw.fill(0, 0, cols);
-          ug.fill(0, 0, cols);
-          for (let r = 0; r < rows; r++) {
-            const o = v.offset + r * cols;
-            for (let c = 0; c < cols; c++) {
-              const w = params[o + c];
-              const g = grads[o + c];
-              uw[c] += f(w * w);
-              ug[c] += f(g * g);
-            }
-          }
-          for (let c = 0; c < cols; c++) {
-            const wn = Math.max(f(Math.sqrt(f(uw[c]))), agcEps);
-            const gn = f(Math.sqrt(f(ug[c])));
-            const maxNorm = f(wn * tau);
-            if (gn > maxNorm) {
-              changed = true;
-              ug[c] = f(maxNorm / Math.max(gn, eps));
-            } else ug[c] = 1;
-          }
-          for (let r = 0; r < rows; r++) {
-            const o = v.offset + r * cols;
-            for (let c = 0; c < cols; c++) grads[o + c] *= ug[c];
-          }
-        }
-        this.sumClipped();
-        return changed;
-      }
-    }
-  }
-
-  /** cSq = per-layer Σ g² of the (clipped) gradients, float64 sums stored as float32. */
-  private sumClipped(): void {
-    const grads = this.net.grads;
-    const cSq = this.cSq;
-    cSq.fill(0);
-    for (const v of this.net.vars) {
-      let s = 0;
-      for (let k = v.offset, end = v.offset + v.size; k < end; k++) s += grads[k] * grads[k];
-      cSq[v.layer] += s;
-    }
-    for (let l = 0; l < cSq.length; l++) cSq[l] = f(cSq[l]);
-  }
-
-  /**
-   * The optimizer rule (optimizers.ts) and decoupled weight decay on every variable,
-   * in place; accumulates Σ (W_new − W_old)² per layer into uSq.
-   */
-  private update(lr: number): void {
-    const o = this.cfg.optimizer;
-    const net = this.net;
-    const w = net.params;
-    const g = net.grads;
-    const [s0, s1] = this.slots;
-    const uSq = this.uSq;
-    const wd = o.weightDecay;
-    const lrwd = wd > 0 ? f(lr * f(wd)) : 0;
-    const t = this.iteration + 1;
-    // tfjs's scalars are float32: the constants as the rules pass them to tf.mul/tf.add.
-    const mom = f(o.momentum);
-    const rho = f(o.rho);
-    const rho1 = f(1 - o.rho);
-    const eps = f(o.epsilon);
-    const b1 = f(o.beta1);
-    const b2 = f(o.beta2);
-    const b11 = f(1 - o.beta1);
-    const b21 = f(1 - o.beta2);
-    const bc1 = f(1 - f(Math.pow(b1, t)));
-    const bc2 = f(1 - f(Math.pow(b2, t)));
-    const adamaxScale = f(lr / bc1);
-    const name = this.optimizerName;
-    for (const v of net.vars) {
-      let s = 0;
-      for (let k = v.offset, end = v.offset + v.size; k < end; k++) {
-        const old = w[k];
-        const gk = g[k];
-        let nw: number;
-        switch (name) {
-          case 'sgd':
-            nw = old - f(lr * gk);
-            break;
-          case 'momentum':
-          case 'nesterov': {
-            const vel = f(f(s0[k] * mom) + gk);
-            s0[k] = vel;
-            nw = old - f(lr * (name === 'nesterov' ? f(gk + f(vel * mom)) : vel));
-            break;
-          }
-          case 'adagrad': {
-            const acc = f(s0[k] + f(gk * gk));
-            s0[k] = acc;
-            nw = old - f(lr * f(gk / f(Math.sqrt(f(acc + eps)))));
-            break;
-          }
-          case 'adadelta': {
-            const eg = f(f(s0[k] * rho) + f(f(gk * gk) * rho1));
-            const delta = f(f(f(Math.sqrt(f(s1[k] + eps))) / f(Math.sqrt(f(eg + eps)))) * gk);
-            s1[k] = f(f(s1[k] * rho) + f(f(delta * delta) * rho1));
-            s0[k] = eg;
-            nw = old - f(lr * delta);
-            break;
-          }
-          case 'rmsprop': {
-            const ms = f(f(s0[k] * rho) + f(f(gk * gk) * rho1));
-            const m = f(f(s1[k] * mom) + f(f(lr * gk) / f(Math.sqrt(f(ms + eps)))));
-            s0[k] = ms;
-            s1[k] = m;
-            nw = old - m;
-            break;
-          }
-          case 'adam':
-          case 'adamw': {
-            const m = f(f(s0[k] * b1) + f(gk * b11));
-            const vv = f(f(s1[k] * b2) + f(f(gk * gk) * b21));
-            s0[k] = m;
-            s1[k] = vv;
-            nw = old - f(lr * f(f(m / bc1) / f(f(Math.sqrt(f(vv / bc2))) + eps)));
-            break;
-          }
-          case 'adamax': {
-            const m = f(f(s0[k] * b1) + f(gk * b11));
-            const u = Math.max(f(s1[k] * b2), Math.abs(gk));
-            s0[k] = m;
-            s1[k] = u;
-            nw = old - f(adamaxScale * f(m / f(u + eps)));
-            break;
-          }
-        }
-        nw = f(nw);
-        if (lrwd !== 0) nw = f(nw - f(lrwd * old));
-        w[k] = nw;
-        const dw = nw - old;
-        s += dw * dw;
-      }
-      uSq[v.layer] += s;
-    }
-  }
-
   /** Runs k steps and returns their k packed rows (rows.ts). */
   async runStepsPacked(k: number): Promise<Float32Array> {
     if (this.disposed) throw new Error('trainer is disposed');

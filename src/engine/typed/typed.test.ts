@@ -10,7 +10,8 @@ import { defaultRunConfig, type RunConfigInput } from '../config.ts';
 import { chooseEngine, EngineUnsupportedError, macsPerStep, TYPED_MAX_MACS, TYPED_MAX_MACS_GPU } from '../engines.ts';
 import { estimateRun } from '../estimate.ts';
 import type { StepRecord } from '../records.ts';
-import { Trainer, createTrainer, trainRun } from '../trainer.ts';
+import { Trainer } from '../trainer.ts';
+import { createTrainer, trainRun } from '../train.ts';
 import { typedEngineSupports } from './supports.ts';
 import { TypedTrainer } from './trainer.ts';
 

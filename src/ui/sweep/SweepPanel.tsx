@@ -18,7 +18,9 @@ import { currentShareUrl, pushChange } from '../state/url.ts';
 import { useSweepStore, type OpenedTrial } from './sweepStore.ts';
 import { SweepForm } from './SweepForm.tsx';
 import { PngButton } from '../PngButton.tsx';
-import { MapLegend, StabilityMap, colorRange, describeTrial, paramLabel } from './StabilityMap.tsx';
+import { MapLegend } from './MapLegend.tsx';
+import { colorRange, describeTrial, paramLabel } from './mapScale.ts';
+import { StabilityMap } from './StabilityMap.tsx';
 import { Icon } from '../Icon.tsx';
 import './sweep.css';
 

@@ -1,0 +1,112 @@
+/**
+ * Parts of the tfjs trainer's step (trainer.ts) that keep no state of their own:
+ * held-out evaluation in chunks, the forward and backward pass, and every
+ * variable's next value before the commit.
+ */
+import * as tf from './tf.ts';
+import { BN_MOMENTUM, correctCount, crossEntropy, forward, type Model } from './model.ts';
+import { OPTIMIZER_RULES, type OptimizerConfig } from './optimizers.ts';
+
+const EVAL_CHUNK = 512;
+
+/** Test loss and accuracy over the held-out set, in chunks (inference mode). */
+export function evaluate(model: Model, xTest: tf.Tensor, yTest: tf.Tensor, labelsTest: tf.Tensor1D, n: number): [tf.Scalar, tf.Scalar] {
+  let lossSum: tf.Scalar = tf.scalar(0);
+  let correct: tf.Scalar = tf.scalar(0);
+  for (let s = 0; s < n; s += EVAL_CHUNK) {
+    const size = Math.min(EVAL_CHUNK, n - s);
+    const x = tf.slice(xTest, s, size);
+    const logits = forward(model, x, { training: false });
+    const y = tf.slice(yTest, s, size);
+    lossSum = tf.add(lossSum, tf.mul(crossEntropy(logits, y), size));
+    correct = tf.add(correct, correctCount(logits, tf.slice(labelsTest, s, size)));
+  }
+  return [tf.div(lossSum, n), tf.div(correct, n)];
+}
+
+/** Batch norm's batch statistics (mean, variance) per normalized layer. */
+export type BatchStats = Map<number, [tf.Tensor, tf.Tensor]>;
+
+/** What the forward and backward pass leaves: `kept` tensors outlive its tidy scope (the caller disposes them). */
+export interface Gradients {
+  result: { value: tf.Scalar; grads: tf.NamedTensorMap };
+  correct: tf.Scalar;
+  batchStats: BatchStats;
+  kept: tf.Tensor[];
+}
+
+/**
+ * The training-mode forward pass over a batch, its loss (cross-entropy plus the L1/L2
+ * penalties) and the gradients of the model variables and activation probes.
+ */
+export function gradients(model: Model, probes: tf.Variable[], xb: tf.Tensor, yb: tf.Tensor, labels: tf.Tensor, l1: number, l2: number): Gradients {
+  const kept: tf.Tensor[] = [];
+  const batchStats: BatchStats = new Map();
+  let correct: tf.Scalar | null = null;
+  const varList = [...model.trainable, ...probes];
+  let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
+  try {
+    result = tf.variableGrads(() => {
+      const stats = new Map<number, [tf.Tensor, tf.Tensor]>();
+      const logits = forward(model, xb, { training: true, probes, batchStats: stats });
+      correct = tf.keep(correctCount(logits, labels));
+      kept.push(correct);
+      for (const [li, [m, v]] of stats) {
+        batchStats.set(li, [tf.keep(m), tf.keep(v)]);
+        kept.push(m, v);
+      }
+      let loss = crossEntropy(logits, yb);
+      if (l1 > 0 || l2 > 0) {
+        for (const layer of model.layers) {
+          if (l1 > 0) loss = tf.add(loss, tf.mul(l1, tf.sum(tf.abs(layer.kernel))));
+          if (l2 > 0) loss = tf.add(loss, tf.mul(l2, tf.sum(tf.square(layer.kernel))));
+        }
+      }
+      return loss;
+    }, varList);
+  } catch (e) {
+    for (const t of kept) t.dispose();
+    throw e;
+  }
+  return { result, correct: correct!, batchStats, kept };
+}
+
+/**
+ * Every variable's new value under the optimizer rule `name` (with decoupled weight
+ * decay) and batch norm's moving statistics: `nexts[k]` is the new value of
+ * `targets[k]`; `weightAt` indexes the trainable variables' among them.
+ */
+export function nextValues(
+  model: Model,
+  name: OptimizerConfig['name'],
+  grads: tf.Tensor[],
+  slots: tf.Variable[][],
+  lr: tf.Scalar,
+  t: tf.Scalar,
+  o: OptimizerConfig,
+  batchStats: BatchStats,
+): { targets: tf.Variable[]; nexts: tf.Tensor[]; weightAt: number[] } {
+  const rule = OPTIMIZER_RULES[name];
+  const wd = o.weightDecay;
+  const targets: tf.Variable[] = [];
+  const nexts: tf.Tensor[] = [];
+  const weightAt: number[] = [];
+  model.trainable.forEach((v, i) => {
+    const upd = rule.update({ w: v, g: grads[i], slots: slots[i], lr, t, cfg: o });
+    weightAt.push(nexts.length);
+    targets.push(v);
+    nexts.push(wd > 0 ? tf.sub(upd.w, tf.mul(tf.mul(lr, wd), v)) : upd.w);
+    upd.slots.forEach((s, j) => {
+      targets.push(slots[i][j]);
+      nexts.push(s);
+    });
+  });
+  for (const [li, [m, vr]] of batchStats) {
+    const layer = model.layers[li];
+    const mm = layer.movingMean!;
+    const mv = layer.movingVar!;
+    targets.push(mm, mv);
+    nexts.push(tf.add(tf.mul(mm, BN_MOMENTUM), tf.mul(m, 1 - BN_MOMENTUM)), tf.add(tf.mul(mv, BN_MOMENTUM), tf.mul(vr, 1 - BN_MOMENTUM)));
+  }
+  return { targets, nexts, weightAt };
+}
