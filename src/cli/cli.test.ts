@@ -53,8 +53,8 @@ const once = (...args: string[]) => {
   return memo.get(key)!;
 };
 
-const LAYER_FIELDS = ['name', 'gradNorm', 'gradNormClipped', 'weightNorm', 'updateNorm', 'actGradNorm'];
-const HEAD_FIELDS = ['run', 'label', 'step', 'loss', 'acc', 'lr', 'gradNorm', 'gradNormClipped', 'status', 'layers'];
+const LAYER_FIELDS = ['name', 'gradNorm', 'gradNormClipped', 'weightNorm', 'updateNorm', 'actGradNorm', 'kernelGradNorm', 'kernelWeightNorm', 'kernelUpdateNorm'];
+const HEAD_FIELDS = ['run', 'label', 'step', 'loss', 'dataLoss', 'penalty', 'acc', 'lr', 'gradNorm', 'gradNormClipped', 'status', 'layers'];
 const NONFINITE = ['NaN', 'Infinity', '-Infinity'];
 
 type Rec = Record<string, unknown> & { layers: Record<string, unknown>[] };

@@ -30,12 +30,14 @@ function exported(records: number): ExportInput {
     label: 'mine',
     step,
     loss: 0.69,
+    dataLoss: 0.69,
+    penalty: 0,
     acc: 0.5,
     lr: 0.01,
     gradNorm: 1,
     gradNormClipped: 1,
     status: 'ok',
-    layers: ['dense1', 'dense2', 'dense3'].map((name) => ({ name, gradNorm: 1, gradNormClipped: 1, weightNorm: 1, updateNorm: 0.01, actGradNorm: 0.1 })),
+    layers: ['dense1', 'dense2', 'dense3'].map((name) => ({ name, gradNorm: 1, gradNormClipped: 1, weightNorm: 1, updateNorm: 0.01, actGradNorm: 0.1, kernelGradNorm: 0.9, kernelWeightNorm: 0.9, kernelUpdateNorm: 0.009 })),
   });
   return { experiment: EXP, url: shareUrl(EXP), runs: [{ run: 0, label: 'mine', keptEvery: 1, records: Array.from({ length: records }, (_, s) => rec(s)) }] };
 }

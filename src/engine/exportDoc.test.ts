@@ -19,12 +19,14 @@ function rec(run: number, label: string, step: number, layers: string[], loss = 
     label,
     step,
     loss: Math.fround(loss),
+    dataLoss: Math.fround(loss),
+    penalty: 0,
     acc: 0.5,
     lr: Math.fround(0.1),
     gradNorm: step === 2 ? Infinity : 1.5,
     gradNormClipped: step === 2 ? NaN : 1.5,
     status: step === 2 ? 'diverged' : 'ok',
-    layers: layers.map((name) => ({ name, gradNorm: 1, gradNormClipped: 1, weightNorm: 2, updateNorm: 0.001, actGradNorm: 0.25 })),
+    layers: layers.map((name) => ({ name, gradNorm: 1, gradNormClipped: 1, weightNorm: 2, updateNorm: 0.001, actGradNorm: 0.25, kernelGradNorm: 0.75, kernelWeightNorm: 1.5, kernelUpdateNorm: 0.001 })),
     ...(step === 3 ? { testLoss: 0.75, testAcc: 0.5 } : {}),
   };
 }

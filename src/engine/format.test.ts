@@ -139,11 +139,11 @@ describe('both formats use it', () => {
 
   test('step records: device values, the learning rate among them (the float32 the step used), in float32 digits', () => {
     const lr = Math.fround(0.3);
-    const r: StepRecord = { run: 0, label: 'A', step: 1, loss: Math.fround(0.1), acc: 0.5, lr, gradNorm: 2, gradNormClipped: 2, status: 'ok', layers: [] };
+    const r: StepRecord = { run: 0, label: 'A', step: 1, loss: Math.fround(0.1), dataLoss: Math.fround(0.1), penalty: 0, acc: 0.5, lr, gradNorm: 2, gradNormClipped: 2, status: 'ok', layers: [] };
     const text = recordToJson(r);
     expect(text).toContain('"loss":0.1,');
     expect(text).toContain('"lr":0.3,');
     expect(Math.fround(parseRecordJson(text).lr)).toBe(lr);
-    expect(recordToCsv(r, [])).toBe('0,A,1,0.1,0.5,0.3,2,2,ok,,');
+    expect(recordToCsv(r, [])).toBe('0,A,1,0.1,0.5,0.3,2,2,ok,,,0.1,0');
   });
 });

@@ -6,13 +6,34 @@
 import { describe, expect, test } from 'vitest';
 import { makeRng } from './rng.ts';
 import { csvHeader, parseRecordJson, recordToCsv, recordToJson, type StepRecord } from './records.ts';
-import { decodeRow, rowLength } from './rows.ts';
+import { ROW, decodeRow, rowLength } from './rows.ts';
 
+/**
+ * A record of step 3 at lr 0.01 from `values`: loss, acc, gradNorm, gradNormClipped,
+ * status, evaluated, testLoss, testAcc, then per layer gradNorm, gradNormClipped,
+ * weightNorm, updateNorm, actGradNorm. The data loss is the loss (no penalty); the
+ * kernel-only norms are 0.
+ */
 function record(values: number[], label = 'A'): StepRecord {
   const names = ['dense1', 'dense2'];
   const buf = new Float32Array(rowLength(names.length));
-  // values: the row after its step (3) and lr (0.01).
-  buf.set([3, 0.01, ...values].slice(0, buf.length));
+  const v = (i: number) => values[i] ?? 0;
+  const head: [number, number][] = [
+    [ROW.step, 3],
+    [ROW.lr, 0.01],
+    [ROW.loss, v(0)],
+    [ROW.dataLoss, v(0)],
+    [ROW.penalty, 0],
+    [ROW.acc, v(1)],
+    [ROW.gradNorm, v(2)],
+    [ROW.gradNormClipped, v(3)],
+    [ROW.status, v(4)],
+    [ROW.evaluated, v(5)],
+    [ROW.testLoss, v(6)],
+    [ROW.testAcc, v(7)],
+  ];
+  for (const [at, x] of head) buf[at] = x;
+  for (let l = 0; l < names.length; l++) for (let k = 0; k < 5; k++) buf[ROW.HEAD + l * ROW.PER_LAYER + k] = v(8 + 5 * l + k);
   return decodeRow(buf, 0, { run: 1, label, layerNames: names });
 }
 
@@ -57,10 +78,13 @@ describe('JSON', () => {
     const r = record([0.7, 0.5, 1, 1, 0, 1, 0.6, 0.75, 10, 11, 12, 13, 14, 20, 21, 22, 23, 24]);
     expect(r.testLoss).toBeCloseTo(0.6, 6);
     expect(r.testAcc).toBe(0.75);
+    const kernel = { kernelGradNorm: 0, kernelWeightNorm: 0, kernelUpdateNorm: 0 };
     expect(r.layers).toEqual([
-      { name: 'dense1', gradNorm: 10, gradNormClipped: 11, weightNorm: 12, updateNorm: 13, actGradNorm: 14 },
-      { name: 'dense2', gradNorm: 20, gradNormClipped: 21, weightNorm: 22, updateNorm: 23, actGradNorm: 24 },
+      { name: 'dense1', gradNorm: 10, gradNormClipped: 11, weightNorm: 12, updateNorm: 13, actGradNorm: 14, ...kernel },
+      { name: 'dense2', gradNorm: 20, gradNormClipped: 21, weightNorm: 22, updateNorm: 23, actGradNorm: 24, ...kernel },
     ]);
+    expect(r.dataLoss).toBeCloseTo(0.7, 6);
+    expect(r.penalty).toBe(0);
     expect(record([0.7, 0.5, 1, 1, 0, 0, 0.6]).testLoss).toBeUndefined();
   });
 });
@@ -69,20 +93,29 @@ describe('CSV', () => {
   test('header and row: per-layer columns in the given order; labels quoted when needed', () => {
     const names = ['dense1', 'dense2', 'dense3'];
     const header = csvHeader(names).split(',');
-    expect(header.slice(0, 11)).toEqual(['run', 'label', 'step', 'loss', 'acc', 'lr', 'gradNorm', 'gradNormClipped', 'status', 'testLoss', 'testAcc']);
-    expect(header.slice(11, 16)).toEqual(['dense1.gradNorm', 'dense1.gradNormClipped', 'dense1.weightNorm', 'dense1.updateNorm', 'dense1.actGradNorm']);
-    expect(header).toHaveLength(11 + 15);
+    expect(header.slice(0, 13)).toEqual(['run', 'label', 'step', 'loss', 'acc', 'lr', 'gradNorm', 'gradNormClipped', 'status', 'testLoss', 'testAcc', 'dataLoss', 'penalty']);
+    expect(header.slice(13, 21)).toEqual([
+      'dense1.gradNorm',
+      'dense1.gradNormClipped',
+      'dense1.weightNorm',
+      'dense1.updateNorm',
+      'dense1.actGradNorm',
+      'dense1.kernelGradNorm',
+      'dense1.kernelWeightNorm',
+      'dense1.kernelUpdateNorm',
+    ]);
+    expect(header).toHaveLength(13 + 24);
     const r = record([NaN, 0.5, 2, 1, 1, 0, 0, 0, 10, 11, 12, 13, 14, 20, 21, 22, 23, 24], 'a, "b"');
     const row = recordToCsv(r, names);
-    expect(row.startsWith('1,"a, ""b""",3,NaN,0.5,0.01,2,1,clipped,,,10,11,12,13,14,20,21,22,23,24')).toBe(true);
+    expect(row.startsWith('1,"a, ""b""",3,NaN,0.5,0.01,2,1,clipped,,,NaN,0,10,11,12,13,14,0,0,0,20,21,22,23,24,0,0,0')).toBe(true);
     // dense3 is missing from this run: empty cells
-    expect(row.endsWith(',,,,,')).toBe(true);
+    expect(row.endsWith(',,,,,,,,')).toBe(true);
   });
 
   test('a label that a spreadsheet would run as a formula is written as text; negative numbers stay numbers', () => {
     const r = record([-0.5, 0.5, 2, 1, 0, 1, -1.5, 0.25, -10], '=1+1');
     const row = recordToCsv(r, ['dense1']);
-    expect(row.startsWith("1,'=1+1,3,-0.5,0.5,0.01,2,1,ok,-1.5,0.25,-10,")).toBe(true);
+    expect(row.startsWith("1,'=1+1,3,-0.5,0.5,0.01,2,1,ok,-1.5,0.25,-0.5,0,-10,")).toBe(true);
     for (const label of ['+1', '-1', '@A1', '\tx']) expect(recordToCsv(record([0], label), []).split(',')[1]).toBe(`'${label}`);
   });
 });

@@ -9,18 +9,27 @@ export type StepStatus = 'ok' | 'clipped' | 'skipped' | 'diverged';
 
 export interface LayerRecord {
   name: string;
+  /** Norms over all of the layer's variables (kernel, bias, norm parameters): what clipping acts on. */
   gradNorm: number;
   gradNormClipped: number;
   weightNorm: number;
   updateNorm: number;
   actGradNorm: number;
+  /** The same over the layer's kernel (its weight matrix or filters) alone. */
+  kernelGradNorm: number;
+  kernelWeightNorm: number;
+  kernelUpdateNorm: number;
 }
 
 export interface StepRecord {
   run: number;
   label: string;
   step: number;
+  /** The training loss: the data loss plus the L1/L2 penalty (what the gradients are of). */
   loss: number;
+  /** Cross-entropy of the batch alone, and the L1/L2 penalty alone (0 without L1/L2). */
+  dataLoss: number;
+  penalty: number;
   acc: number;
   lr: number;
   gradNorm: number;
@@ -38,6 +47,8 @@ export interface StepRecord {
 const FLOAT32_FIELDS: ReadonlySet<string> = new Set([
   'lr',
   'loss',
+  'dataLoss',
+  'penalty',
   'acc',
   'gradNorm',
   'gradNormClipped',
@@ -46,6 +57,9 @@ const FLOAT32_FIELDS: ReadonlySet<string> = new Set([
   'weightNorm',
   'updateNorm',
   'actGradNorm',
+  'kernelGradNorm',
+  'kernelWeightNorm',
+  'kernelUpdateNorm',
 ]);
 
 /** One JSONL line; non-finite numbers as "NaN", "Infinity", "-Infinity". */
@@ -58,8 +72,8 @@ export function parseRecordJson(line: string): StepRecord {
   return parseJsonLine<StepRecord>(line);
 }
 
-const LAYER_FIELDS = ['gradNorm', 'gradNormClipped', 'weightNorm', 'updateNorm', 'actGradNorm'] as const;
-const HEAD_FIELDS = ['run', 'label', 'step', 'loss', 'acc', 'lr', 'gradNorm', 'gradNormClipped', 'status', 'testLoss', 'testAcc'] as const;
+const LAYER_FIELDS = ['gradNorm', 'gradNormClipped', 'weightNorm', 'updateNorm', 'actGradNorm', 'kernelGradNorm', 'kernelWeightNorm', 'kernelUpdateNorm'] as const;
+const HEAD_FIELDS = ['run', 'label', 'step', 'loss', 'acc', 'lr', 'gradNorm', 'gradNormClipped', 'status', 'testLoss', 'testAcc', 'dataLoss', 'penalty'] as const;
 
 /**
  * CSV: one row per step record; per-layer values as columns

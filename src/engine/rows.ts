@@ -4,8 +4,9 @@
  * decoded into contract records here. Every reader of a row goes through this
  * module (no offsets or status codes anywhere else).
  *
- *   [step, lr, loss, acc, gradNorm, gradNormClipped, status, evaluated, testLoss, testAcc,
- *    then per layer: gradNorm, gradNormClipped, weightNorm, updateNorm, actGradNorm]
+ *   [step, lr, loss, dataLoss, penalty, acc, gradNorm, gradNormClipped, status, evaluated,
+ *    testLoss, testAcc, then per layer: gradNorm, gradNormClipped, weightNorm, updateNorm,
+ *    actGradNorm, kernelGradNorm, kernelWeightNorm, kernelUpdateNorm]
  *
  * Rows are float32: the step is exact up to 2^24, the lr is the float32 value
  * the device used.
@@ -21,22 +22,45 @@ export const ROW = {
   step: 0,
   lr: 1,
   loss: 2,
-  acc: 3,
-  gradNorm: 4,
-  gradNormClipped: 5,
-  status: 6,
-  evaluated: 7,
-  testLoss: 8,
-  testAcc: 9,
-  HEAD: 10,
-  PER_LAYER: 5,
+  dataLoss: 3,
+  penalty: 4,
+  acc: 5,
+  gradNorm: 6,
+  gradNormClipped: 7,
+  status: 8,
+  evaluated: 9,
+  testLoss: 10,
+  testAcc: 11,
+  HEAD: 12,
+  PER_LAYER: 8,
 } as const;
 
-export type HeadField = 'step' | 'lr' | 'loss' | 'acc' | 'gradNorm' | 'gradNormClipped' | 'testLoss' | 'testAcc';
-export type LayerField = 'gradNorm' | 'gradNormClipped' | 'weightNorm' | 'updateNorm' | 'actGradNorm';
+export type HeadField = 'step' | 'lr' | 'loss' | 'dataLoss' | 'penalty' | 'acc' | 'gradNorm' | 'gradNormClipped' | 'testLoss' | 'testAcc';
+export type LayerField =
+  | 'gradNorm'
+  | 'gradNormClipped'
+  | 'weightNorm'
+  | 'updateNorm'
+  | 'actGradNorm'
+  | 'kernelGradNorm'
+  | 'kernelWeightNorm'
+  | 'kernelUpdateNorm';
 
-/** Order of the per-layer values in a layer's block (the trainer writes them in this order). */
-export const LAYER_FIELDS: readonly LayerField[] = ['gradNorm', 'gradNormClipped', 'weightNorm', 'updateNorm', 'actGradNorm'];
+/**
+ * Order of the per-layer values in a layer's block (the trainers write them in
+ * this order): norms over all of the layer's variables (kernel, bias, norm
+ * parameters: what clipping acts on), ∂L/∂h, then the same over the kernel alone.
+ */
+export const LAYER_FIELDS: readonly LayerField[] = [
+  'gradNorm',
+  'gradNormClipped',
+  'weightNorm',
+  'updateNorm',
+  'actGradNorm',
+  'kernelGradNorm',
+  'kernelWeightNorm',
+  'kernelUpdateNorm',
+];
 const LAYER_OFFSET = Object.fromEntries(LAYER_FIELDS.map((f, i) => [f, i])) as Record<LayerField, number>;
 
 export function rowLength(nLayers: number): number {
@@ -97,6 +121,8 @@ export function decodeRow(buf: ArrayLike<number>, offset: number, meta: RowMeta)
     label: meta.label,
     step: buf[offset + ROW.step],
     loss: buf[offset + ROW.loss],
+    dataLoss: buf[offset + ROW.dataLoss],
+    penalty: buf[offset + ROW.penalty],
     acc: buf[offset + ROW.acc],
     lr: buf[offset + ROW.lr],
     gradNorm: buf[offset + ROW.gradNorm],

@@ -39,6 +39,7 @@ describe.each([
   for (const [what, extra] of [
     ['sgd', { optimizer: { name: 'sgd', lr: 0.1 } }],
     ['sgd with global_norm clipping', { optimizer: { name: 'sgd', lr: 0.1 }, stabilizers: { clip: { mode: 'global_norm', threshold: 0.05 } } }],
+    ['sgd with L1 and L2 penalties', { optimizer: { name: 'sgd', lr: 0.1 }, stabilizers: { l1: 0.01, l2: 0.05 } }],
   ] as [string, RunConfigInput][]) {
     test(what, async () => {
       const B = 12;
@@ -74,10 +75,15 @@ describe.each([
         const dZ2 = dH2.map((row, i) => row.map((v, j) => (z2[i][j] > 0 ? v : 0)));
         const dH1 = matmul(dZ2, transpose(toM(W2, 6, 5)));
         const dZ1 = dH1.map((row, i) => row.map((v, j) => (z1[i][j] > 0 ? v : 0)));
+        // The penalties on the kernels: l1·Σ|W| + l2·ΣW² in the loss, l1·sign(W) + 2·l2·W in ∂L/∂W.
+        const { l1, l2 } = cfg.stabilizers;
+        const kernels = [toM(W1, 2, 6), toM(W2, 6, 5), toM(W3, 5, 2)];
+        const penalty = kernels.flat(2).reduce((a, w) => a + l1 * Math.abs(w) + l2 * w * w, 0);
+        const withPenalty = (gW: M, W: M): M => gW.map((row, i) => row.map((g, j) => g + l1 * Math.sign(W[i][j]) + 2 * l2 * W[i][j]));
         const grads = [
-          [matmul(transpose(x), dZ1), colSum(dZ1)],
-          [matmul(transpose(h1), dZ2), colSum(dZ2)],
-          [matmul(transpose(h2), dLogits), colSum(dLogits)],
+          [withPenalty(matmul(transpose(x), dZ1), kernels[0]), colSum(dZ1)],
+          [withPenalty(matmul(transpose(h1), dZ2), kernels[1]), colSum(dZ2)],
+          [withPenalty(matmul(transpose(h2), dLogits), kernels[2]), colSum(dLogits)],
         ] as const;
         const layerGrad = grads.map(([gW, gb]) => norm(gW, gb));
         const globalGrad = norm(...grads.flat());
@@ -85,13 +91,20 @@ describe.each([
         const weight = [norm(toM(W1, 2, 6), Array.from(b1)), norm(toM(W2, 6, 5), Array.from(b2)), norm(toM(W3, 5, 2), Array.from(b3))];
 
         const close = (a: number, b: number, what: string) => expect(Math.abs(a - b) / Math.abs(b), `${what}: ${a} vs ${b}`).toBeLessThan(1e-4);
-        close(r.loss, loss, 'loss');
+        // loss = data loss + penalty, each reported too
+        close(r.dataLoss, loss, 'dataLoss');
+        if (penalty > 0) close(r.penalty, penalty, 'penalty');
+        else expect(r.penalty).toBe(0);
+        close(r.loss, loss + penalty, 'loss');
         expect(r.acc).toBeCloseTo(correct / B, 6);
         close(r.gradNorm, globalGrad, 'global gradNorm');
         r.layers.forEach((l, i) => {
           close(l.gradNorm, layerGrad[i], `${l.name} gradNorm`);
           close(l.actGradNorm, actGrad[i], `${l.name} actGradNorm`);
           close(l.weightNorm, weight[i], `${l.name} weightNorm`);
+          // the kernel alone (the weight matrix, without the bias)
+          close(l.kernelGradNorm, norm(grads[i][0]), `${l.name} kernelGradNorm`);
+          close(l.kernelWeightNorm, norm(kernels[i]), `${l.name} kernelWeightNorm`);
         });
         // the update: clipped gradient times lr
         const tau = cfg.stabilizers.clip.mode === 'global_norm' ? cfg.stabilizers.clip.threshold : Infinity;
@@ -103,7 +116,10 @@ describe.each([
         after.forEach((w, v) =>
           w.forEach((val, k) => expect(Math.abs(val - (before[v][k] - 0.1 * factor * flatGrads[v][k]))).toBeLessThan(1e-6)),
         );
-        r.layers.forEach((l, i) => close(l.updateNorm, 0.1 * factor * layerGrad[i], `${l.name} updateNorm`));
+        r.layers.forEach((l, i) => {
+          close(l.updateNorm, 0.1 * factor * layerGrad[i], `${l.name} updateNorm`);
+          close(l.kernelUpdateNorm, 0.1 * factor * norm(grads[i][0]), `${l.name} kernelUpdateNorm`);
+        });
       } finally {
         tr.dispose();
       }

@@ -67,9 +67,17 @@ export class Trainer implements RunTrainer {
   private readonly adaptive: AdaptiveState;
   private readonly varLayer: tf.Tensor1D;
   private readonly layerMatrix: tf.Tensor2D;
-  /** Slots of [gradients, weights, probe gradients] → [‖g‖², ‖W‖², ‖∂L/∂h‖²] per layer, and their bool mask (tfjs-ops path). */
+  /**
+   * Slots of [gradients, weights, probe gradients, kernel gradients, kernels] →
+   * [‖g‖², ‖W‖², ‖∂L/∂h‖², ‖g_kernel‖², ‖kernel‖²] per layer, and their bool mask (tfjs-ops path).
+   */
   private readonly telemetrySlots: number[];
   private readonly telemetryMatrix: tf.Tensor2D;
+  /** Slots of [weights, kernels] → [‖ΔW‖², ‖Δkernel‖²] per layer, and their mask. */
+  private readonly updateSlots: number[];
+  private readonly updateMatrix: tf.Tensor2D;
+  /** Index of each layer's kernel among the trainable variables. */
+  private readonly kernelAt: number[];
   private optimizerName: RunConfig['optimizer']['name'];
   /** The config's mid-run changes (changes.ts), applied as their steps come. */
   private readonly replay: readonly ConfigChange[];
@@ -102,8 +110,18 @@ export class Trainer implements RunTrainer {
     this.varLayer = tf.tensor1d(this.model.varLayer, 'int32');
     this.layerMatrix = layerMatrixOf(this.model.varLayer, this.nLayers);
     const L = this.nLayers;
-    this.telemetrySlots = [...this.model.varLayer, ...this.model.varLayer.map((l) => L + l), ...this.model.layers.map((_, l) => 2 * L + l)];
-    this.telemetryMatrix = slotMaskOf(this.telemetrySlots, 3 * L);
+    const layerIds = this.model.layers.map((_, l) => l);
+    this.kernelAt = this.model.layers.map((layer) => this.model.trainable.indexOf(layer.kernel));
+    this.telemetrySlots = [
+      ...this.model.varLayer,
+      ...this.model.varLayer.map((l) => L + l),
+      ...layerIds.map((l) => 2 * L + l),
+      ...layerIds.map((l) => 3 * L + l),
+      ...layerIds.map((l) => 4 * L + l),
+    ];
+    this.telemetryMatrix = slotMaskOf(this.telemetrySlots, 5 * L);
+    this.updateSlots = [...this.model.varLayer, ...layerIds.map((l) => L + l)];
+    this.updateMatrix = slotMaskOf(this.updateSlots, 2 * L);
     // tf.variable(init) keeps `init` alive as a tensor of its own: create the initial
     // values inside tidy so that only the variables remain.
     this.probes = this.model.layers.map((l, i) =>
@@ -184,7 +202,7 @@ export class Trainer implements RunTrainer {
 
     const { l1, l2 } = cfg.stabilizers;
     this.onPhase('gradients');
-    const { result, correct, batchStats, kept } = gradients(model, this.probes, xb, yb, labels, l1, l2);
+    const { result, dataLoss, penalty, correct, batchStats, kept } = gradients(model, this.probes, xb, yb, labels, l1, l2);
     // Kept tensors now belong to this (outer) tidy scope's caller: track them for disposal.
     try {
       const { value: loss, grads } = result;
@@ -193,8 +211,10 @@ export class Trainer implements RunTrainer {
       const gs = model.trainable.map((v) => grads[v.name] ?? tf.zerosLike(v));
       const probeGrads = this.probes.map((p) => grads[p.name] ?? tf.zerosLike(p));
       this.onPhase('telemetry');
-      // ‖g‖², ‖W‖² and ‖∂L/∂h‖² of every layer in one reduction: [3L].
-      const sq = sumSquaresBySlot([...gs, ...weights, ...probeGrads], this.telemetrySlots, 3 * L, this.telemetryMatrix);
+      // ‖g‖², ‖W‖², ‖∂L/∂h‖², ‖g_kernel‖² and ‖kernel‖² of every layer in one reduction: [5L].
+      const kernelGs = this.kernelAt.map((k) => gs[k]);
+      const kernels = this.kernelAt.map((k) => weights[k]);
+      const sq = sumSquaresBySlot([...gs, ...weights, ...probeGrads, ...kernelGs, ...kernels], this.telemetrySlots, 5 * L, this.telemetryMatrix);
       const layerSq = tf.slice(sq, 0, L) as tf.Tensor1D;
       const gNorm = tf.sqrt(tf.sum(layerSq)) as tf.Scalar;
       const finite = tf.logicalAnd(tf.isFinite(loss), tf.isFinite(gNorm)) as tf.Scalar;
@@ -232,13 +252,14 @@ export class Trainer implements RunTrainer {
         const [m2, n2, c2] = selectAll(finite, [next.mu, next.nu, next.count], [mu, nu, count]);
         commits.push([mu, m2], [nu, n2], [count, c2]);
       }
-      // ‖ΔW‖² per layer: committed weights minus the current ones.
+      // ‖ΔW‖² and ‖Δkernel‖² per layer: committed weights minus the current ones.
+      const newWeights = weightAt.map((k) => committed[k]);
       const updateSq = sumSquaresBySlot(
-        weightAt.map((k) => committed[k]),
-        model.varLayer,
-        L,
-        this.layerMatrix,
-        weights,
+        [...newWeights, ...this.kernelAt.map((k) => newWeights[k])],
+        this.updateSlots,
+        2 * L,
+        this.updateMatrix,
+        [...weights, ...kernels],
       );
 
       this.onPhase('row');
@@ -252,6 +273,8 @@ export class Trainer implements RunTrainer {
         tf.scalar(step),
         lr,
         loss,
+        dataLoss,
+        penalty,
         tf.div(correct!, B),
         gNorm,
         gNormClipped,
@@ -260,9 +283,15 @@ export class Trainer implements RunTrainer {
         testLoss,
         testAcc,
       ]);
-      // Per layer: ‖g‖, ‖g‖ after clipping, ‖W‖, ‖ΔW‖, ‖∂L/∂h‖ ([L, 5] row-major).
+      // Per layer, in rows.ts LAYER_FIELDS order: ‖g‖, ‖g‖ after clipping, ‖W‖, ‖ΔW‖, ‖∂L/∂h‖,
+      // then the kernel's ‖g‖, ‖W‖, ‖ΔW‖ ([L, 8] row-major).
       const perLayer = tf.transpose(
-        tf.reshape(tf.sqrt(tf.concat([layerSq, clip.layerSq, tf.slice(sq, L, L), updateSq, tf.slice(sq, 2 * L, L)])), [5, L]),
+        tf.reshape(
+          tf.sqrt(
+            tf.concat([layerSq, clip.layerSq, tf.slice(sq, L, L), tf.slice(updateSq, 0, L), tf.slice(sq, 2 * L, L), tf.slice(sq, 3 * L, 2 * L), tf.slice(updateSq, L, L)]),
+          ),
+          [8, L],
+        ),
       );
       const row = tf.concat([head, tf.reshape(perLayer, [-1])]) as tf.Tensor1D;
       // Commit last: everything above read the old values.
@@ -353,7 +382,7 @@ export class Trainer implements RunTrainer {
     if (this.disposed) return;
     this.disposed = true;
     disposeModel(this.model);
-    for (const t of [this.xTrain, this.yTrain, this.labelsTrain, this.xTest, this.yTest, this.labelsTest, this.varLayer, this.layerMatrix, this.telemetryMatrix, this.iteration]) t?.dispose();
+    for (const t of [this.xTrain, this.yTrain, this.labelsTrain, this.xTest, this.yTest, this.labelsTest, this.varLayer, this.layerMatrix, this.telemetryMatrix, this.updateMatrix, this.iteration]) t?.dispose();
     for (const p of this.probes) p.dispose();
     for (const s of this.slots) for (const v of s) v.dispose();
     disposeAdaptiveState(this.adaptive);

@@ -30,6 +30,9 @@ export type BatchStats = Map<number, [tf.Tensor, tf.Tensor]>;
 /** What the forward and backward pass leaves: `kept` tensors outlive its tidy scope (the caller disposes them). */
 export interface Gradients {
   result: { value: tf.Scalar; grads: tf.NamedTensorMap };
+  /** The cross-entropy alone, and the L1/L2 penalty alone (the loss is their sum, added in the loss's own order). */
+  dataLoss: tf.Scalar;
+  penalty: tf.Scalar;
   correct: tf.Scalar;
   batchStats: BatchStats;
   kept: tf.Tensor[];
@@ -43,6 +46,8 @@ export function gradients(model: Model, probes: tf.Variable[], xb: tf.Tensor, yb
   const kept: tf.Tensor[] = [];
   const batchStats: BatchStats = new Map();
   let correct: tf.Scalar | null = null;
+  let dataLoss: tf.Scalar | null = null;
+  let penalty: tf.Scalar | null = null;
   const varList = [...model.trainable, ...probes];
   let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
   try {
@@ -55,20 +60,31 @@ export function gradients(model: Model, probes: tf.Variable[], xb: tf.Tensor, yb
         batchStats.set(li, [tf.keep(m), tf.keep(v)]);
         kept.push(m, v);
       }
-      let loss = crossEntropy(logits, yb);
+      const data = crossEntropy(logits, yb);
+      let loss = data;
+      // The penalty is summed on its own too, term by term in the loss's order.
+      let pen: tf.Scalar = tf.scalar(0);
       if (l1 > 0 || l2 > 0) {
         for (const layer of model.layers) {
-          if (l1 > 0) loss = tf.add(loss, tf.mul(l1, tf.sum(tf.abs(layer.kernel))));
-          if (l2 > 0) loss = tf.add(loss, tf.mul(l2, tf.sum(tf.square(layer.kernel))));
+          const terms: tf.Scalar[] = [];
+          if (l1 > 0) terms.push(tf.mul(l1, tf.sum(tf.abs(layer.kernel))));
+          if (l2 > 0) terms.push(tf.mul(l2, tf.sum(tf.square(layer.kernel))));
+          for (const t of terms) {
+            loss = tf.add(loss, t);
+            pen = tf.add(pen, t);
+          }
         }
       }
+      dataLoss = tf.keep(data);
+      penalty = tf.keep(pen);
+      kept.push(dataLoss, penalty);
       return loss;
     }, varList);
   } catch (e) {
     for (const t of kept) t.dispose();
     throw e;
   }
-  return { result, correct: correct!, batchStats, kept };
+  return { result, dataLoss: dataLoss!, penalty: penalty!, correct: correct!, batchStats, kept };
 }
 
 /**

@@ -87,7 +87,17 @@ export function ChartViewControls() {
   );
 }
 
-const LAYER_CHART_HEIGHT: Record<LayerSeries, number> = { gradNorm: 240, gradNormClipped: 240, weightNorm: 220, updateNorm: 220, actGradNorm: 240, updateRatio: 200 };
+const LAYER_CHART_HEIGHT: Record<LayerSeries, number> = {
+  gradNorm: 240,
+  gradNormClipped: 240,
+  weightNorm: 220,
+  updateNorm: 220,
+  actGradNorm: 240,
+  kernelGradNorm: 240,
+  kernelWeightNorm: 220,
+  kernelUpdateNorm: 220,
+  updateRatio: 200,
+};
 
 /** A per-layer quantity of one run over steps, one line per layer; on the runs' shared y range when they share scales. */
 export function LayerNormChart({ run, field, testId, title }: { run: number; field: LayerSeries; testId: string; title: string }) {

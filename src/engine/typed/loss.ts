@@ -62,10 +62,12 @@ export function crossEntropyRows(
 
 /**
  * L1/L2 penalties on every kernel, in the loss and in the gradient (`gKernel`, in
- * place); returns the loss with the penalties added. tfjs's tape adds a kernel's
- * gradients in reverse order of use: (L2 term + L1 term) + product's.
+ * place); writes the loss with the penalties added (out[0]) and the penalty alone
+ * (out[1]), each summed term by term in the same order as the tfjs engine (trainerStep.ts). tfjs's
+ * tape adds a kernel's gradients in reverse order of use: (L2 term + L1 term) + product's.
  */
-export function addPenalties(layers: readonly NetLayer[], l1: number, l2: number, loss: number): number {
+export function addPenalties(layers: readonly NetLayer[], l1: number, l2: number, loss: number, out: Float64Array): void {
+  let penalty = 0;
   const l1f = f(l1);
   const l2f = f(l2);
   for (const layer of layers) {
@@ -89,8 +91,17 @@ export function addPenalties(layers: readonly NetLayer[], l1: number, l2: number
       }
       gK[k] = pen + gK[k];
     }
-    if (l1 > 0) loss = f(loss + f(l1f * f(sAbs)));
-    if (l2 > 0) loss = f(loss + f(l2f * f(sSq)));
+    if (l1 > 0) {
+      const t = f(l1f * f(sAbs));
+      loss = f(loss + t);
+      penalty = f(penalty + t);
+    }
+    if (l2 > 0) {
+      const t = f(l2f * f(sSq));
+      loss = f(loss + t);
+      penalty = f(penalty + t);
+    }
   }
-  return loss;
+  out[0] = loss;
+  out[1] = penalty;
 }

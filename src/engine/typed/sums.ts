@@ -8,9 +8,10 @@ const f = Math.fround;
 
 /**
  * Telemetry: per-layer Σ g², Σ W², Σ (∂L/∂h)², in float64, stored as float32, into
- * gSq, wSq and hSq; returns the global gradient norm (float32).
+ * gSq, wSq and hSq, and Σ g², Σ W² over each layer's kernel alone into kgSq, kwSq;
+ * returns the global gradient norm (float32).
  */
-export function sumSquares(net: MlpNet, gSq: Float64Array, wSq: Float64Array, hSq: Float64Array): number {
+export function sumSquares(net: MlpNet, gSq: Float64Array, wSq: Float64Array, hSq: Float64Array, kgSq: Float64Array, kwSq: Float64Array): number {
   const layers = net.layers;
   const L = layers.length;
   const params = net.params;
@@ -29,6 +30,10 @@ export function sumSquares(net: MlpNet, gSq: Float64Array, wSq: Float64Array, hS
     }
     gSq[v.layer] += sg;
     wSq[v.layer] += sw;
+    if (v.kind === 'kernel') {
+      kgSq[v.layer] = f(sg);
+      kwSq[v.layer] = f(sw);
+    }
   }
   let gTotal = 0;
   for (let l = 0; l < L; l++) {

@@ -78,6 +78,12 @@ export class TypedTrainer implements RunTrainer {
   private readonly wSq: Float64Array;
   private readonly uSq: Float64Array;
   private readonly hSq: Float64Array;
+  /** Per layer, over the kernel alone: Σ g², Σ W², Σ ΔW². */
+  private readonly kgSq: Float64Array;
+  private readonly kwSq: Float64Array;
+  private readonly kuSq: Float64Array;
+  /** addPenalties' result: [loss with the penalty, the penalty]. */
+  private readonly penalties = new Float64Array(2);
   /** What the clip mode reads and writes: gSq, cSq, the adaptive statistics and scratch. */
   private readonly clipBuffers: ClipBuffers;
   private readonly ce = new Float64Array(2);
@@ -111,6 +117,9 @@ export class TypedTrainer implements RunTrainer {
     this.wSq = new Float64Array(L);
     this.uSq = new Float64Array(L);
     this.hSq = new Float64Array(L);
+    this.kgSq = new Float64Array(L);
+    this.kwSq = new Float64Array(L);
+    this.kuSq = new Float64Array(L);
     this.clipBuffers = {
       gSq: this.gSq,
       cSq: this.cSq,
@@ -223,18 +232,24 @@ export class TypedTrainer implements RunTrainer {
     const out = layers[L - 1];
     crossEntropyRows(net.logits, this.labels, 0, B, C, out.dh, f, this.ce);
     let loss = this.ce[0];
+    const dataLoss = loss;
+    let penalty = 0;
     const correct = this.ce[1];
     net.backward();
 
     // L1/L2 penalties on every kernel, in the loss and in the gradient (loss.ts).
     const { l1, l2, skipNonFinite } = cfg.stabilizers;
-    if (l1 > 0 || l2 > 0) loss = addPenalties(layers, l1, l2, loss);
+    if (l1 > 0 || l2 > 0) {
+      addPenalties(layers, l1, l2, loss, this.penalties);
+      loss = this.penalties[0];
+      penalty = this.penalties[1];
+    }
 
     // Telemetry: per-layer Σ g², Σ W², Σ (∂L/∂h)², in float64, stored as float32.
     const gSq = this.gSq;
     const wSq = this.wSq;
     const hSq = this.hSq;
-    const gNorm = sumSquares(net, gSq, wSq, hSq);
+    const gNorm = sumSquares(net, gSq, wSq, hSq, this.kgSq, this.kwSq);
     const finite = Number.isFinite(loss) && Number.isFinite(gNorm);
 
     // Clipping (stabilizers.ts): scales `grads` in place, fills cSq.
@@ -247,8 +262,9 @@ export class TypedTrainer implements RunTrainer {
     const lr = f(this.lrAt(step));
     const uSq = this.uSq;
     uSq.fill(0);
+    this.kuSq.fill(0);
     if (finite || !skipNonFinite) {
-      applyUpdate(this.optimizerName, cfg.optimizer, net, this.slots, this.iteration, lr, uSq);
+      applyUpdate(this.optimizerName, cfg.optimizer, net, this.slots, this.iteration, lr, uSq, this.kuSq);
       updateMovingStats(layers);
       this.iteration++;
     }
@@ -257,6 +273,8 @@ export class TypedTrainer implements RunTrainer {
     rows[off + ROW.step] = step;
     rows[off + ROW.lr] = lr;
     rows[off + ROW.loss] = loss;
+    rows[off + ROW.dataLoss] = dataLoss;
+    rows[off + ROW.penalty] = penalty;
     rows[off + ROW.acc] = f(correct / B);
     rows[off + ROW.gradNorm] = gNorm;
     rows[off + ROW.gradNormClipped] = gNormClipped;
@@ -271,6 +289,9 @@ export class TypedTrainer implements RunTrainer {
       rows[o + 2] = Math.sqrt(wSq[l]);
       rows[o + 3] = Math.sqrt(f(uSq[l]));
       rows[o + 4] = Math.sqrt(hSq[l]);
+      rows[o + 5] = Math.sqrt(this.kgSq[l]);
+      rows[o + 6] = Math.sqrt(this.kwSq[l]);
+      rows[o + 7] = Math.sqrt(f(this.kuSq[l]));
     }
   }
   /** Runs k steps and returns their k packed rows (rows.ts). */

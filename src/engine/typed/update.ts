@@ -11,7 +11,8 @@ const f = Math.fround;
 /**
  * The optimizer rule `name` (optimizers.ts) and decoupled weight decay on every
  * variable, in place, with the rule's `slots` and `iteration` (applied updates so
- * far); accumulates Σ (W_new − W_old)² per layer into uSq.
+ * far); accumulates Σ (W_new − W_old)² per layer into uSq, and over the kernels
+ * alone into kuSq.
  */
 export function applyUpdate(
   name: RunConfig['optimizer']['name'],
@@ -21,6 +22,7 @@ export function applyUpdate(
   iteration: number,
   lr: number,
   uSq: Float64Array,
+  kuSq: Float64Array,
 ): void {
   const w = net.params;
   const g = net.grads;
@@ -104,6 +106,7 @@ export function applyUpdate(
       s += dw * dw;
     }
     uSq[v.layer] += s;
+    if (v.kind === 'kernel') kuSq[v.layer] += s;
   }
 }
 
