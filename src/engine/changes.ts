@@ -49,6 +49,16 @@ export function changesAt(cfg: RunConfig, step: number): ConfigChange[] {
   return (cfg.changes ?? []).filter((c) => c.step === step);
 }
 
+/**
+ * `cfg` with the `changes` due at `step` applied, or `cfg` itself when none is
+ * due: what a trainer hands to its own updateConfig before that step.
+ */
+export function withChangesAt(cfg: RunConfig, changes: readonly ConfigChange[], step: number): RunConfig {
+  let out = cfg;
+  for (const c of changes) if (c.step === step) out = withValue(out, c.path, c.value);
+  return out;
+}
+
 /** The settings in force at `step`: the config with every change up to that step applied. */
 export function settingsAt(cfg: RunConfig, step: number): RunConfig {
   let out = cfg;

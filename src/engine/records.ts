@@ -4,6 +4,7 @@
  * from are laid out in rows.ts.
  */
 import { csvCell, parseJsonLine, precisionOf, toJsonLine } from './format.ts';
+import { LAYER_FIELDS } from './rows.ts';
 
 export type StepStatus = 'ok' | 'clipped' | 'skipped' | 'diverged';
 
@@ -72,7 +73,6 @@ export function parseRecordJson(line: string): StepRecord {
   return parseJsonLine<StepRecord>(line);
 }
 
-const LAYER_FIELDS = ['gradNorm', 'gradNormClipped', 'weightNorm', 'updateNorm', 'actGradNorm', 'kernelGradNorm', 'kernelWeightNorm', 'kernelUpdateNorm'] as const;
 const HEAD_FIELDS = ['run', 'label', 'step', 'loss', 'acc', 'lr', 'gradNorm', 'gradNormClipped', 'status', 'testLoss', 'testAcc', 'dataLoss', 'penalty'] as const;
 
 /**

@@ -15,7 +15,7 @@
 import * as tf from './tf.ts';
 import type { RunConfig } from './config.ts';
 import { rebuildNeeded } from './fields.ts';
-import { withValue, type ConfigChange } from './changes.ts';
+import { withChangesAt, type ConfigChange } from './changes.ts';
 import { BatchStream, makeDataset, type Dataset } from './data/datasets.ts';
 import { buildModel, disposeModel, forward, type Model } from './model.ts';
 import { OPTIMIZER_RULES, learningRateAt } from './optimizers.ts';
@@ -170,8 +170,7 @@ export class Trainer implements RunTrainer {
 
   /** The config's mid-run changes due at `step`, applied before it runs. */
   private applyChangesAt(step: number): void {
-    let cfg = this.cfg;
-    for (const c of this.replay) if (c.step === step) cfg = withValue(cfg, c.path, c.value);
+    const cfg = withChangesAt(this.cfg, this.replay, step);
     if (cfg !== this.cfg) this.updateConfig(cfg);
   }
 

@@ -27,7 +27,7 @@
  * rules and batch norm's moving statistics in update.ts.
  */
 import { rebuildNeeded } from '../fields.ts';
-import { withValue, type ConfigChange } from '../changes.ts';
+import { withChangesAt, type ConfigChange } from '../changes.ts';
 import type { RunConfig } from '../config.ts';
 import { BatchStream, makeDataset, type Dataset } from '../data/datasets.ts';
 import { initKernel } from '../init.ts';
@@ -179,8 +179,7 @@ export class TypedTrainer implements RunTrainer {
 
   /** The config's mid-run changes due at `step`, applied before it runs. */
   private applyChangesAt(step: number): void {
-    let cfg = this.cfg;
-    for (const c of this.replay) if (c.step === step) cfg = withValue(cfg, c.path, c.value);
+    const cfg = withChangesAt(this.cfg, this.replay, step);
     if (cfg !== this.cfg) this.updateConfig(cfg);
   }
 
