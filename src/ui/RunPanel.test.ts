@@ -13,7 +13,7 @@ import { RunPanel, plainMessage } from './RunPanel.tsx';
 import { parseRunConfig } from '../engine/config.ts';
 
 // The panel reads the experiment from the store; here a plain object stands in for it.
-const state = vi.hoisted(() => ({ experiment: null as unknown as Experiment, runtime: [] as unknown[] }));
+const state = vi.hoisted(() => ({ experiment: null as unknown as Experiment, runtime: [] as unknown[], pendingRebuild: {} as Record<number, unknown> }));
 vi.mock('./store.ts', () => ({
   useStore: (select: (s: typeof state) => unknown) => select(state),
   runVerdict: () => ({ level: 'ok', message: '' }),

@@ -7,6 +7,8 @@ import { useMemo, useState, type ReactNode } from 'react';
 import type { RunConfig } from '../engine/config.ts';
 import { MAX_RUNS } from '../engine/config.ts';
 import { FIELDS, HIDDEN_VIEWS, fieldAt, optimizerUses } from '../engine/fields.ts';
+import { latestSettings } from '../engine/changes.ts';
+import { useShallow } from 'zustand/react/shallow';
 import { runVerdict, useStore } from './store.ts';
 import { estimateRun, formatBytes, formatFlops } from '../engine/estimate.ts';
 import { runColor } from './palette.ts';
@@ -76,8 +78,39 @@ function ResourceNote({ i, cfg, testId }: { i: number; cfg: RunConfig; testId: s
   );
 }
 
+/** An edit that needs a new model for a run that has trained: restart with it, or add it as a run. */
+function PendingRebuild({ i }: { i: number }) {
+  const { pending, restart, add, discard, full } = useStore(
+    useShallow((s) => ({
+      pending: s.pendingRebuild[i],
+      restart: s.restartWithPending,
+      add: s.addPendingAsRun,
+      discard: s.discardPending,
+      full: s.experiment.runs.length >= MAX_RUNS,
+    })),
+  );
+  if (!pending) return null;
+  return (
+    <div className="banner pending" role="status" data-testid={`run${i}-pending`}>
+      This edit needs a new model, so it is not applied to the run on screen.{' '}
+      <button type="button" data-testid={`run${i}-restart-pending`} onClick={() => restart(i)}>
+        Restart with these settings
+      </button>{' '}
+      <button type="button" data-testid={`run${i}-add-pending`} disabled={full} title={full ? RUNS_FULL : undefined} onClick={() => add(i)}>
+        Add as a new run
+      </button>{' '}
+      <button type="button" onClick={() => discard(i)}>
+        Discard
+      </button>
+    </div>
+  );
+}
+
 export function RunPanel({ i }: { i: number }) {
-  const cfg = useStore((s) => s.experiment.runs[i]);
+  // The settings shown: an edit waiting for a new model, else the run's latest (mid-run changes applied).
+  const stored = useStore((s) => s.experiment.runs[i]);
+  const pending = useStore((s) => s.pendingRebuild[i]);
+  const cfg = useMemo(() => pending ?? (stored && latestSettings(stored)), [pending, stored]);
   const nRuns = useStore((s) => s.experiment.runs.length);
   const paramCount = useStore((s) => s.runtime[i]?.paramCount);
   const editRun = useStore((s) => s.editRun);
@@ -123,6 +156,7 @@ export function RunPanel({ i }: { i: number }) {
           </button>
         ) : null}
       </div>
+      <PendingRebuild i={i} />
       <div className="run-actions" title={full ? RUNS_FULL : undefined}>
         <button type="button" onClick={() => duplicateRun(i)} disabled={full} data-testid={tid('duplicate')} title={full ? RUNS_FULL : 'Copy this run so that one setting can differ'}>
           Duplicate

@@ -121,8 +121,22 @@ describe('RunController', () => {
     expect(t.get().runtime[0].step).toBe(30);
     expect(c.workers.get(0)!.config.optimizer.lr).toBe(0.5);
 
+    // The worker applied the live edit at step 30: recorded as a mid-run change.
+    c.applied(0, 30, [{ path: 'optimizer.lr', value: 0.5 }]);
+    expect(t.get().experiment.runs[0].changes).toEqual([{ step: 30, path: 'optimizer.lr', value: 0.5 }]);
+    expect(t.get().experiment.runs[0].optimizer.lr).not.toBe(0.5); // the run's start is unchanged
+
+    // An edit that needs a new model does not wipe the trained run: it waits for the user.
     expect(t.get().editRun(0, (d) => (d.seed = 99))).toBeNull();
-    // At once in the page; to the worker after a quiet REBUILD_DELAY_MS (see controller.faults.test.ts).
+    expect(t.get().pendingRebuild[0]).toMatchObject({ seed: 99, optimizer: { lr: 0.5 } });
+    expect(t.get().runtime[0]).toMatchObject({ step: 30 });
+    vi.advanceTimersByTime(REBUILD_DELAY_MS);
+    expect(c.of('reset')).toEqual([]);
+    // Restart with these settings: step 0, at once in the page; to the worker after a quiet REBUILD_DELAY_MS.
+    t.get().restartWithPending(0);
+    expect(t.get().pendingRebuild[0]).toBeUndefined();
+    expect(t.get().experiment.runs[0]).toMatchObject({ seed: 99, optimizer: { lr: 0.5 } });
+    expect(t.get().experiment.runs[0].changes).toBeUndefined();
     expect(t.get().runtime[0]).toMatchObject({ status: 'idle', step: 0 });
     vi.advanceTimersByTime(REBUILD_DELAY_MS);
     expect(c.of('reset')).toEqual([['reset', 0]]);
@@ -130,6 +144,19 @@ describe('RunController', () => {
     // An invalid edit changes nothing.
     expect(t.get().editRun(0, (d) => (d.optimizer.lr = -1))).toMatch(/lr/);
     expect(c.calls.filter((x) => x[0] === 'update' || x[0] === 'reset')).toHaveLength(2);
+  });
+
+  it('an edit that needs a new model can be added as a new run instead; the trained run trains on', () => {
+    const t = setup();
+    const c = t.load(experiment({}));
+    c.status(0, 'paused', 12);
+    t.get().editRun(0, (d) => (d.model.hidden = [4, 4]));
+    t.get().addPendingAsRun(0);
+    expect(t.get().experiment.runs).toHaveLength(2);
+    expect(t.get().experiment.runs[1].model.hidden).toEqual([4, 4]);
+    expect(t.get().experiment.runs[0].model.hidden).not.toEqual([4, 4]);
+    expect(t.get().runtime[0].step).toBe(12);
+    expect(c.of('create').at(-1)).toEqual(['create', 1, 'auto', []]);
   });
 
   it('restart after a lost GPU device builds the run again without that backend', () => {
@@ -217,9 +244,10 @@ describe('RunController', () => {
       vi.advanceTimersByTime(REBUILD_DELAY_MS);
       expect(c.has(0)).toBe(true);
       expect(t.get().runtime[0].error).toBeUndefined();
-      // ...and one that makes a built run too large drops its worker.
+      // ...and restarting a trained run with a size too large drops its worker.
       c.status(0, 'paused', 3);
       t.get().editRun(0, (d) => (d.model.hidden = HUGE.model!.hidden!));
+      t.get().restartWithPending(0);
       vi.advanceTimersByTime(REBUILD_DELAY_MS);
       expect(c.of('terminate')).toEqual([['terminate', 0]]);
       expect(t.get().runtime[0]).toMatchObject({ status: 'idle', step: 0, error: { kind: 'resources' } });

@@ -182,6 +182,8 @@ export class RunController {
         });
       },
       onProgress: (run, m) => this.patch(run, { progress: { what: m.what, since: performance.now() } }),
+      // A live edit took effect at a step: the run's mid-run changes (the link replays them).
+      onApplied: (run, m) => this.state.recordChanges(run, m.step, m.changes),
       onStatus: (run, m) => {
         // A worker reports a status only once its model is built (after 'ready').
         this.building.delete(run);

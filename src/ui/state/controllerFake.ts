@@ -58,6 +58,9 @@ export class FakeClient implements WorkerClient {
   status(run: number, status: RunStatus, step: number, extra: Partial<Extract<FromWorker, { type: 'status' }>> = {}) {
     this.events.onStatus(run, { type: 'status', gen: 1, status, step, stepsPerSec: 50, numTensors: 0, ...extra });
   }
+  applied(run: number, step: number, changes: { path: string; value: unknown }[]) {
+    this.events.onApplied?.(run, { type: 'applied', gen: 1, step, changes });
+  }
   progress(run: number, what: string) {
     this.events.onProgress?.(run, { type: 'progress', gen: 1, what });
   }
