@@ -19,7 +19,8 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import LZString from 'lz-string';
-import { parseExperiment, parseExperimentJson, parseFragment, type Experiment, type ValidationResult } from './config.ts';
+import { parseExperiment, parseExperimentJson, type Experiment, type ValidationResult } from './config.ts';
+import { parseFragment } from './shareLink.ts';
 
 const SEED = 20260611;
 const EXPERIMENT_RUNS = 1500;

@@ -8,10 +8,9 @@ import {
   defaultExperiment,
   parseExperiment,
   parseExperimentJson,
-  parseFragment,
-  shareUrl,
   type Experiment,
 } from './config.ts';
+import { parseFragment, shareUrl } from './shareLink.ts';
 
 type Errs = string[];
 

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { NO_CHECKSUM_NOTE, defaultExperiment, defaultRunConfig, encodeExperiment, experimentToFragment, type Experiment } from '../../engine/config.ts';
+import { defaultExperiment, defaultRunConfig, type Experiment } from '../../engine/config.ts';
+import { NO_CHECKSUM_NOTE, encodeExperiment, experimentToFragment } from '../../engine/shareLink.ts';
 import { SWEEP_PRESETS } from '../../engine/sweep/meta.ts';
 import { BACKEND_CHOICES } from '../../engine/backends.ts';
 import { startingExperiment } from '../presets.ts';
