@@ -7,7 +7,7 @@ import { startingExperiment } from '../presets.ts';
 import { createPage } from '../store.ts';
 import { useSweepStore } from '../sweep/sweepStore.ts';
 import { bannerText } from './banner.ts';
-import type { WorkerClient } from './controller.ts';
+import type { WorkerClient } from './workerClient.ts';
 import { PageUrl, WRITE_DELAY_MS, pageFragment, shareUrl, type UrlEnv } from './url.ts';
 
 const noWorkers: WorkerClient = {
