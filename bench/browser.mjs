@@ -12,7 +12,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium, serveDir, watchPage } from '../tests/e2e/harness.mjs';
-import { experimentOrThrow, experimentToFragment } from '../src/engine/config.ts';
+import { experimentOrThrow } from '../src/engine/config.ts';
+import { experimentToFragment } from '../src/engine/shareLink.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BENCH_PAGE_CONFIG = join(ROOT, 'bench/page/vite.config.ts');

@@ -17,7 +17,8 @@ import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 import fc from 'fast-check';
 import LZString from 'lz-string';
-import { parseExperimentJson, parseFragment, type Experiment, type ValidationResult } from '../engine/config.ts';
+import { parseExperimentJson, type Experiment, type ValidationResult } from '../engine/config.ts';
+import { parseFragment } from '../engine/shareLink.ts';
 import { captureMain } from './captureMain.ts';
 
 const SEED = 20260612;

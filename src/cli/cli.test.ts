@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import LZString from 'lz-string';
-import { parseExperiment, parseFragment } from '../engine/config.ts';
+import { parseExperiment } from '../engine/config.ts';
+import { parseFragment } from '../engine/shareLink.ts';
 import { captureMain, type Result } from './captureMain.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import LZString from 'lz-string';
-import { DEFAULT_BASE_URL, defaultExperiment, experimentToFragment, shareUrl } from '../engine/config.ts';
+import { defaultExperiment } from '../engine/config.ts';
+import { DEFAULT_BASE_URL, experimentToFragment, shareUrl } from '../engine/shareLink.ts';
 import { encodeSweep, sweepOrThrow } from '../engine/sweep/schema.ts';
 import { loadConfigArg, loadSweepArg } from './io.ts';
 

@@ -8,7 +8,8 @@ import { closeSync, createWriteStream, existsSync, openSync, readFileSync, readS
 import { finished, type Writable } from 'node:stream';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { nodeBackendFor, type Arch } from '../engine/backends.ts';
-import { DEFAULT_BASE_URL, capProblems, parseExperimentJson, parseFragment, type Experiment, type ValidationResult } from '../engine/config.ts';
+import { capProblems, parseExperimentJson, type Experiment, type ValidationResult } from '../engine/config.ts';
+import { DEFAULT_BASE_URL, parseFragment } from '../engine/shareLink.ts';
 import { exportedExperiment, parseExperimentOrExport } from '../engine/exportDoc.ts';
 import { parseSweepFragment, parseSweepJson, type SweepConfig } from '../engine/sweep/schema.ts';
 import type { NodeBackend } from '../node/tf-node.ts';

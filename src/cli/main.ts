@@ -6,7 +6,7 @@
  *   gradscope theory <config|file|url> [--backend auto|cpu|wasm]   (theory.ts)
  * Arguments, options, output and failures: io.ts.
  */
-import { DEFAULT_BASE_URL, shareUrl } from '../engine/config.ts';
+import { DEFAULT_BASE_URL, shareUrl } from '../engine/shareLink.ts';
 import { CLIP_META, OPTIMIZER_META, ACTIVATION_META, INIT_META, DATASET_META, NORM_META, SCHEDULE_META } from '../engine/meta.ts';
 import { csvHeader, recordToCsv, recordToJson, type StepRecord } from '../engine/records.ts';
 import {

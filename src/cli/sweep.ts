@@ -7,7 +7,7 @@
  * internal failure.
  */
 import { availableParallelism } from 'node:os';
-import { DEFAULT_BASE_URL } from '../engine/config.ts';
+import { DEFAULT_BASE_URL } from '../engine/shareLink.ts';
 import { MAX_STEPS_PER_TRIAL, OBJECTIVES, METHODS, parseSweep, sweepToJson } from '../engine/sweep/schema.ts';
 import { PARAM_CHOICES as CHOICES, METHOD_HELP, OBJECTIVE_HELP } from '../engine/sweep/meta.ts';
 import { better, type TrialResult } from '../engine/sweep/result.ts';

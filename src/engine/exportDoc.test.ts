@@ -3,7 +3,8 @@
  * file each carry the experiment, and it reads back as the same experiment.
  */
 import { describe, expect, test } from 'vitest';
-import { defaultRunConfig, parseExperiment, shareUrl, type Experiment } from './config.ts';
+import { defaultRunConfig, parseExperiment, type Experiment } from './config.ts';
+import { shareUrl } from './shareLink.ts';
 import { EXPORT_VERSION, exportCsv, exportJson, exportJsonl, exportedExperiment, keptNote, parseExperimentOrExport, type ExportInput } from './exportDoc.ts';
 import { parseJsonLine } from './format.ts';
 import { csvHeader, parseRecordJson, recordToCsv, recordToJson, type StepRecord } from './records.ts';

@@ -22,7 +22,8 @@
  * The first line of every format names the experiment, so a reader of a file of
  * any size finds it in the file's first bytes (exportedExperiment).
  */
-import { parseExperiment, parseFragment, type Experiment, type ValidationResult } from './config.ts';
+import { parseExperiment, type Experiment, type ValidationResult } from './config.ts';
+import { parseFragment } from './shareLink.ts';
 import { toJsonLine } from './format.ts';
 import { csvHeader, recordToCsv, recordToJson, type StepRecord } from './records.ts';
 

@@ -8,7 +8,8 @@ import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import LZString from 'lz-string';
 import { MAX_DECODED_LENGTH, MAX_JSON_DEPTH, PRUNED, decompressLink, linkChecksum, pruneDeep } from './linkCodec.ts';
-import { parseExperimentJson, parseFragment } from './config.ts';
+import { parseExperimentJson } from './config.ts';
+import { parseFragment } from './shareLink.ts';
 import { decodeSweep, parseSweepJson } from './sweep/schema.ts';
 
 const URI_SAFE = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+-$';

@@ -1,8 +1,8 @@
 /**
  * What a share link's parts need before they are trusted: lz-string decoding
  * with a bound on the decoded length, the link checksum, and a bound on the
- * nesting depth of decoded JSON. Used by the experiment codec (config.ts) and
- * the sweep codec (sweep/schema.ts).
+ * nesting depth of decoded JSON. Used by the experiment codec (shareLink.ts;
+ * the nesting bound in config.ts) and the sweep codec (sweep/schema.ts).
  *
  * Why bounds: lz-string output grows quadratically with its input, so a link of
  * 9,350 characters (under the 12,000-character cap) can decode to 6 MB of JSON

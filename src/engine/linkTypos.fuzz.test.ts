@@ -13,7 +13,8 @@ import { afterAll, describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import LZString from 'lz-string';
 import { BACKEND_CHOICES } from './backends.ts';
-import { NO_CHECKSUM_NOTE, experimentToFragment, parseExperiment, parseFragment, unknownLinkParts, type Experiment, type FragmentContents } from './config.ts';
+import { parseExperiment, type Experiment } from './config.ts';
+import { NO_CHECKSUM_NOTE, experimentToFragment, parseFragment, unknownLinkParts, type FragmentContents } from './shareLink.ts';
 
 const SEED = 20260612;
 const RUNS = 2500;

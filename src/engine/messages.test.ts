@@ -5,7 +5,8 @@
  */
 import { describe, expect, test } from 'vitest';
 import LZString from 'lz-string';
-import { MAX_PROBLEMS, capProblems, parseExperiment, parseFragment, type ValidationResult } from './config.ts';
+import { MAX_PROBLEMS, capProblems, parseExperiment, type ValidationResult } from './config.ts';
+import { parseFragment } from './shareLink.ts';
 import { parseSweep } from './sweep/schema.ts';
 
 function errorsOf<T>(r: ValidationResult<T> | null | undefined): string[] {

@@ -39,7 +39,7 @@ export interface StartMsg {
   /**
    * Fraction of the time this worker may compute when its backend runs on the
    * CPU (wasm, cpu), in (0, 1]; default 1. The page gives its runs shares that
-   * leave one core to the page itself (see cpuShare in src/ui/state/controller.ts).
+   * leave one core to the page itself (see cpuShare in src/ui/state/workerClient.ts).
    */
   cpuShare?: number;
   /** The page is hidden: the share applies whatever the backend (a background tab trains slowly). */

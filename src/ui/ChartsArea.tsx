@@ -6,7 +6,9 @@
 import { Suspense, lazy, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useStore } from './store.ts';
-import { LayerHeatmap, LayerNormChart, RunsChart, DecisionBoundary } from './Charts.tsx';
+import { LayerNormChart, RunsChart } from './Charts.tsx';
+import { LayerHeatmap } from './LayerHeatmap.tsx';
+import { DecisionBoundary } from './DecisionBoundary.tsx';
 import { runColor } from './palette.ts';
 
 /**

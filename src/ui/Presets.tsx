@@ -1,7 +1,7 @@
 import { useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { Preset } from './presets.ts';
 import { useShallow } from 'zustand/react/shallow';
-import { shareUrl } from '../engine/config.ts';
+import { shareUrl } from '../engine/shareLink.ts';
 import { PRESETS, nextPreset, presetById, presetExperiment } from './presets.ts';
 import { useStore } from './store.ts';
 

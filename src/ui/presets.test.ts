@@ -5,7 +5,8 @@
  */
 import { beforeAll, describe, expect, test } from 'vitest';
 import { setNodeBackend } from '../node/tf-node.ts';
-import { parseExperiment, parseFragment, shareUrl } from '../engine/config.ts';
+import { parseExperiment } from '../engine/config.ts';
+import { parseFragment, shareUrl } from '../engine/shareLink.ts';
 import type { StepRecord } from '../engine/records.ts';
 import { Trainer } from '../engine/trainer.ts';
 import { PRESETS, STARTER_ID, findPreset, nextPreset, presetExperiment, startingExperiment } from './presets.ts';

@@ -21,7 +21,8 @@ import { register } from 'tsx/esm/api';
 import { launchChromium, serveDir, watchPage } from './harness.mjs';
 
 register();
-const { parseExperiment, parseFragment } = await import('../../src/engine/config.ts');
+const { parseExperiment } = await import('../../src/engine/config.ts');
+const { parseFragment } = await import('../../src/engine/shareLink.ts');
 
 const ROOT = join(new URL('.', import.meta.url).pathname, '..', '..');
 const DIST = process.env.GRADSCOPE_DIST || join(ROOT, 'dist');

@@ -3,7 +3,7 @@
  * Numbers and CSV text as in step records (../format.ts): non-finite numbers as "NaN",
  * "Infinity", "-Infinity"; measured values in float32 digits, parameters in full.
  */
-import { shareUrl, DEFAULT_BASE_URL } from '../config.ts';
+import { shareUrl, DEFAULT_BASE_URL } from '../shareLink.ts';
 import { csvCell, parseJsonLine, precisionOf, toJsonLine } from '../format.ts';
 import type { SweepSummary } from './runner.ts';
 import type { TrialResult } from './result.ts';

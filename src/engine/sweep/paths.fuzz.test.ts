@@ -13,7 +13,8 @@
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import LZString from 'lz-string';
-import { defaultExperiment, parseExperiment, parseExperimentJson, parseFragment } from '../config.ts';
+import { defaultExperiment, parseExperiment, parseExperimentJson } from '../config.ts';
+import { parseFragment } from '../shareLink.ts';
 import { FIELDS } from '../fields.ts';
 import { applyCompare, decodeSweep, parseSweep, parseSweepJson } from './schema.ts';
 import { FORBIDDEN_SEGMENTS, checkPath, getPath, setPath } from './paths.ts';

@@ -4,7 +4,8 @@
  * and the `sweep=` share-URL codec.
  */
 import { describe, expect, test } from 'vitest';
-import { DEFAULT_BASE_URL, experimentToFragment, defaultExperiment, parseRunConfig } from '../config.ts';
+import { defaultExperiment, parseRunConfig } from '../config.ts';
+import { DEFAULT_BASE_URL, experimentToFragment } from '../shareLink.ts';
 import {
   decodeSweep,
   encodeSweep,

@@ -10,7 +10,8 @@
  */
 import { z } from 'zod';
 import LZString from 'lz-string';
-import { MAX_ENCODED_LENGTH, capProblems, decodeFailure, describeInput, formatIssues, parseFragment, parseJsonText, parseRunConfig, refuseDeep, type RunConfig, type ValidationResult } from '../config.ts';
+import { capProblems, describeInput, formatIssues, parseJsonText, parseRunConfig, refuseDeep, type RunConfig, type ValidationResult } from '../config.ts';
+import { MAX_ENCODED_LENGTH, decodeFailure, parseFragment } from '../shareLink.ts';
 import { formatPath } from '../issues.ts';
 import { decompressLink } from '../linkCodec.ts';
 import { NUMERIC_FIELDS, checkPath, describeRange, inRange, numericField, setPath } from './paths.ts';

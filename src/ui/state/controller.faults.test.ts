@@ -5,7 +5,8 @@
  * replace the worker; rebuilds asked for in a burst are sent as one.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ANSWER_MS, REBUILD_DELAY_MS, STALL_MS } from './controller.ts';
+import { REBUILD_DELAY_MS } from './rebuilds.ts';
+import { ANSWER_MS, STALL_MS } from './stepWatch.ts';
 import { HUGE, experiment, setup } from './controllerFake.ts';
 
 beforeEach(() => {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BACKGROUND_SHARE } from './controller.ts';
+import { BACKGROUND_SHARE } from './workerClient.ts';
 import { experiment, setup } from './controllerFake.ts';
 
 describe('RunController: who sends the steps', () => {

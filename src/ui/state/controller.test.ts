@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { defaultExperiment } from '../../engine/config.ts';
-import { REBUILD_DELAY_MS, cpuShare } from './controller.ts';
+import { REBUILD_DELAY_MS } from './rebuilds.ts';
+import { cpuShare } from './workerClient.ts';
 import { HUGE, experiment, setup } from './controllerFake.ts';
 
 describe('RunController', () => {

@@ -7,7 +7,7 @@ import { defaultRunConfig, type Experiment, type RunConfig, type RunConfigInput 
 import type { BackendChoice, BackendName, FromWorker, RunStatus } from '../../shared/protocol.ts';
 import type { RunEvents } from '../runClient.ts';
 import { createPage } from '../store.ts';
-import type { PageEnv, StartOptions, WorkerClient } from './controller.ts';
+import type { PageEnv, StartOptions, WorkerClient } from './workerClient.ts';
 
 type Call = [string, number, ...unknown[]];
 

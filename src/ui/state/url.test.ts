@@ -1,12 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { NO_CHECKSUM_NOTE, defaultExperiment, defaultRunConfig, encodeExperiment, experimentToFragment, type Experiment } from '../../engine/config.ts';
+import { defaultExperiment, defaultRunConfig, type Experiment } from '../../engine/config.ts';
+import { NO_CHECKSUM_NOTE, encodeExperiment, experimentToFragment } from '../../engine/shareLink.ts';
 import { SWEEP_PRESETS } from '../../engine/sweep/meta.ts';
 import { BACKEND_CHOICES } from '../../engine/backends.ts';
 import { startingExperiment } from '../presets.ts';
 import { createPage } from '../store.ts';
 import { useSweepStore } from '../sweep/sweepStore.ts';
 import { bannerText } from './banner.ts';
-import type { WorkerClient } from './controller.ts';
+import type { WorkerClient } from './workerClient.ts';
 import { PageUrl, WRITE_DELAY_MS, pageFragment, shareUrl, type UrlEnv } from './url.ts';
 
 const noWorkers: WorkerClient = {

@@ -24,7 +24,7 @@
  * module runs in Node with fakes (state/url.test.ts).
  */
 import type { StoreApi } from 'zustand';
-import { experimentToFragment, parseFragment, unknownLinkParts } from '../../engine/config.ts';
+import { experimentToFragment, parseFragment, unknownLinkParts } from '../../engine/shareLink.ts';
 import { SWEEP_FRAGMENT_KEY, decodeSweep, encodeSweep, sweepToJson } from '../../engine/sweep/schema.ts';
 import { BACKEND_CHOICES, type BackendChoice } from '../../engine/backends.ts';
 import { startingExperiment } from '../presets.ts';
