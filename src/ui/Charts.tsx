@@ -10,7 +10,7 @@ import { LineCanvas } from './LineCanvas.tsx';
 import { metrics } from './metrics.ts';
 import { layerGradientCss } from './colors.ts';
 import { runsYRange } from './chartScale.ts';
-import { divergedMarkers, fmt, fmtTick, layerChartData, runsChartData, type LayerSeries, type RunMetric } from './chartData.ts';
+import { changeMarkers, divergedMarkers, fmt, fmtTick, layerChartData, runsChartData, type LayerSeries, type RunMetric } from './chartData.ts';
 import { useMetricsVersion } from './useMetrics.ts';
 import { useShallow } from 'zustand/react/shallow';
 import { useStore } from './store.ts';
@@ -80,6 +80,7 @@ export function LayerNormChart({ run, field, testId, title }: { run: number; fie
     useShallow((s) => ({ smoothing: s.smoothing, logScale: s.logScale, hiddenLayers: s.hiddenLayers, showClipped: s.showClipped, toggleLayer: s.toggleLayer })),
   );
   const clipsOfRuns = useStore(useShallow((s) => s.experiment.runs.map((r) => r.stabilizers.clip)));
+  const runCfg = useStore((s) => s.experiment.runs[run]);
   const { data, domain } = useMemo(() => {
     const opts = (r: number) => ({ smoothing, hiddenLayers, showClipped, clip: clipsOfRuns[r] });
     const data = layerChartData(metrics.get(run), field, opts(run));
@@ -106,7 +107,7 @@ export function LayerNormChart({ run, field, testId, title }: { run: number; fie
         height={LAYER_CHART_HEIGHT[field]}
         yDomain={domain}
         refLines={data.refLines}
-        markers={divergedMarkers(s ? [s] : [], 'short')}
+        markers={[...divergedMarkers(s ? [s] : [], 'short'), ...changeMarkers([{ run, cfg: runCfg }])]}
         onToggle={toggleLayer}
         format={fmt}
         formatTick={fmtTick}
@@ -133,6 +134,7 @@ export function RunsChart({ metric, testId }: { metric: RunMetric; testId: strin
   const version = useMetricsVersion(400, figRef);
   const { smoothing, hiddenLayers, toggleLayer } = useStore(useShallow((s) => ({ smoothing: s.smoothing, hiddenLayers: s.hiddenLayers, toggleLayer: s.toggleLayer })));
   const labels = useStore(useShallow((s) => s.experiment.runs.map((r) => r.label)));
+  const runCfgs = useStore(useShallow((s) => s.experiment.runs));
   const batchNorm = useStore((s) => s.experiment.runs.some((r) => r.model.norm === 'batch'));
   const m = RUN_METRIC[metric];
   const all = metrics.all();
@@ -156,7 +158,7 @@ export function RunsChart({ metric, testId }: { metric: RunMetric; testId: strin
         log={m.log}
         height={m.height}
         yDomain={domain}
-        markers={divergedMarkers(all, metric === 'loss' ? 'long' : 'none', labels)}
+        markers={[...divergedMarkers(all, metric === 'loss' ? 'long' : 'none', labels), ...(metric === 'lr' || metric === 'loss' ? changeMarkers(runCfgs.map((cfg, run) => ({ run, cfg })), labels) : [])]}
         onToggle={(key) => toggleLayer(`${metric}:${key}`)}
         format={fmt}
         formatTick={fmtTick}

@@ -53,7 +53,8 @@ const factorText = (x: number) => (Number.isFinite(x) ? `×${x.toPrecision(3)}` 
 /** Bars of one step, on their own log axis; with the theory line when `spec` is given. */
 function barsView(row: Float32Array, names: readonly string[], spec: NetSpec | null): BarsView {
   const L = names.length;
-  const grad = names.map((_, l) => layerValue(row, l, 'gradNorm'));
+  // The weight matrix's own gradient (kernel alone, as the label says: a layer's bias would bend the theory's flat line).
+  const grad = names.map((_, l) => layerValue(row, l, 'kernelGradNorm'));
   const act = names.map((_, l) => layerValue(row, l, 'actGradNorm'));
   const out = act[L - 1];
   const theory = spec && spec.hidden.length === L - 1 && Number.isFinite(out) && out > 0 ? predictedActGradNorms(spec, out) : null;

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { ROW, STATUS, rowLength } from '../engine/rows.ts';
 import { defaultRunConfig } from '../engine/config.ts';
-import { columnOf, divergedMarkers, heatGrid, labelledLayers, layerChartData, layerLabel, runsChartData } from './chartData.ts';
+import { changeMarkers, columnOf, divergedMarkers, heatGrid, labelledLayers, layerChartData, layerLabel, runsChartData } from './chartData.ts';
 import { newSeries, pushRows, type RunSeries } from './metrics.ts';
 
 const NAMES = ['dense1', 'dense2', 'dense3'];
@@ -101,5 +101,18 @@ describe('heatmap layout', () => {
     expect(many[many.length - 1]).toBe(63);
     for (let i = 1; i < many.length; i++) expect(((many[i] - many[i - 1]) * 256) / 64).toBeGreaterThanOrEqual(15);
     expect(labelledLayers(0, 100, 15)).toEqual([]);
+  });
+});
+
+describe('mid-run changes on the charts', () => {
+  test('a marker per change, labelled with the step and the old and new value', () => {
+    const cfg = defaultRunConfig({ optimizer: { name: 'sgd' }, changes: [{ step: 240, path: 'optimizer.name', value: 'adam' }, { step: 300, path: 'optimizer.lr', value: 0.1 }] });
+    const marks = changeMarkers([{ run: 0, cfg }]);
+    expect(marks.map((m) => [m.x, m.label])).toEqual([
+      [240, 'step 240: Optimizer sgd → adam'],
+      [300, 'step 300: Learning rate 0.01 → 0.1'],
+    ]);
+    // Two runs on one chart: each label names its run.
+    expect(changeMarkers([{ run: 0, cfg }, { run: 1, cfg: undefined }], ['A', 'B'])[0].label).toBe('A step 240: Optimizer sgd → adam');
   });
 });

@@ -7,6 +7,7 @@ import type { RunConfig } from '../engine/config.ts';
 import { chartPalette, layerColor, runColor } from './colors.ts';
 import { headValue, isEvaluated, layerValue, thin, type LayerField, type RunSeries } from './metrics.ts';
 import type { LineSeries, RefLine, XMarker } from './LineCanvas.tsx';
+import { describeChange, settingsAt } from '../engine/changes.ts';
 
 type ClipConfig = RunConfig['stabilizers']['clip'];
 
@@ -69,7 +70,8 @@ export function layerLabel(names: readonly string[], l: number): string {
 export type LayerSeries = LayerField | 'updateRatio';
 
 function layerSeriesValue(row: Float32Array, l: number, field: LayerSeries): number {
-  if (field === 'updateRatio') return layerValue(row, l, 'updateNorm') / layerValue(row, l, 'weightNorm');
+  // ‖ΔW‖/‖W‖ of the weight matrix (the kernel), as its name says: a bias that starts at 0 would inflate it.
+  if (field === 'updateRatio') return layerValue(row, l, 'kernelUpdateNorm') / layerValue(row, l, 'kernelWeightNorm');
   return layerValue(row, l, field);
 }
 
@@ -170,6 +172,19 @@ export function runsChartData(all: readonly RunSeries[], metric: RunMetric, labe
     }
     const key = `train ${s.run}`;
     series.push({ key, name: m.train ? `${label} ${m.train}` : label, color, values: train, hidden: !!o.hiddenLayers[`${metric}:${key}`] });
+    // With an L1/L2 penalty, the loss is data loss + penalty: each drawn on its own too.
+    if (metric === 'loss' && rows.some((r) => headValue(r, 'penalty') > 0)) {
+      for (const [field, name, dash] of [
+        ['dataLoss', 'data loss', [6, 3]],
+        ['penalty', 'L1/L2 penalty', [2, 3]],
+      ] as const) {
+        const part: (number | null)[] = new Array<number | null>(steps.length).fill(null);
+        const v = smooth(rows.map((r) => headValue(r, field)), o.smoothing);
+        rows.forEach((r, i) => (part[index.get(headValue(r, 'step'))!] = v[i]));
+        const pkey = `${field} ${s.run}`;
+        series.push({ key: pkey, name: `${label} ${name}`, color, width: 1, dash: [...dash], values: part, hidden: !!o.hiddenLayers[`${metric}:${pkey}`] });
+      }
+    }
     if (m.testField && m.test) {
       const field = m.testField;
       const test: (number | null)[] = new Array<number | null>(steps.length).fill(null);
@@ -194,6 +209,20 @@ export function divergedMarkers(all: readonly RunSeries[], label: 'short' | 'lon
     const text = label === 'short' ? `diverged @${s.divergedAt}` : label === 'long' ? `${who}diverged at step ${s.divergedAt}` : '';
     return [{ x: s.divergedAt, label: text, color }];
   });
+}
+
+/**
+ * Markers at a run's mid-run changes (the run config's `changes`): "step 240:
+ * Optimizer sgd → adam", with the run's label first when several runs share the chart.
+ */
+export function changeMarkers(runs: readonly { run: number; cfg: RunConfig | undefined }[], labels: readonly (string | undefined)[] = []): XMarker[] {
+  const color = chartPalette().reference;
+  return runs.flatMap(({ run, cfg }) =>
+    (cfg?.changes ?? []).map((c) => {
+      const who = runs.length > 1 ? `${labels[run] ?? cfg?.label ?? ''} ` : '';
+      return { x: c.step, label: `${who}${describeChange(c, settingsAt(cfg!, c.step - 1))}`, color };
+    }),
+  );
 }
 
 /** One run's layer × step grid for the heatmap: thinned rows (columns) of one per-layer field. */

@@ -50,6 +50,12 @@ test('a live edit of a trained run is a recorded mid-run change; an edit needing
     assert.deepEqual(change, { step: trained, path: 'optimizer.name', value: 'momentum' });
     assert.equal((await runtime(page))[0].step, trained, 'the run is not reset');
     assert.equal(await page.inputValue('[data-testid="run0-optimizer"]'), 'momentum', 'the panel shows the settings in force');
+    // ... the charts mark it ...
+    await page.waitForFunction(
+      (n) => [...document.querySelectorAll('[data-testid="loss-chart"] [data-testid="chart-marker"]')].some((m) => m.textContent.includes(`step ${n}: Optimizer adam → momentum`)),
+      trained,
+      { timeout: T },
+    );
     // ... and the link holds it.
     await page.waitForFunction(() => /sum=/.test(location.hash), null, { timeout: T });
 
