@@ -7,7 +7,7 @@
  * Arguments, options, output and failures: io.ts.
  */
 import { DEFAULT_BASE_URL, shareUrl } from '../engine/shareLink.ts';
-import { CLIP_META, OPTIMIZER_META, ACTIVATION_META, INIT_META, DATASET_META, NORM_META, SCHEDULE_META } from '../engine/meta.ts';
+import { CLIP_META, OPTIMIZER_FORMULAS, OPTIMIZER_META, ACTIVATION_META, INIT_META, DATASET_META, NORM_META, SCHEDULE_META } from '../engine/meta.ts';
 import { csvHeader, recordToCsv, recordToJson, type StepRecord } from '../engine/records.ts';
 import {
   UsageError,
@@ -72,6 +72,12 @@ ${list(CLIP_META)}
 
 Optimizers (optimizer.name):
 ${list(OPTIMIZER_META)}
+
+Optimizer updates (PyTorch's conventions; g the gradient after clipping, η the step's
+learning rate, t the optimizer's step count from 1; then w ← w − η·λ·w for weightDecay λ):
+${Object.entries(OPTIMIZER_FORMULAS)
+  .map(([k, v]) => `    ${k.padEnd(15)} ${v}`)
+  .join('\n')}
 
 Activations (model.activation):
 ${list(ACTIVATION_META)}

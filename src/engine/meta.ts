@@ -79,13 +79,31 @@ export const OPTIMIZER_META = meta<OptimizerName>({
   sgd: { label: 'SGD', help: 'w ← w − lr·g: the step is proportional to the gradient, so an exploding gradient is an exploding step.' },
   momentum: { label: 'Momentum', help: 'v ← m·v + g; w ← w − lr·v: smooths the direction, but a spike stays in v for ~1/(1−m) steps.' },
   nesterov: { label: 'Nesterov', help: 'Momentum with a look-ahead correction: w ← w − lr·(g + m·v).' },
-  adagrad: { label: 'Adagrad', help: 'Divides by the root of all past squared gradients: steps only shrink over time.' },
+  adagrad: { label: 'Adagrad', help: 'Divides by the root of the sum of all past squared gradients (from 0): steps only shrink over time.' },
   adadelta: { label: 'Adadelta', help: 'Ratio of running RMS of updates to RMS of gradients (decay ρ); usually needs lr ≈ 1.' },
   rmsprop: { label: 'RMSprop', help: 'Divides by a running RMS of the gradient (decay ρ) with momentum: step size is roughly lr whatever the gradient scale.' },
   adam: { label: 'Adam', help: 'Momentum (β1) over a running RMS (β2) with bias correction: per-weight step ≈ lr, robust to gradient scale.' },
   adamax: { label: 'Adamax', help: 'Adam with the infinity norm: divides by the running maximum of |g|.' },
   adamw: { label: 'AdamW', help: 'Adam plus decoupled weight decay: w ← w − lr·λ·w applied outside the adaptive step.' },
 });
+
+/**
+ * Each optimizer's update, as written in the README and `gradscope run --help`
+ * (g the gradient after clipping, η the learning rate of the step, t the step
+ * count of the optimizer from 1; every optimizer then applies the decoupled
+ * weight decay w ← w − η·λ·w when weightDecay λ > 0).
+ */
+export const OPTIMIZER_FORMULAS: Record<OptimizerName, string> = {
+  sgd: 'w ← w − η·g',
+  momentum: 'v ← μ·v + g;  w ← w − η·v',
+  nesterov: 'v ← μ·v + g;  w ← w − η·(g + μ·v)',
+  adagrad: 's ← s + g² (s₀ = 0);  w ← w − η·g/(√s + ε)',
+  adadelta: 's ← ρ·s + (1−ρ)·g²;  Δ ← √(u + ε)/√(s + ε)·g;  u ← ρ·u + (1−ρ)·Δ²;  w ← w − η·Δ',
+  rmsprop: 's ← ρ·s + (1−ρ)·g²;  b ← μ·b + g/(√s + ε);  w ← w − η·b',
+  adam: 'm ← β₁·m + (1−β₁)·g;  v ← β₂·v + (1−β₂)·g²;  w ← w − η·m̂/(√v̂ + ε), m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ)',
+  adamax: 'm ← β₁·m + (1−β₁)·g;  u ← max(β₂·u, |g| + ε);  w ← w − η/(1−β₁ᵗ)·m/u',
+  adamw: 'adam, with the decoupled weight decay',
+};
 
 export const SCHEDULES = ['constant', 'step', 'exp', 'cosine'] as const;
 export type ScheduleKind = (typeof SCHEDULES)[number];

@@ -1,7 +1,8 @@
 /**
  * Optimizer update rules against tfjs's own optimizers (tf.train.*, an independent
- * implementation) and, for Adadelta, against Zeiler's/Keras's formulas written out
- * here; AdamW's decoupled decay; learning-rate schedules against their closed forms;
+ * implementation) where tfjs follows PyTorch's conventions (sgd, momentum, nesterov,
+ * adam), and against PyTorch's formulas written out here in float64 where it does not
+ * (adagrad, rmsprop, adamax; adadelta as Zeiler 2012 and PyTorch); AdamW's decoupled decay; learning-rate schedules against their closed forms;
  * and the trainer's use of the rule, the schedule and the recorded lr.
  */
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -105,10 +106,7 @@ describe('update rules against tf.train', () => {
     ['sgd', { lr: 0.1 }, () => tf.train.sgd(0.1)],
     ['momentum', { lr: 0.05, momentum: 0.8 }, () => tf.train.momentum(0.05, 0.8, false)],
     ['nesterov', { lr: 0.05, momentum: 0.8 }, () => tf.train.momentum(0.05, 0.8, true)],
-    ['adagrad', { lr: 0.1, epsilon: 1e-7 }, () => tf.train.adagrad(0.1, 0.1)], // tfjs: initial accumulator 0.1, ε = backend ε (1e-7)
-    ['rmsprop', { lr: 0.01, rho: 0.85, momentum: 0.7, epsilon: 1e-6 }, () => tf.train.rmsprop(0.01, 0.85, 0.7, 1e-6, false)],
     ['adam', { lr: 0.01, beta1: 0.8, beta2: 0.95, epsilon: 1e-6 }, () => tf.train.adam(0.01, 0.8, 0.95, 1e-6)],
-    ['adamax', { lr: 0.02, beta1: 0.85, beta2: 0.97, epsilon: 1e-6 }, () => tf.train.adamax(0.02, 0.85, 0.97, 1e-6, 0)],
   ];
   for (const [name, o, make] of cases) {
     test(`${name} matches tf.train over ${STEPS} steps`, () => {
@@ -121,6 +119,64 @@ describe('update rules against tf.train', () => {
       }
     });
   }
+
+  /**
+   * PyTorch's torch.optim updates (no dampening, no lr decay, not centered), in float64,
+   * element by element: s, b, m, u the rule's state (all start at 0).
+   */
+  const PYTORCH: Partial<Record<OptimizerName, (w: number, g: number, st: number[], o: OptimizerConfig, lr: number, t: number) => number>> = {
+    // state_sum += g²; w −= lr·g/(√state_sum + eps)
+    adagrad: (w, g, st, o, lr) => {
+      st[0] += g * g;
+      return w - (lr * g) / (Math.sqrt(st[0]) + o.epsilon);
+    },
+    // square_avg = α·square_avg + (1−α)·g²; buf = μ·buf + g/(√square_avg + eps); w −= lr·buf
+    rmsprop: (w, g, st, o, lr) => {
+      st[0] = o.rho * st[0] + (1 - o.rho) * g * g;
+      st[1] = o.momentum * st[1] + g / (Math.sqrt(st[0]) + o.epsilon);
+      return w - lr * st[1];
+    },
+    // exp_avg = β₁·m + (1−β₁)·g; exp_inf = max(β₂·u, |g| + eps); w −= lr/(1−β₁ᵗ)·exp_avg/exp_inf
+    adamax: (w, g, st, o, lr, t) => {
+      st[0] = o.beta1 * st[0] + (1 - o.beta1) * g;
+      st[1] = Math.max(o.beta2 * st[1], Math.abs(g) + o.epsilon);
+      return w - ((lr / (1 - Math.pow(o.beta1, t))) * st[0]) / st[1];
+    },
+  };
+  const pytorchCases: [OptimizerName, RunConfigInput['optimizer']][] = [
+    ['adagrad', { lr: 0.1, epsilon: 1e-7 }],
+    ['rmsprop', { lr: 0.01, rho: 0.85, momentum: 0.7, epsilon: 1e-6 }],
+    ['rmsprop', { lr: 0.01, rho: 0.9, momentum: 0, epsilon: 1e-8 }],
+    ['adamax', { lr: 0.02, beta1: 0.85, beta2: 0.97, epsilon: 1e-6 }],
+  ];
+  for (const [name, o] of pytorchCases) {
+    test(`${name} (momentum ${o?.momentum ?? '-'}) follows PyTorch's update, written out here in float64`, () => {
+      for (const seed of ['a', 'b', 'c']) {
+        const cfg = optCfg({ name, ...o });
+        const mine = runRule(name, cfg, cfg.lr, `${name}${seed}`);
+        const { w0, grads } = problem(`${name}${seed}`);
+        const w = w0.map((x) => Float64Array.from(x));
+        const state = w0.map((x) => Array.from(x, () => [0, 0]));
+        const ref: Float32Array[][] = [];
+        for (let t = 0; t < STEPS; t++) {
+          w.forEach((wi, i) => wi.forEach((x, k) => (wi[k] = PYTORCH[name]!(x, grads[t][i][k], state[i][k], cfg, cfg.lr, t + 1))));
+          ref.push(w.map((x) => Float32Array.from(x)));
+        }
+        expectAllClose(mine, ref, 2e-5, 1e-6);
+        expect(moved(ref, w0)).toBeGreaterThan(1e-4); // the steps are not trivial
+      }
+    });
+  }
+
+  test('adagrad: the first step from a zero accumulator moves every weight by about lr (PyTorch), not 31.6× less for |g| = 0.01 (Keras: accumulator 0.1)', () => {
+    const cfg = optCfg({ name: 'adagrad', lr: 0.1, epsilon: 1e-10 });
+    const r = tf.tidy(() => {
+      const g = tf.fill([4], 0.01);
+      const u = OPTIMIZER_RULES.adagrad.update({ w: tf.zeros([4]), g, slots: [tf.zeros([4])], lr: tf.scalar(0.1), t: tf.scalar(1), cfg });
+      return u.w.dataSync();
+    });
+    for (const x of r) expect(x).toBeCloseTo(-0.1, 6);
+  });
 
   test('adadelta matches Zeiler (2012) / Keras, written out here', () => {
     for (const seed of ['a', 'b']) {

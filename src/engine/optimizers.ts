@@ -6,9 +6,14 @@
  * optimizer state to stay unchanged after a NaN/Inf gradient without reading
  * anything back per step; so each rule here returns the new weight and slot
  * values, and the trainer commits them with tf.where(ok, new, old).
- * The update rules follow tfjs's (and Keras's) equations; the unit tests check
- * them against tf.train.* for finite gradients. Adadelta follows Zeiler (2012)
- * and Keras/PyTorch (denominator uses the updated mean square).
+ * The update rules follow PyTorch's conventions (torch.optim, defaults other than
+ * the settings below: no dampening, no lr decay, no amsgrad, centered = false),
+ * written out in meta.ts OPTIMIZER_FORMULAS and the README; optimizers.test.ts checks each
+ * against a float64 implementation of its formula. Where Keras/tfjs differ:
+ * adagrad's accumulator starts at 0 (Keras 0.1) and ε is added after the square
+ * root; rmsprop's momentum buffer holds g/(√s + ε) and lr multiplies it (Keras
+ * keeps lr inside the buffer, which changes the step under a schedule); adamax adds
+ * ε to |g| inside the max (Keras adds it to the denominator).
  */
 import * as tf from './tf.ts';
 import type { RunConfig } from './config.ts';
@@ -70,10 +75,10 @@ function momentumRule(nesterov: boolean): OptimizerRule {
 
 const adagrad: OptimizerRule = {
   reads: OPTIMIZER_HYPER.adagrad,
-  slots: [{ name: 'accumulator', init: 0.1 }],
+  slots: [{ name: 'accumulator', init: 0 }],
   update: ({ w, g, slots, lr, cfg }) => {
     const acc = tf.add(slots[0], tf.square(g));
-    return { w: tf.sub(w, tf.mul(lr, tf.div(g, tf.sqrt(tf.add(acc, cfg.epsilon))))), slots: [acc] };
+    return { w: tf.sub(w, tf.mul(lr, tf.div(g, tf.add(tf.sqrt(acc), cfg.epsilon)))), slots: [acc] };
   },
 };
 
@@ -100,8 +105,8 @@ const rmsprop: OptimizerRule = {
   ],
   update: ({ w, g, slots, lr, cfg }) => {
     const ms = tf.add(tf.mul(slots[0], cfg.rho), tf.mul(tf.square(g), 1 - cfg.rho));
-    const mom = tf.add(tf.mul(slots[1], cfg.momentum), tf.div(tf.mul(lr, g), tf.sqrt(tf.add(ms, cfg.epsilon))));
-    return { w: tf.sub(w, mom), slots: [ms, mom] };
+    const buf = tf.add(tf.mul(slots[1], cfg.momentum), tf.div(g, tf.add(tf.sqrt(ms), cfg.epsilon)));
+    return { w: tf.sub(w, tf.mul(lr, buf)), slots: [ms, buf] };
   },
 };
 
@@ -131,9 +136,9 @@ const adamax: OptimizerRule = {
   update: ({ w, g, slots, lr, t, cfg }) => {
     const { beta1: b1, beta2: b2 } = cfg;
     const m = tf.add(tf.mul(slots[0], b1), tf.mul(g, 1 - b1));
-    const u = tf.maximum(tf.mul(slots[1], b2), tf.abs(g));
+    const u = tf.maximum(tf.mul(slots[1], b2), tf.add(tf.abs(g), cfg.epsilon));
     const scale = tf.div(lr, tf.sub(1, tf.pow(tf.scalar(b1), t)));
-    return { w: tf.sub(w, tf.mul(scale, tf.div(m, tf.add(u, cfg.epsilon)))), slots: [m, u] };
+    return { w: tf.sub(w, tf.mul(scale, tf.div(m, u))), slots: [m, u] };
   },
 };
 

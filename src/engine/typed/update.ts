@@ -62,7 +62,7 @@ export function applyUpdate(
         case 'adagrad': {
           const acc = f(s0[k] + f(gk * gk));
           s0[k] = acc;
-          nw = old - f(lr * f(gk / f(Math.sqrt(f(acc + eps)))));
+          nw = old - f(lr * f(gk / f(f(Math.sqrt(acc)) + eps)));
           break;
         }
         case 'adadelta': {
@@ -75,10 +75,10 @@ export function applyUpdate(
         }
         case 'rmsprop': {
           const ms = f(f(s0[k] * rho) + f(f(gk * gk) * rho1));
-          const m = f(f(s1[k] * mom) + f(f(lr * gk) / f(Math.sqrt(f(ms + eps)))));
+          const buf = f(f(s1[k] * mom) + f(gk / f(f(Math.sqrt(ms)) + eps)));
           s0[k] = ms;
-          s1[k] = m;
-          nw = old - m;
+          s1[k] = buf;
+          nw = old - f(lr * buf);
           break;
         }
         case 'adam':
@@ -92,10 +92,10 @@ export function applyUpdate(
         }
         case 'adamax': {
           const m = f(f(s0[k] * b1) + f(gk * b11));
-          const u = Math.max(f(s1[k] * b2), Math.abs(gk));
+          const u = Math.max(f(s1[k] * b2), f(Math.abs(gk) + eps));
           s0[k] = m;
           s1[k] = u;
-          nw = old - f(adamaxScale * f(m / f(u + eps)));
+          nw = old - f(adamaxScale * f(m / u));
           break;
         }
       }
