@@ -45,23 +45,7 @@ export interface StepRecord {
 }
 
 /** The fields read back from the device (the lr too: the float32 value the step used), written in their shortest exact float32 form (format.ts). */
-const FLOAT32_FIELDS: ReadonlySet<string> = new Set([
-  'lr',
-  'loss',
-  'dataLoss',
-  'penalty',
-  'acc',
-  'gradNorm',
-  'gradNormClipped',
-  'testLoss',
-  'testAcc',
-  'weightNorm',
-  'updateNorm',
-  'actGradNorm',
-  'kernelGradNorm',
-  'kernelWeightNorm',
-  'kernelUpdateNorm',
-]);
+const FLOAT32_FIELDS: ReadonlySet<string> = new Set(['lr', 'loss', 'dataLoss', 'penalty', 'acc', 'gradNorm', 'gradNormClipped', 'testLoss', 'testAcc', ...LAYER_FIELDS]);
 
 /** One JSONL line; non-finite numbers as "NaN", "Infinity", "-Infinity". */
 export function recordToJson(r: StepRecord): string {

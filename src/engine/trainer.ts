@@ -12,6 +12,7 @@
  * The parts of a step that keep no state are in trainerStep.ts; createTrainer and
  * trainRun (a whole run) are in train.ts.
  */
+import { gridPoints } from './data/datasets.ts';
 import * as tf from './tf.ts';
 import type { RunConfig } from './config.ts';
 import { rebuildNeeded } from './fields.ts';
@@ -354,13 +355,7 @@ export class Trainer implements RunTrainer {
    */
   async predictGrid(n: number, lo = -1.5, hi = 1.5): Promise<Float32Array> {
     if (this.data.inputSize !== 2) throw new Error('predictGrid needs a 2-D data set');
-    const pts = new Float32Array(n * n * 2);
-    for (let r = 0; r < n; r++) {
-      for (let c = 0; c < n; c++) {
-        pts[(r * n + c) * 2] = lo + ((hi - lo) * (c + 0.5)) / n;
-        pts[(r * n + c) * 2 + 1] = lo + ((hi - lo) * (r + 0.5)) / n;
-      }
-    }
+    const pts = gridPoints(n, lo, hi);
     const probs = tf.tidy(() => {
       const logits = forward(this.model, tf.tensor2d(pts, [n * n, 2]), { training: false });
       return tf.reshape(tf.slice(tf.softmax(logits), [0, 1], [-1, 1]), [-1]);

@@ -3,7 +3,7 @@
  * on a canvas (cells, layer labels, step axis, colour bar).
  */
 import { context2d, CHART_FONT, CHART_FONT_PX, fitCanvas } from './canvas.ts';
-import { useEffect, useLayoutEffect, useMemo, useRef, useState, type RefObject } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import { metrics, type LayerField } from './metrics.ts';
 import { chartPalette, heatRgb, nonFiniteRgb } from './colors.ts';
 import { logColorRange, niceTicks } from './chartScale.ts';
@@ -11,21 +11,7 @@ import { columnOf, fmtTick, gridSeries, heatGrid, labelledLayers, layerLabel, ty
 import { useMetricsVersion } from './useMetrics.ts';
 import { PngButton } from './PngButton.tsx';
 import { useSharedScales } from './Charts.tsx';
-
-/** The CSS width of an element, kept up to date. */
-function useWidth(ref: RefObject<HTMLElement | null>): number {
-  const [width, setWidth] = useState(0);
-  useLayoutEffect(() => {
-    const el = ref.current;
-    if (!el) return;
-    setWidth(el.clientWidth);
-    if (typeof ResizeObserver !== 'function') return;
-    const ro = new ResizeObserver(() => setWidth(el.clientWidth));
-    ro.observe(el);
-    return () => ro.disconnect();
-  }, [ref]);
-  return width;
-}
+import { useWidth } from './useWidth.ts';
 
 const HEAT_PAD = { top: 10, bottom: 24, gap: 8, bar: 14 };
 

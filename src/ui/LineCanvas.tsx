@@ -18,7 +18,8 @@
  * `data-y-min` / `data-y-max` and the number of such points as `data-clipped`.
  * The canvas pass itself is in lineCanvasDraw.ts.
  */
-import { useEffect, useLayoutEffect, useRef, useState, type CSSProperties, type KeyboardEvent, type PointerEvent, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type CSSProperties, type KeyboardEvent, type PointerEvent, type ReactNode } from 'react';
+import { useWidth } from './useWidth.ts';
 import { CHART_FONT_PX } from './canvas.ts';
 import { chartPalette } from './colors.ts';
 import { logTicks, niceTicks, yRange, type Range } from './chartScale.ts';
@@ -107,20 +108,10 @@ export function LineCanvas(props: LineCanvasProps) {
   const { xs, series, height, onToggle, format, log } = props;
   const boxRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
-  const [width, setWidth] = useState(0);
+  const width = useWidth(boxRef);
   const [cursor, setCursor] = useState<number | null>(null);
   const c = cursor !== null && cursor < xs.length ? cursor : null;
   const range = yRange(series, log, props.refLines ?? [], props.yDomain);
-
-  useLayoutEffect(() => {
-    const el = boxRef.current;
-    if (!el) return;
-    setWidth(el.clientWidth);
-    if (typeof ResizeObserver !== 'function') return;
-    const ro = new ResizeObserver(() => setWidth(el.clientWidth));
-    ro.observe(el);
-    return () => ro.disconnect();
-  }, []);
 
   useEffect(() => {
     const canvas = canvasRef.current;

@@ -181,6 +181,18 @@ export function makeDataset(cfg: Pick<RunConfig, 'data' | 'seed'>): Dataset {
   };
 }
 
+/** The centres of an n×n grid over [lo, hi]², row-major from (lo, lo), as (x, y) pairs: the decision-boundary view's points. */
+export function gridPoints(n: number, lo: number, hi: number): Float32Array {
+  const pts = new Float32Array(n * n * 2);
+  for (let r = 0; r < n; r++) {
+    for (let c = 0; c < n; c++) {
+      pts[(r * n + c) * 2] = lo + ((hi - lo) * (c + 0.5)) / n;
+      pts[(r * n + c) * 2 + 1] = lo + ((hi - lo) * (r + 0.5)) / n;
+    }
+  }
+  return pts;
+}
+
 /**
  * The batch order: an endless stream of training indices, a fresh seeded
  * permutation per epoch. Batches may straddle an epoch boundary.

@@ -26,6 +26,7 @@
  * loss.ts, the telemetry sums in sums.ts, the clip modes in clip.ts, the optimizer
  * rules and batch norm's moving statistics in update.ts.
  */
+import { gridPoints } from '../data/datasets.ts';
 import { rebuildNeeded } from '../fields.ts';
 import { withChangesAt, type ConfigChange } from '../changes.ts';
 import type { RunConfig } from '../config.ts';
@@ -317,13 +318,7 @@ export class TypedTrainer implements RunTrainer {
   /** Class-1 probability on an n×n grid over [lo, hi]² (inference mode), row-major from (lo, lo). */
   async predictGrid(n: number, lo = -1.5, hi = 1.5): Promise<Float32Array> {
     if (this.data.inputSize !== 2) throw new Error('predictGrid needs a 2-D data set');
-    const pts = new Float32Array(n * n * 2);
-    for (let r = 0; r < n; r++) {
-      for (let c = 0; c < n; c++) {
-        pts[(r * n + c) * 2] = lo + ((hi - lo) * (c + 0.5)) / n;
-        pts[(r * n + c) * 2 + 1] = lo + ((hi - lo) * (r + 0.5)) / n;
-      }
-    }
+    const pts = gridPoints(n, lo, hi);
     const probs = new Float32Array(n * n);
     const C = this.data.nClasses;
     this.net.infer(pts, n * n, {
