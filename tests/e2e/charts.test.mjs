@@ -128,7 +128,7 @@ test("a diverged run's spike is clipped on the loss axis, labelled with the bann
 
   // the loss axis: the diverged run's last finite losses are above it, marked; the other run's curve sets it
   // the losses as exported (the contract's step records)
-  const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.click('[data-testid="export-json"]')]);
+  const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.click('[data-testid="export-jsonl"]')]);
   const records = readFileSync(await dl.path(), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   const losses = [0, 1].map((r) => records.filter((x) => x.run === r && typeof x.loss === 'number').map((x) => x.loss));
   const spike = Math.max(...losses[0]);
