@@ -177,7 +177,7 @@ test('a short run: JSON document, JSONL and CSV each hold every step and the exp
   assert.equal(said.run, 'run “short”');
   assert.match(said.config, /^moons · mlp 3 layers of 16 relu · he_normal · sgd lr 0\.01/);
   assert.match(said.explain, /loss/i);
-  assert.deepEqual(said.legend, ['short train', 'short test']);
+  assert.deepEqual(said.legend, ['short batch loss', 'short test loss']);
   assert.equal(img.width, said.width * 2);
   assert.equal(img.height, said.height * 2);
   assert.ok(said.height > box.height + 80, `room for the text around the chart: ${said.height} vs chart ${box.height}`);
