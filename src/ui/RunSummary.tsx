@@ -16,8 +16,9 @@ export function RunSummary({ i }: { i: number }) {
   return (
     <div className="run-summary" style={{ borderColor: runColor(i, presentation) }}>
       <strong>{label}</strong> <span className={`status status-${rt.status}`} data-testid="run-status">{rt.status}</span>{' '}
-      <span className="nowrap">
-        step <span data-testid="step-count">{rt.step}</span>
+      {/* A count of steps (0, 1, … are their numbers: a run diverged at step 4 has made 5). */}
+      <span className="nowrap" title="Steps made so far; steps are numbered from 0">
+        <span data-testid="step-count">{rt.step}</span> {rt.step === 1 ? 'step' : 'steps'}
       </span>{' '}
       ·{' '}
       <span className="nowrap">
