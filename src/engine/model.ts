@@ -238,9 +238,11 @@ export function forward(model: Model, x: tf.Tensor, opts: ForwardOptions): tf.Te
       const flat = h.rank > 2 ? tf.reshape(h, [h.shape[0], -1]) : h;
       out = tf.add(tf.matMul(flat, layer.kernel), layer.bias);
     } else if (layer.kind === 'dense') {
-      const z = tf.add(tf.matMul(h as tf.Tensor2D, layer.kernel as tf.Tensor2D), layer.bias);
+      // An MLP on images: the first dense layer sees each image as one vector (as its fan-in counts it).
+      const flat = h.rank > 2 ? tf.reshape(h, [h.shape[0], -1]) : h;
+      const z = tf.add(tf.matMul(flat as tf.Tensor2D, layer.kernel as tf.Tensor2D), layer.bias);
       out = activate(normalize(layer, li, z, model, opts), model.activation);
-      if (layer.residual) out = tf.add(out, h);
+      if (layer.residual) out = tf.add(out, flat);
     } else {
       const z = tf.add(tf.conv2d(h as tf.Tensor4D, layer.kernel as tf.Tensor4D, 1, 'same'), layer.bias);
       out = activate(normalize(layer, li, z, model, opts), model.activation);

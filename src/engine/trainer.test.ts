@@ -126,3 +126,19 @@ describe.each([
     });
   }
 });
+
+describe('an MLP on images', () => {
+  test('the first dense layer sees each 16×16 image as one vector of 256 (its fan-in), with or without a residual', async () => {
+    for (const residual of [false, true]) {
+      const cfg = defaultRunConfig({ data: { name: 'shapes', samples: 64 }, model: { hidden: residual ? [256, 256] : [8, 8], residual }, train: { batchSize: 8, evalEvery: 0 } });
+      const tr = new Trainer(cfg);
+      try {
+        const rs = await tr.runSteps(3);
+        expect(rs.every((r) => Number.isFinite(r.loss) && r.status !== 'diverged')).toBe(true);
+        expect(tr.model.layers[0].kernel.shape).toEqual([256, residual ? 256 : 8]);
+      } finally {
+        tr.dispose();
+      }
+    }
+  });
+});
