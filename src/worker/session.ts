@@ -19,6 +19,8 @@ import { assertNever, type FromWorker, type InitMsg, type RunStatus, type ToWork
 import type { BackendSetup } from './backend.ts';
 import { RateMeter, RecordQueue } from './queue.ts';
 import { Pace } from './pace.ts';
+import { BOUNDARY_N, BoundaryPolicy } from './boundary.ts';
+import { estimateRun } from '../engine/estimate.ts';
 
 /** At most this many record batches per second. */
 export const POST_INTERVAL_MS = 33;
@@ -28,8 +30,6 @@ export const POST_INTERVAL_MS = 33;
  */
 export const CHUNK_TARGET_MS = 40;
 export const MAX_CHUNK = 1024;
-const BOUNDARY_INTERVAL_MS = 500;
-const BOUNDARY_N = 40;
 
 export interface SessionHost {
   post(msg: FromWorker, transfer?: Transferable[]): void;
@@ -65,7 +65,7 @@ export class RunSession {
   private injectFault = false;
   deviceLost = false;
   private lastPost = 0;
-  private lastBoundary = 0;
+  private boundary = new BoundaryPolicy(0);
   private readonly queue = new RecordQueue();
   private readonly rate = new RateMeter();
   /** Messages are handled one at a time, in order. */
@@ -176,6 +176,7 @@ export class RunSession {
     }
     this.stopAt = cfg.train.steps;
     this.status = 'idle';
+    this.boundary = BoundaryPolicy.forRun(estimateRun(cfg).flopsPerStep, cfg.train.batchSize);
     const t = this.trainer;
     const s = this.setup!;
     this.post({
@@ -360,11 +361,11 @@ export class RunSession {
   private async maybeBoundary(force = false): Promise<void> {
     const t = this.trainer;
     if (!t || t.data.inputSize !== 2) return;
-    const now = this.now();
-    if (!force && now - this.lastBoundary < BOUNDARY_INTERVAL_MS) return;
-    this.lastBoundary = now;
+    const t0 = this.now();
+    if (!this.boundary.due(t0, force)) return;
     const myGen = this.gen;
     const probs = await t.predictGrid(BOUNDARY_N);
+    this.boundary.took(this.now() - t0);
     if (myGen !== this.gen || t !== this.trainer) return;
     this.post({ type: 'boundary', gen: this.gen, step: t.step, n: BOUNDARY_N, probs }, [probs.buffer]);
   }
