@@ -101,3 +101,33 @@ test('a live edit of a trained run is a recorded mid-run change; an edit needing
     await context.close();
   }
 });
+
+test('with an L2 penalty the loss chart draws the data loss and the penalty on their own, as the records give them', async () => {
+  const url = cli(['url', JSON.stringify({ stabilizers: { l2: 0.05 }, train: { steps: 40 } }), '--base', server.url]).trim();
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  const page = await context.newPage();
+  const log = await watchPage(page);
+  try {
+    await page.goto(`${server.url}${url.slice(url.indexOf('#'))}&backend=wasm`, { waitUntil: 'load' });
+    await page.waitForFunction(() => document.querySelector('[data-testid="backend"]')?.textContent === 'wasm', null, { timeout: T });
+    await page.click('[data-testid="train-toggle"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="run-status"]')?.textContent === 'done', null, { timeout: T });
+    await page.waitForFunction(
+      () => {
+        const legend = document.querySelector('[data-testid="loss-chart"]')?.textContent ?? '';
+        return legend.includes('data loss') && legend.includes('L1/L2 penalty');
+      },
+      null,
+      { timeout: T },
+    );
+    const records = await page.evaluate(async () => (await window.gradscope.runClient.exportRecords(0)).records);
+    assert.equal(records.length, 40);
+    for (const r of records) {
+      assert.ok(r.penalty > 0, `step ${r.step}: penalty ${r.penalty}`);
+      assert.ok(Math.abs(r.loss - (r.dataLoss + r.penalty)) <= 1e-5 * r.loss, `step ${r.step}: ${r.loss} = ${r.dataLoss} + ${r.penalty}`);
+    }
+    assert.deepEqual(log.errors, [], log.dump());
+  } finally {
+    await context.close();
+  }
+});
