@@ -42,3 +42,10 @@ export function decodeEngineRows(rows: Float32Array, count: number, meta: RowMet
   for (const r of out) r.engine = engine;
   return out;
 }
+
+/** Whether a step evaluates on the held-out set: every `train.evalEvery` steps and the last step (both engines). */
+export function isEvalStep(cfg: RunConfig, step: number, nTest: number): boolean {
+  if (nTest === 0) return false;
+  const every = cfg.train.evalEvery;
+  return (every > 0 && step % every === 0) || step === cfg.train.steps - 1;
+}

@@ -22,7 +22,7 @@ import { buildModel, disposeModel, forward, type Model } from './model.ts';
 import { OPTIMIZER_RULES, learningRateAt } from './optimizers.ts';
 import type { StepRecord } from './records.ts';
 import { STATUS, rowLength } from './rows.ts';
-import { decodeEngineRows, type RunTrainer } from './runTrainer.ts';
+import { decodeEngineRows, isEvalStep, type RunTrainer } from './runTrainer.ts';
 import { clipGradients, createAdaptiveState, disposeAdaptiveState, layerMatrixOf, type AdaptiveState } from './stabilizers.ts';
 import { selectAll, slotMaskOf, sumSquaresBySlot } from './fused.ts';
 import { evaluate, gradients, nextValues } from './trainerStep.ts';
@@ -180,9 +180,7 @@ export class Trainer implements RunTrainer {
   }
 
   private isEvalStep(step: number): boolean {
-    if (!this.xTest) return false;
-    const every = this.cfg.train.evalEvery;
-    return (every > 0 && step % every === 0) || step === this.cfg.train.steps - 1;
+    return isEvalStep(this.cfg, step, this.data.nTest);
   }
 
   /** One step; returns the packed row [rowLength]. Synchronous, call inside tf.tidy. */

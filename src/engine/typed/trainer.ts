@@ -37,7 +37,7 @@ import { OPTIMIZER_RULES, learningRateAt } from '../optimizers.ts';
 import type { StepRecord } from '../records.ts';
 import { subRng } from '../rng.ts';
 import { ROW, STATUS, rowLength } from '../rows.ts';
-import { decodeEngineRows, type RunTrainer } from '../runTrainer.ts';
+import { decodeEngineRows, isEvalStep, type RunTrainer } from '../runTrainer.ts';
 import { clipGradients, type AdaptiveStats, type ClipBuffers } from './clip.ts';
 import { addPenalties, crossEntropyRows } from './loss.ts';
 import { MlpNet, type InferSink } from './net.ts';
@@ -189,9 +189,7 @@ export class TypedTrainer implements RunTrainer {
   }
 
   private isEvalStep(step: number): boolean {
-    if (this.data.nTest === 0) return false;
-    const every = this.cfg.train.evalEvery;
-    return (every > 0 && step % every === 0) || step === this.cfg.train.steps - 1;
+    return isEvalStep(this.cfg, step, this.data.nTest);
   }
 
   /** One step: writes its packed row at `rows[off…]`. */
