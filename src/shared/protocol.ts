@@ -11,7 +11,7 @@ import type { EngineChoice, EngineName } from '../engine/engines.ts';
 
 export type { BackendSpeed };
 
-export type { BackendAttempt, BackendChoice, BackendName };
+export type { BackendAttempt, BackendChoice, BackendName, EngineChoice };
 
 export type RunStatus = 'idle' | 'training' | 'paused' | 'diverged' | 'done' | 'error';
 

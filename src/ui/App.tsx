@@ -6,6 +6,7 @@ import { useEffect } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { MAX_RUNS } from '../engine/config.ts';
 import { BACKEND_CHOICES, type BackendChoice } from '../engine/backends.ts';
+import { ENGINE_CHOICES, type EngineChoice } from '../engine/engines.ts';
 import { describeSpeeds } from './backendSpeeds.ts';
 import { useStore } from './store.ts';
 import { bannerText } from './state/banner.ts';
@@ -35,8 +36,14 @@ function Banner() {
 }
 
 function BackendBadge() {
-  const { rt, choice, setChoice } = useStore(
-    useShallow((s) => ({ rt: s.runtime[0], choice: s.backendChoice, setChoice: s.setBackendChoice })),
+  const { rt, choice, setChoice, engineChoice, setEngineChoice } = useStore(
+    useShallow((s) => ({
+      rt: s.runtime[0],
+      choice: s.backendChoice,
+      setChoice: s.setBackendChoice,
+      engineChoice: s.engineChoice,
+      setEngineChoice: s.setEngineChoice,
+    })),
   );
   return (
     <div className="backend side-card">
@@ -46,6 +53,21 @@ function BackendBadge() {
           {BACKEND_CHOICES.map((b) => (
             <option key={b} value={b}>
               {b === 'auto' ? 'auto (by model size)' : b === 'fastest' ? 'fastest (measured on this model)' : b}
+            </option>
+          ))}
+        </select>
+      </label>{' '}
+      <label title="auto: the typed engine (plain TypeScript, same records) for small MLPs on a CPU backend, tfjs for the rest; tfjs or typed by name">
+        Engine{' '}
+        <select
+          value={engineChoice}
+          onChange={(e) => setEngineChoice(e.target.value as EngineChoice)}
+          aria-label="Training engine"
+          data-testid="engine-choice"
+        >
+          {ENGINE_CHOICES.map((e) => (
+            <option key={e} value={e}>
+              {e === 'auto' ? 'auto (by model)' : e}
             </option>
           ))}
         </select>

@@ -9,6 +9,7 @@ import {
   assertNever,
   type BackendChoice,
   type BackendName,
+  type EngineChoice,
   type FromWorker,
   type ToWorker,
 } from '../shared/protocol.ts';
@@ -54,7 +55,7 @@ export class RunClient {
   }
 
   /** Starts a fresh worker for a run (terminating any previous one). */
-  create(run: number, config: RunConfig, backend: BackendChoice, disable: BackendName[] = []): void {
+  create(run: number, config: RunConfig, backend: BackendChoice, disable: BackendName[] = [], engine: EngineChoice = 'auto'): void {
     this.terminate(run);
     const worker = new Worker(new URL('../worker/worker.ts', import.meta.url), { type: 'module', name: `gradscope-run-${run}` });
     const h: Handle = {
@@ -75,7 +76,8 @@ export class RunClient {
       ev.preventDefault();
       this.events.onError(run, { type: 'error', gen: h.gen, kind: 'internal', message: ev.message || 'the training worker failed', recoverable: true });
     };
-    this.send(h, { type: 'init', gen: h.gen, run, config, backend, disable });
+    // 'auto' leaves the worker's default (engines.ts: auto with the auto backend, tfjs with a named one).
+    this.send(h, { type: 'init', gen: h.gen, run, config, backend, disable, ...(engine === 'auto' ? {} : { engine }) });
   }
 
   private send(h: Handle, msg: ToWorker): void {

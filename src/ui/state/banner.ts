@@ -1,7 +1,7 @@
 /**
  * The banner slice: the page's error banner, as messages by source. Every
  * message is about the page's link (its experiment, backend or sweep did not
- * load; or, source 'link', parts of it were not understood, or it had no
+ * load, or its engine; or, source 'link', parts of it were not understood, or it had no
  * checksum); the URL module (./url.ts) shows and clears them, each source on
  * its own, so that one part of a link loading fine does not hide another
  * part's warning. The banner shows them together; dismissing it or loading a
@@ -10,10 +10,10 @@
 import type { StateCreator } from 'zustand';
 import type { State } from '../store.ts';
 
-export type BannerSource = 'experiment' | 'backend' | 'sweep' | 'link';
+export type BannerSource = 'experiment' | 'backend' | 'engine' | 'sweep' | 'link';
 
 /** The order the messages are shown in. */
-export const BANNER_SOURCES: readonly BannerSource[] = ['experiment', 'backend', 'sweep', 'link'];
+export const BANNER_SOURCES: readonly BannerSource[] = ['experiment', 'backend', 'engine', 'sweep', 'link'];
 
 export type BannerMessages = Partial<Record<BannerSource, string>>;
 

@@ -27,6 +27,19 @@ describe('RunController', () => {
     expect(t.get().runtime.map((r) => r.status)).toEqual(['idle', 'idle']);
   });
 
+  it('an engine choice rebuilds every run in a fresh worker asked for that engine', () => {
+    const t = setup();
+    const c = t.load(experiment({}, { seed: 2 }));
+    expect([...c.workers.values()].map((w) => w.engine)).toEqual(['auto', 'auto']);
+    const made = c.of('create').length;
+    t.get().setEngineChoice('tfjs');
+    expect(c.of('create').length).toBe(made + 2);
+    expect([...c.workers.values()].map((w) => w.engine)).toEqual(['tfjs', 'tfjs']);
+    // The same choice again builds nothing.
+    t.get().setEngineChoice('tfjs');
+    expect(c.of('create').length).toBe(made + 2);
+  });
+
   it('start, status, pause and step go to the workers; the runtime shows what they report', () => {
     const t = setup({ cores: 2 });
     const c = t.load(experiment({}, {}));

@@ -130,7 +130,7 @@ export class RunController {
     // A new worker: until it says which backend it trains on, the page claims none.
     this.patch(i, BACKEND_UNKNOWN);
     this.building.add(i);
-    this.client.create(i, cfg, s.backendChoice, s.runtime[i]?.disabled ?? []);
+    this.client.create(i, cfg, s.backendChoice, s.runtime[i]?.disabled ?? [], s.engineChoice);
   }
 
   /** Every run built again from the experiment (new runs, a new backend). */

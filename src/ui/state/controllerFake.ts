@@ -4,7 +4,7 @@
  * top of it with a fake environment. Used by the controller's unit tests only.
  */
 import { defaultRunConfig, type Experiment, type RunConfig, type RunConfigInput } from '../../engine/config.ts';
-import type { BackendChoice, BackendName, FromWorker, RunStatus } from '../../shared/protocol.ts';
+import type { BackendChoice, BackendName, EngineChoice, FromWorker, RunStatus } from '../../shared/protocol.ts';
 import type { RunEvents } from '../runClient.ts';
 import { createPage } from '../store.ts';
 import type { PageEnv, StartOptions, WorkerClient } from './workerClient.ts';
@@ -14,13 +14,13 @@ type Call = [string, number, ...unknown[]];
 /** A worker client that records what it is asked and lets the test answer for the workers. */
 export class FakeClient implements WorkerClient {
   calls: Call[] = [];
-  workers = new Map<number, { config: RunConfig; backend: BackendChoice; disable: BackendName[] }>();
+  workers = new Map<number, { config: RunConfig; backend: BackendChoice; disable: BackendName[]; engine: EngineChoice }>();
   constructor(readonly events: RunEvents) {}
   has(run: number) {
     return this.workers.has(run);
   }
-  create(run: number, config: RunConfig, backend: BackendChoice, disable: BackendName[]) {
-    this.workers.set(run, { config, backend, disable });
+  create(run: number, config: RunConfig, backend: BackendChoice, disable: BackendName[], engine: EngineChoice = 'auto') {
+    this.workers.set(run, { config, backend, disable, engine });
     this.calls.push(['create', run, backend, disable]);
   }
   start(run: number, opts?: StartOptions) {

@@ -6,7 +6,7 @@
 import type { StateCreator } from 'zustand';
 import type { BackendAttempt, BackendChoice, BackendName, BackendSpeed, RunStatus } from '../../shared/protocol.ts';
 import type { Speed } from '../pacer.ts';
-import type { EngineName } from '../../engine/engines.ts';
+import type { EngineChoice, EngineName } from '../../engine/engines.ts';
 import type { State } from '../store.ts';
 import type { RunController } from './controller.ts';
 
@@ -81,6 +81,13 @@ export interface RuntimeSlice {
   backendChoice: BackendChoice;
   /** Rebuilds every run on the chosen backend (and forgets disabled backends). */
   setBackendChoice(b: BackendChoice): void;
+  /**
+   * The engine asked for (engines.ts): 'auto' lets the worker choose (the typed
+   * engine for small MLPs on the auto backend), 'tfjs' or 'typed' by name.
+   * Rebuilds every run.
+   */
+  engineChoice: EngineChoice;
+  setEngineChoice(e: EngineChoice): void;
   startAll(): void;
   pauseAll(): void;
   toggleAll(): void;
@@ -101,6 +108,12 @@ export const runtimeSlice =
     backendChoice: 'auto',
     setBackendChoice(b) {
       set({ backendChoice: b, runtime: get().runtime.map((r) => ({ ...r, disabled: [] })) });
+      ctl().respawnAll();
+    },
+    engineChoice: 'auto',
+    setEngineChoice(e) {
+      if (e === get().engineChoice) return;
+      set({ engineChoice: e });
       ctl().respawnAll();
     },
     speed: 'max',

@@ -94,6 +94,28 @@ describe('the page URL', () => {
     expect(p.banner()).toMatch(/backend must be one of/);
   });
 
+  it('a link with an engine builds its runs on it and keeps it in the URL, next to the backend', () => {
+    const p = open(link(exp2, '&backend=wasm&engine=tfjs'));
+    expect(p.page().engineChoice).toBe('tfjs');
+    expect(p.page().backendChoice).toBe('wasm');
+    expect(p.banner()).toBeNull();
+    expect(p.writes).toEqual([]);
+    p.page().setEngineChoice('typed');
+    vi.advanceTimersByTime(WRITE_DELAY_MS);
+    expect(p.location.hash).toBe(link(exp2, '&backend=wasm&engine=typed'));
+    p.page().setEngineChoice('auto');
+    vi.advanceTimersByTime(WRITE_DELAY_MS);
+    expect(p.location.hash).toBe(link(exp2, '&backend=wasm'));
+  });
+
+  it('a bad engine keeps its own warning, names the allowed values, and the run uses auto', () => {
+    const p = open(link(exp2, '&engine=fast'));
+    expect(p.page().experiment).toEqual(exp2);
+    expect(p.page().engineChoice).toBe('auto');
+    expect(p.banner()).toBe('share URL: engine must be one of auto | tfjs | typed, got "fast"');
+    expect(p.writes).toEqual([link(exp2)]);
+  });
+
   it('a link with a backend runs on it and keeps it in the URL', () => {
     const p = open(link(exp2, '&backend=wasm'));
     expect(p.page().backendChoice).toBe('wasm');

@@ -1,6 +1,6 @@
 /**
- * The page's URL fragment, whole: `#e=<experiment>&sum=<checksum>&backend=<choice>&sweep=<sweep>`
- * (contract section 2). `backend=` is there unless the choice is auto;
+ * The page's URL fragment, whole: `#e=<experiment>&sum=<checksum>&backend=<choice>&engine=<choice>&sweep=<sweep>`
+ * (contract section 2). `backend=` and `engine=` are there unless the choice is auto;
  * `sweep=` once the sweep panel has been used or a link brought a sweep, while
  * the sweep draft validates. This module is the one that reads and writes the
  * fragment, and the one that reports, in the page's banner, what a link could
@@ -8,7 +8,7 @@
  *
  * Reading (at boot and on hashchange): each part is validated on its own. A
  * part that does not validate shows its message (banner source 'experiment',
- * 'backend' or 'sweep') and leaves the page's default; a part that loads
+ * 'backend', 'engine' or 'sweep') and leaves the page's default; a part that loads
  * clears only its own message, so a bad `backend=` keeps its warning while a
  * good experiment loads. Parts nobody reads (a misspelled option, `=abc`) are
  * named (banner source 'link'), and so is a link without a checksum (`sum=`,
@@ -17,7 +17,7 @@
  * address bar, so it can be inspected, until something is edited; any other
  * link is written back at once in canonical form.
  *
- * Writing: every change of the experiment, the backend choice or the sweep
+ * Writing: every change of the experiment, the backend or engine choice or the sweep
  * draft replaces the history entry, debounced (no entry per keystroke).
  *
  * The location, history and hashchange event are injected (`UrlEnv`): the
@@ -27,6 +27,7 @@ import type { StoreApi } from 'zustand';
 import { experimentToFragment, parseFragment, unknownLinkParts } from '../../engine/shareLink.ts';
 import { SWEEP_FRAGMENT_KEY, decodeSweep, encodeSweep, sweepToJson } from '../../engine/sweep/schema.ts';
 import { BACKEND_CHOICES, type BackendChoice } from '../../engine/backends.ts';
+import { ENGINE_CHOICES, isEngineChoice, type EngineChoice } from '../../engine/engines.ts';
 import { startingExperiment } from '../presets.ts';
 import { useStore, type State } from '../store.ts';
 import { draftConfig, useSweepStore, type SweepState } from '../sweep/sweepStore.ts';
@@ -50,7 +51,7 @@ export interface UrlStores {
  * option must be added here (the test "the page's own links load without a
  * note" fails otherwise).
  */
-export const LINK_OPTIONS: readonly string[] = ['backend', SWEEP_FRAGMENT_KEY, VIEW_FRAGMENT_KEY];
+export const LINK_OPTIONS: readonly string[] = ['backend', 'engine', SWEEP_FRAGMENT_KEY, VIEW_FRAGMENT_KEY];
 
 /** What the banner says about a link's unknown parts and its notes (null: nothing). */
 export function linkRemarks(unknown: readonly string[], notes: readonly string[]): string | null {
@@ -70,6 +71,7 @@ export const WRITE_DELAY_MS = 150;
 export function pageFragment(page: State, sweep: SweepState): string {
   const options: Record<string, string> = {};
   if (page.backendChoice !== 'auto') options.backend = page.backendChoice;
+  if (page.engineChoice !== 'auto') options.engine = page.engineChoice;
   if (viewOption(page)) options[VIEW_FRAGMENT_KEY] = viewOption(page)!;
   if (sweep.inUrl) {
     const cfg = draftConfig(sweep.draft);
@@ -104,8 +106,16 @@ export function loadFragment(hash: string, { page, sweep }: UrlStores): boolean 
     if (b !== undefined) backend = b as BackendChoice;
     clearBanner('backend');
   }
-  // Before the experiment loads: its runs are built on this backend.
-  page.setState({ backendChoice: backend });
+  let engine: EngineChoice = 'auto';
+  const en = options.engine;
+  if (en !== undefined && !isEngineChoice(en)) {
+    showBanner('engine', `share URL: engine must be one of ${ENGINE_CHOICES.join(' | ')}, got "${en}"`);
+  } else {
+    if (en !== undefined) engine = en;
+    clearBanner('engine');
+  }
+  // Before the experiment loads: its runs are built on this backend and engine.
+  page.setState({ backendChoice: backend, engineChoice: engine });
   // The layout and scales of the link (presentation only: a bad value leaves the default).
   page.setState(parseViewOption(options[VIEW_FRAGMENT_KEY]));
 
@@ -158,7 +168,7 @@ export class PageUrl {
     const { page, sweep } = this.stores;
     this.stop.push(
       page.subscribe((s, prev) => {
-        if (s.experiment !== prev.experiment || s.backendChoice !== prev.backendChoice || viewChanged(s, prev)) this.schedule();
+        if (s.experiment !== prev.experiment || s.backendChoice !== prev.backendChoice || s.engineChoice !== prev.engineChoice || viewChanged(s, prev)) this.schedule();
       }),
       sweep.subscribe((s, prev) => {
         if (s.draft !== prev.draft || s.inUrl !== prev.inUrl) this.schedule();

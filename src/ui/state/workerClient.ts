@@ -5,7 +5,7 @@
  * and the share of the CPU the runs' workers may take.
  */
 import type { RunConfig } from '../../engine/config.ts';
-import type { BackendChoice, BackendName, StartMsg } from '../../shared/protocol.ts';
+import type { BackendChoice, BackendName, EngineChoice, StartMsg } from '../../shared/protocol.ts';
 import type { Pacer } from '../pacer.ts';
 import type { RunEvents, RunExport } from '../runClient.ts';
 import type { State } from '../store.ts';
@@ -20,7 +20,7 @@ export type StartOptions = Partial<Pick<StartMsg, 'stopAt' | 'cpuShare' | 'backg
 export interface WorkerClient {
   has(run: number): boolean;
   /** A fresh worker for the run (terminating any previous one). */
-  create(run: number, config: RunConfig, backend: BackendChoice, disable: BackendName[]): void;
+  create(run: number, config: RunConfig, backend: BackendChoice, disable: BackendName[], engine?: EngineChoice): void;
   start(run: number, opts?: StartOptions): void;
   pause(run: number): void;
   stepOnce(run: number): void;
