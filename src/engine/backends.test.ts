@@ -34,7 +34,20 @@ describe('the page\'s auto order', () => {
     const wide = defaultRunConfig({ model: { hidden: Array(16).fill(1024) }, train: { batchSize: 256 } });
     const p = autoPlan('mlp', estimateRun(wide).flopsPerStep);
     expect(p.order).toEqual([...BACKEND_ORDER]);
-    expect(p.reason).toMatch(/^large model: GPU first/);
+    expect(p.reason).toMatch(/^large model \(24.2 GFLOP a step\): GPU first$/);
+    // 24.2 GFLOP at wasm's ~4 GFLOP/s is 6 s a step: no warm start, the GPU's first step is worth the wait.
+    expect(p.warmStart).toBeUndefined();
+  });
+
+  test('warm start: a GPU-first model whose step a CPU backend does within a second starts there', () => {
+    // A conv net of 5.3 MFLOP a step: 0.04 s on cpu (0.12 GFLOP/s for convs); wasm cannot train conv nets.
+    expect(autoPlan('cnn', 5.3e6)).toMatchObject({ order: [...BACKEND_ORDER], warmStart: 'cpu', reason: 'conv net: cpu at once while the GPU warms up' });
+    // The bound: 1 s on cpu for a conv net is 0.12 GFLOP.
+    expect(autoPlan('cnn', 0.12e9).warmStart).toBe('cpu');
+    expect(autoPlan('cnn', 0.13e9).warmStart).toBeUndefined();
+    // A large MLP warm-starts on wasm up to 4 GFLOP a step.
+    expect(autoPlan('mlp', 2e9)).toMatchObject({ warmStart: 'wasm', reason: 'large model (2 GFLOP a step): wasm at once while the GPU warms up' });
+    expect(autoPlan('mlp', 5e9).warmStart).toBeUndefined();
   });
 
   test('every order holds every backend once', () => {

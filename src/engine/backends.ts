@@ -80,18 +80,66 @@ export function nodeBackendFor(arch: Arch, choice: NodeBackendChoice): { backend
  */
 export const GPU_FROM_FLOPS = 1e9;
 
+/**
+ * Rough floating-point throughput of a training step on each backend (FLOP/s),
+ * dense and conv: for the estimate shown while a long step computes and for the
+ * warm start below. The CPU backends as measured in Chromium on a 2-core machine
+ * with tfjs 4.22 (dense 1024-wide layers: cpu 0.6 GFLOP/s, wasm 4; a conv net on
+ * cpu 0.12); the GPU ones a modest laptop GPU's. The order of magnitude is what
+ * matters.
+ */
+export const STEP_FLOPS_PER_SEC: Record<BackendName, { mlp: number; cnn: number }> = {
+  cpu: { mlp: 0.6e9, cnn: 0.12e9 },
+  wasm: { mlp: 4e9, cnn: 4e9 },
+  webgl: { mlp: 15e9, cnn: 15e9 },
+  webgpu: { mlp: 15e9, cnn: 15e9 },
+};
+
+/** Seconds one step of this work is estimated to take on `backend`. */
+export function stepSeconds(arch: Arch, flopsPerStep: number, backend: BackendName): number {
+  return flopsPerStep / STEP_FLOPS_PER_SEC[backend][arch];
+}
+
+/**
+ * Warm start: a GPU-first model whose step the CPU backend is estimated to do
+ * within this many seconds starts training on the CPU backend at once, while the
+ * GPU backend compiles its shaders and is timed on the same model in the
+ * background; the run moves to the GPU when it measures faster (worker/warmup.ts).
+ * A GPU backend's first step compiles every shader of the model (seconds on a
+ * hardware GPU, 5–30 s where the GPU is emulated), so without it the first points
+ * of a conv net came after that wait.
+ */
+export const WARM_START_MAX_CPU_S = 1;
+
+/** The CPU backend a model trains on while a GPU backend warms up: wasm, else cpu. */
+export function warmStartBackend(arch: Arch): BackendName {
+  return cannotTrain('wasm', arch) ? 'cpu' : 'wasm';
+}
+
 export interface AutoPlan {
   /** Order in which "auto" tries the backends. */
   order: BackendName[];
   /** Why, in a few words, for the page: "small model: wasm first (0.1 MFLOP a step; GPU from 1 GFLOP)". */
   reason: string;
+  /**
+   * GPU first, but train on this CPU backend while the GPU warms up (the model's
+   * step is estimated there within WARM_START_MAX_CPU_S); absent: wait for the GPU.
+   */
+  warmStart?: BackendName;
 }
 
 /** The page's "auto" order for a model of this kind and work per step. */
 export function autoPlan(arch: Arch, flopsPerStep: number): AutoPlan {
   const work = `${formatFlops(flopsPerStep)} a step`;
-  if (arch === 'cnn') return { order: [...BACKEND_ORDER], reason: 'conv net: GPU first' };
-  if (flopsPerStep >= GPU_FROM_FLOPS) return { order: [...BACKEND_ORDER], reason: `large model: GPU first (${work})` };
+  const gpuFirst = arch === 'cnn' || flopsPerStep >= GPU_FROM_FLOPS;
+  if (gpuFirst) {
+    const what = arch === 'cnn' ? 'conv net' : `large model (${work})`;
+    const cpu = warmStartBackend(arch);
+    if (stepSeconds(arch, flopsPerStep, cpu) <= WARM_START_MAX_CPU_S) {
+      return { order: [...BACKEND_ORDER], reason: `${what}: ${cpu} at once while the GPU warms up`, warmStart: cpu };
+    }
+    return { order: [...BACKEND_ORDER], reason: `${what}: GPU first` };
+  }
   return {
     order: ['wasm', 'cpu', 'webgpu', 'webgl'],
     reason: `small model: CPU first (${work}; a GPU backend from ${formatFlops(GPU_FROM_FLOPS)})`,

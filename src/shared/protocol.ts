@@ -65,11 +65,15 @@ export interface ExportMsg {
   gen: number;
   requestId: number;
 }
-/** Fault injection and introspection for tests: not used by the UI. */
+/**
+ * Fault injection and introspection for tests: not used by the UI.
+ * 'handover-always': a warm start hands the run to the GPU whatever it measures.
+ */
+export type DebugAction = 'throw-in-step' | 'lose-device' | 'memory' | 'handover-always';
 export interface DebugMsg {
   type: 'debug';
   gen: number;
-  action: 'throw-in-step' | 'lose-device' | 'memory';
+  action: DebugAction;
 }
 
 export type ToWorker = InitMsg | StartMsg | PauseMsg | StepOnceMsg | UpdateConfigMsg | ExportMsg | DebugMsg;
@@ -184,7 +188,20 @@ export interface AppliedMsg {
   changes: { path: string; value: unknown }[];
 }
 
-export type FromWorker = AppliedMsg | ProgressMsg | ReadyMsg | RecordsMsg | StatusMsg | ErrorMsg | BoundaryMsg | HistoryMsg | MemoryMsg;
+/**
+ * Warm start (worker/warmup.ts): the backend the run trains on and the plan
+ * shown with it changed, e.g. "conv net: webgpu from step 57 (webgpu measured
+ * 40 steps/s, cpu 12)". `step`: the first step on `backend`.
+ */
+export interface BackendMsg {
+  type: 'backend';
+  gen: number;
+  backend: BackendName;
+  plan: string;
+  step: number;
+}
+
+export type FromWorker = AppliedMsg | ProgressMsg | ReadyMsg | RecordsMsg | StatusMsg | ErrorMsg | BoundaryMsg | HistoryMsg | MemoryMsg | BackendMsg;
 
 export function assertNever(x: never): never {
   throw new Error(`unhandled message ${JSON.stringify(x)}`);

@@ -9,6 +9,7 @@ import {
   assertNever,
   type BackendChoice,
   type BackendName,
+  type DebugAction,
   type EngineChoice,
   type FromWorker,
   type ToWorker,
@@ -27,6 +28,7 @@ export interface RunEvents {
   onError(run: number, m: Extract<FromWorker, { type: 'error' }>): void;
   onProgress?(run: number, m: Extract<FromWorker, { type: 'progress' }>): void;
   onApplied?(run: number, m: Extract<FromWorker, { type: 'applied' }>): void;
+  onBackend?(run: number, m: Extract<FromWorker, { type: 'backend' }>): void;
 }
 
 interface Handle {
@@ -92,6 +94,9 @@ export class RunClient {
         break;
       case 'applied':
         this.events.onApplied?.(run, msg);
+        break;
+      case 'backend':
+        this.events.onBackend?.(run, msg);
         break;
       case 'ready':
         h.layerNames = msg.layerNames;
@@ -185,7 +190,7 @@ export class RunClient {
     });
   }
 
-  debug(run: number, action: 'throw-in-step' | 'lose-device'): void {
+  debug(run: number, action: Exclude<DebugAction, 'memory'>): void {
     const h = this.handles.get(run);
     if (h) this.send(h, { type: 'debug', gen: h.gen, action });
   }

@@ -347,6 +347,11 @@ export interface BackendSetup {
   plan?: string;
   /** With "fastest": steps/s of the run's model on each backend that started, fastest first. */
   speeds?: BackendSpeed[];
+  /**
+   * Warm start (autoPlan): the GPU backend that started and is warmed up and timed
+   * while the run trains on `backend`, a CPU backend (worker/warmup.ts).
+   */
+  warm?: BackendName;
 }
 
 /**
@@ -380,5 +385,14 @@ export async function setupBackend(choice: BackendChoice, cfg: RunConfig, disabl
   }
   const first = r.attempts[0];
   const fallbackReason = first && !first.ok ? r.attempts.filter((a) => !a.ok).map((a) => a.reason ?? a.backend).join('; ') : '';
+  if (plan?.warmStart && (backend === 'webgpu' || backend === 'webgl')) {
+    // Warm start: the run trains on a CPU backend at once; the GPU one is warmed up beside it.
+    const cpuOrder = [...new Set<BackendName>([plan.warmStart, 'cpu'])];
+    const c = await selectBackend({ order: cpuOrder, disable, exclude: excludedFor(cfg.model.arch) });
+    if (c.backend === 'wasm' || c.backend === 'cpu') {
+      return { backend: c.backend, attempts: [...r.attempts, ...c.attempts], fallbackReason, plan: plan.reason, warm: backend };
+    }
+    await tf.setBackend(backend);
+  }
   return { backend, attempts: r.attempts, fallbackReason, speeds, plan: plan?.reason };
 }

@@ -15,7 +15,8 @@ import { changedPaths } from '../engine/fields.ts';
 import { isChangePath } from '../engine/changes.ts';
 import { describeDivergence } from '../engine/rows.ts';
 import { trainChunks, type Chunk } from '../engine/loop.ts';
-import { assertNever, type FromWorker, type InitMsg, type RunStatus, type ToWorker } from '../shared/protocol.ts';
+import { assertNever, type DebugAction, type FromWorker, type InitMsg, type RunStatus, type ToWorker } from '../shared/protocol.ts';
+import { CPU_RATE_MIN_MS, Warmup } from './warmup.ts';
 import type { BackendSetup } from './backend.ts';
 import { RateMeter, RecordQueue } from './queue.ts';
 import { Pace } from './pace.ts';
@@ -40,6 +41,21 @@ export interface SessionHost {
   /** Destroys the GPU device (fault injection for tests). */
   loseDevice?(): void;
   now?(): number;
+}
+
+/**
+ * Makes a started backend tfjs's active one, synchronously: tf.setBackend awaits
+ * nothing for a backend that has been initialized (warmup.ts relies on it).
+ */
+export function useBackendNow(b: string): void {
+  if (tf.getBackend() === b && tf.backend() === tf.findBackend(b)) return;
+  void tf.setBackend(b);
+  if (tf.getBackend() !== b || tf.backend() !== tf.findBackend(b)) throw new Error(`the ${b} backend could not be made active`);
+}
+
+/** "conv net: cpu at once while the GPU warms up" → "conv net". */
+function planSubject(plan: string | undefined): string {
+  return plan ? plan.split(':')[0] : 'auto';
 }
 
 export function message(e: unknown): string {
@@ -70,6 +86,16 @@ export class RunSession {
   private readonly rate = new RateMeter();
   /** Messages are handled one at a time, in order. */
   private inbox: Promise<void> = Promise.resolve();
+  /** Warm start: the GPU backend warming up beside the run (warmup.ts), while it does. */
+  private warmup: Warmup | null = null;
+  /** Tests: the warm-up hands over whatever the GPU measures. */
+  private handoverAlways = false;
+  /** The run's compute on the CPU backend since it was built (for the warm-up's comparison). */
+  private cpuCompute = { ms: 0, steps: 0 };
+  /** Set while the warm-up holds the run's steps; steps wait for it. */
+  private held: Promise<void> | null = null;
+  /** The warm-up asked for a hold at the loop's next chunk boundary. */
+  private holdAsked: ((release: () => void) => void) | null = null;
 
   constructor(private readonly host: SessionHost) {}
 
@@ -159,6 +185,7 @@ export class RunSession {
 
   /** A fresh trainer at step 0 from the config, announced to the page. */
   private rebuild(cfg: RunConfig): void {
+    this.stopWarmup();
     this.trainer?.dispose();
     this.trainer = null;
     this.queue.clear();
@@ -196,6 +223,83 @@ export class RunSession {
     });
     this.postStatus();
     void this.maybeBoundary(true);
+    this.startWarmup(cfg);
+  }
+
+  /** Warm start: time the GPU backend on this model beside the run (warmup.ts). */
+  private startWarmup(cfg: RunConfig): void {
+    const s = this.setup;
+    const t = this.trainer;
+    if (!s?.warm || !t || t.engine !== 'tfjs' || (s.backend !== 'wasm' && s.backend !== 'cpu')) return;
+    const cpu = s.backend;
+    const gpu = s.warm;
+    const myGen = this.gen;
+    this.cpuCompute = { ms: 0, steps: 0 };
+    const w = new Warmup(
+      {
+        use: (b) => useBackendNow(b),
+        buildProbe: () => createTrainer(cfg, { run: this.run, engine: 'tfjs' }),
+        cpuRate: () => (this.cpuCompute.ms >= CPU_RATE_MIN_MS ? (this.cpuCompute.steps * 1000) / this.cpuCompute.ms : null),
+        hold: () => this.hold(),
+        handOver: (b, summary) => {
+          s.backend = b;
+          s.warm = undefined;
+          this.post({ type: 'backend', gen: myGen, backend: b, plan: `${planSubject(s.plan)}: ${b} from step ${this.trainer?.step ?? 0} (${summary})`, step: this.trainer?.step ?? 0 });
+          this.host.watchDevice?.(b, (reason) => this.reportDeviceLost(reason));
+        },
+        now: () => this.now(),
+        wait: (ms) => new Promise((r) => setTimeout(r, ms)),
+        report: (plan) => {
+          if (myGen === this.gen && this.setup) this.post({ type: 'backend', gen: myGen, backend: this.setup.backend, plan: `${planSubject(s.plan)}: ${plan}`, step: this.trainer?.step ?? 0 });
+        },
+      },
+      cpu,
+      gpu,
+    );
+    if (this.handoverAlways) w.minRatio = 0;
+    this.warmup = w;
+    void w.run().finally(() => {
+      if (this.warmup === w) this.warmup = null;
+    });
+  }
+
+  private stopWarmup(): void {
+    this.warmup?.cancel();
+    this.warmup = null;
+    this.holdAsked = null;
+  }
+
+  /**
+   * Holds the run's steps for the warm-up's measurement: at the loop's next chunk
+   * boundary, or at once when the loop is not running; resolves with the release.
+   */
+  private hold(): Promise<() => void> {
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const release = () => {
+      if (this.held === gate) this.held = null;
+      open();
+    };
+    if (!this.loopActive) {
+      this.held = gate;
+      return Promise.resolve(release);
+    }
+    return new Promise((resolve) => {
+      this.holdAsked = () => {
+        this.held = gate;
+        resolve(release);
+      };
+    });
+  }
+
+  /** At a chunk boundary: yields to a hold the warm-up asked for, and waits while it lasts. */
+  private async yieldToWarmup(): Promise<void> {
+    const asked = this.holdAsked;
+    if (asked) {
+      this.holdAsked = null;
+      asked(() => {});
+    }
+    while (this.held) await this.held;
   }
 
   private updateConfig(cfg: RunConfig): void {
@@ -299,6 +403,8 @@ export class RunSession {
     const t = this.trainer;
     const current = () => myGen === this.gen && t === this.trainer;
     try {
+      await this.yieldToWarmup();
+      if (!current()) return;
       this.checkFault();
       this.announceFirstStep(t);
       const end = await trainChunks(t, {
@@ -307,6 +413,10 @@ export class RunSession {
         maxChunk: MAX_CHUNK,
         onChunk: async (c) => {
           if (!current()) return false; // reset while the readback was in flight: drop
+          if (this.warmup && (this.backend === 'wasm' || this.backend === 'cpu')) {
+            this.cpuCompute.ms += c.ms;
+            this.cpuCompute.steps += c.count;
+          }
           this.take(t, c);
           if (c.divergedIndex >= 0) this.status = 'diverged';
           else if (t.step >= this.stopAt) this.status = 'done';
@@ -316,6 +426,7 @@ export class RunSession {
           }
           await this.maybeBoundary(this.status !== 'training');
           await this.pace.rest(c.ms, this.backend === 'wasm' || this.backend === 'cpu');
+          await this.yieldToWarmup();
           if (current()) this.checkFault();
           return this.status === 'training' && current();
         },
@@ -328,6 +439,10 @@ export class RunSession {
       if (current()) this.reportStepError(e);
     } finally {
       this.loopActive = false;
+      // A hold asked for after the loop's last chunk boundary: nothing runs now.
+      const asked = this.holdAsked;
+      this.holdAsked = null;
+      asked?.(() => {});
     }
   }
 
@@ -335,6 +450,8 @@ export class RunSession {
     const t = this.trainer;
     if (!t || this.loopActive || this.status === 'diverged' || this.status === 'error') return;
     const myGen = this.gen;
+    await this.yieldToWarmup();
+    if (myGen !== this.gen || t !== this.trainer) return;
     const first = t.step;
     try {
       this.checkFault();
@@ -384,8 +501,12 @@ export class RunSession {
     this.postStatus();
   }
 
-  private debug(action: 'throw-in-step' | 'lose-device' | 'memory'): void {
+  private debug(action: DebugAction): void {
     if (action === 'throw-in-step') this.injectFault = true;
+    else if (action === 'handover-always') {
+      this.handoverAlways = true;
+      if (this.warmup) this.warmup.minRatio = 0;
+    }
     else if (action === 'lose-device') {
       // Simulated loss: report it as the lost promise would, then really destroy the device.
       this.reportDeviceLost(`simulated loss on ${this.backend}`);

@@ -7,7 +7,7 @@
  */
 import type { RunConfig } from '../../engine/config.ts';
 import { estimateRun } from '../../engine/estimate.ts';
-import type { BackendName } from '../../shared/protocol.ts';
+import { stepSeconds, type BackendName } from '../../engine/backends.ts';
 import type { State } from '../store.ts';
 import type { RunRuntime } from './runtime.ts';
 
@@ -15,20 +15,6 @@ import type { RunRuntime } from './runtime.ts';
 export const STALL_MS = 1000;
 /** Pause or Reset not answered within this many ms (or three recent steps): the worker is stopped and replaced. */
 export const ANSWER_MS = 2000;
-
-/**
- * Rough floating-point throughput of a training step on each backend (FLOP/s),
- * dense and conv, for the estimate shown while a long step computes. The CPU
- * backends as measured in Chromium on a 2-core machine with tfjs 4.22 (dense
- * 1024-wide layers: cpu 0.6 GFLOP/s, wasm 4; a conv net on cpu 0.12); the GPU
- * ones a modest laptop GPU's. The order of magnitude is what matters.
- */
-export const STEP_FLOPS_PER_SEC: Record<BackendName, { mlp: number; cnn: number }> = {
-  cpu: { mlp: 0.6e9, cnn: 0.12e9 },
-  wasm: { mlp: 4e9, cnn: 4e9 },
-  webgl: { mlp: 15e9, cnn: 15e9 },
-  webgpu: { mlp: 15e9, cnn: 15e9 },
-};
 
 /** "40 s", "2.5 s", "3 min". */
 export function formatSeconds(s: number): string {
@@ -38,7 +24,7 @@ export function formatSeconds(s: number): string {
 
 /** Seconds one step of `cfg` is estimated to take on `backend` (its FLOPs over the backend's throughput). */
 export function estimateStepSeconds(cfg: RunConfig, backend: BackendName | undefined): number {
-  return estimateRun(cfg).flopsPerStep / STEP_FLOPS_PER_SEC[backend ?? 'cpu'][cfg.model.arch];
+  return stepSeconds(cfg.model.arch, estimateRun(cfg).flopsPerStep, backend ?? 'cpu');
 }
 
 /** A step the page waits for: since when, at which step, and the timer that checks on it. */

@@ -75,6 +75,8 @@ export function runEvents(c: EventsHost): RunEvents {
       });
     },
     onProgress: (run, m) => c.patch(run, { progress: { what: m.what, since: performance.now() } }),
+    // Warm start: the run moved to the GPU backend, or the plan says what was measured.
+    onBackend: (run, m) => c.patch(run, { backend: m.backend, plan: m.plan }),
     // A live edit took effect at a step: the run's mid-run changes (the link replays them).
     onApplied: (run, m) => c.state().recordChanges(run, m.step, m.changes),
     onStatus: (run, m) => {
