@@ -108,11 +108,18 @@ export function nextValues(
   const nexts: tf.Tensor[] = [];
   const weightAt: number[] = [];
   model.trainable.forEach((v, i) => {
-    const upd = rule.update({ w: v, g: grads[i], slots: slots[i], lr, t, cfg: o });
+    // One variable at a time in its own scope: the rule's temporaries (a dozen
+    // tensors of the variable's size for adam) are freed before the next
+    // variable's, so the step's peak memory holds the new values, not every
+    // temporary of every variable (measured: bench/memoryGrid.mjs).
+    const [w, ...next] = tf.tidy(() => {
+      const upd = rule.update({ w: v, g: grads[i], slots: slots[i], lr, t, cfg: o });
+      return [wd > 0 ? tf.sub(upd.w, tf.mul(tf.mul(lr, wd), v)) : upd.w, ...upd.slots];
+    });
     weightAt.push(nexts.length);
     targets.push(v);
-    nexts.push(wd > 0 ? tf.sub(upd.w, tf.mul(tf.mul(lr, wd), v)) : upd.w);
-    upd.slots.forEach((s, j) => {
+    nexts.push(w);
+    next.forEach((s, j) => {
       targets.push(slots[i][j]);
       nexts.push(s);
     });
