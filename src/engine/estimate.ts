@@ -17,8 +17,15 @@
  *                that pools counts its map before and after pooling).
  *   flops        6 × batch × multiply-adds of all layers (2 flops a multiply-add, and
  *                the backward pass costs about twice the forward one).
- * Not counted: small per-step temporaries, test-set evaluation (done in chunks), and
- * whatever the backend keeps besides the tensors (textures, kernels, caches).
+ *   peak         what the browser tab really holds at a training step's peak, per
+ *                backend: `bytes` counts each tensor once, but a step also holds the
+ *                new values next to the old ones, the clipped gradients, masks, the
+ *                telemetry's working copies, and the wasm heap keeps its high-water
+ *                mark. Fitted to the peak resident memory measured in Chromium over a
+ *                grid of depth × width × batch × optimizer (bench/memoryGrid.mjs;
+ *                PEAK_MODEL below), per worker (each run has its own).
+ * Not counted in `bytes`: small per-step temporaries, test-set evaluation (done in
+ * chunks), and whatever the backend keeps besides the tensors (textures, kernels, caches).
  */
 import type { Experiment, RunConfig } from './config.ts';
 import type { OptimizerName } from './meta.ts';
@@ -28,8 +35,12 @@ export interface Estimate {
   params: number;
   /** Activation values of one training step (forward; the backward pass doubles them in `bytes`). */
   activationsPerStep: number;
-  /** Bytes of tensors held while training. */
+  /** Bytes of tensors held while training (each tensor once). */
   bytes: number;
+  /** Bytes the tab holds at a step's peak, per backend (PEAK_MODEL). */
+  peakBy: Record<MemoryBackend, number>;
+  /** The largest of `peakBy`: what the verdict goes by, whatever backend the run gets. */
+  peak: number;
   /** Floating-point operations of one training step. */
   flopsPerStep: number;
 }
@@ -47,6 +58,28 @@ export interface Verdict {
 }
 
 const BYTES_PER_FLOAT = 4;
+
+/** The tfjs backends (engine/backends.ts BackendName; spelled out here, which backends.ts imports). */
+export type MemoryBackend = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+
+/**
+ * A training step's peak memory in the tab, per backend, in floats of 4 bytes:
+ * `perParam` per trainable parameter plus `perSlot` per parameter and optimizer
+ * slot, `perActivation` per activation value of the step, plus the data set, plus
+ * `perRunBytes` for the run's worker itself (its JavaScript, the backend's module
+ * and buffers). Fitted with margin to the peaks measured in Chromium on a 2-core
+ * Linux machine (bench/memoryGrid.mjs, bench/results/memory-grid.json; README
+ * "Reliability"). The GPU backends could not be measured here (no GPU; the
+ * software GPU's memory is not the GPU's): they are taken as wasm's, the tfjs
+ * buffer managers keeping freed buffers for reuse the way the wasm heap does.
+ */
+export const PEAK_MODEL: Record<MemoryBackend, { perParam: number; perSlot: number; perActivation: number; perRunBytes: number }> = {
+  wasm: { perParam: 7.5, perSlot: 5, perActivation: 6, perRunBytes: 24 * 1024 * 1024 },
+  cpu: { perParam: 7.5, perSlot: 5, perActivation: 6, perRunBytes: 24 * 1024 * 1024 },
+  webgpu: { perParam: 7.5, perSlot: 5, perActivation: 6, perRunBytes: 24 * 1024 * 1024 },
+  webgl: { perParam: 7.5, perSlot: 5, perActivation: 6, perRunBytes: 24 * 1024 * 1024 },
+};
+const MEMORY_BACKENDS = Object.keys(PEAK_MODEL) as MemoryBackend[];
 
 /** Optimizer state: tensors of the weights' size kept per variable (optimizers.ts). */
 export const OPTIMIZER_SLOTS: Record<OptimizerName, number> = {
@@ -75,13 +108,15 @@ const MiB = 1024 * KiB;
 const GiB = 1024 * MiB;
 
 /**
- * Thresholds of the verdict, on the sums over an experiment's runs.
- * - The default experiment and every preset need well under 10 MiB and 0.1 GFLOP a step.
- * - 1 GiB of tensors or 50 GFLOP a step: a step takes a second or more on a laptop GPU
+ * Thresholds of the verdict, on the peak memory (`peak`) summed over an
+ * experiment's runs, whichever backend they get.
+ * - The default experiment and every preset need under 100 MiB and 0.1 GFLOP a step.
+ * - 1 GiB at the peak or 50 GFLOP a step: a step takes a second or more on a laptop GPU
  *   (far more on the CPU/wasm backends) and the tab may freeze: warn.
  * - 2 GiB: past what a browser tab (or a laptop GPU's share of memory) can safely hold
- *   (wasm memory tops out at 4 GiB, and a tab is often killed well before): refuse,
- *   unless forced (then warn).
+ *   (one worker's wasm memory tops out at 4 GiB: a 64 × 1024 MLP with adam failed
+ *   there at its first step, measured at 4.0 GiB; a tab is often killed well
+ *   before): refuse, unless forced (then warn).
  */
 export const THRESHOLDS = {
   warnBytes: 1 * GiB,
@@ -132,22 +167,34 @@ export function estimateRun(run: RunConfig): Estimate {
   const activationsPerStep = batch * m.activations;
   const data = run.data.samples * size(dataShape(run.data.name).shape);
   const floats = m.params * (2 + slots) + m.stateNonTrainable + 2 * activationsPerStep + data;
+  const peakBy = {} as Record<MemoryBackend, number>;
+  for (const b of MEMORY_BACKENDS) {
+    const k = PEAK_MODEL[b];
+    const peakFloats = m.params * (k.perParam + k.perSlot * slots) + m.stateNonTrainable + k.perActivation * activationsPerStep + data;
+    peakBy[b] = k.perRunBytes + peakFloats * BYTES_PER_FLOAT;
+  }
   return {
     params: m.params,
     activationsPerStep,
     bytes: floats * BYTES_PER_FLOAT,
+    peakBy,
+    peak: Math.max(...MEMORY_BACKENDS.map((b) => peakBy[b])),
     flopsPerStep: 6 * batch * m.macs,
   };
 }
 
 export function estimateExperiment(exp: Experiment): ExperimentEstimate {
-  const runs = exp.runs.map(estimateRun);
-  const sum = (f: keyof Estimate) => runs.reduce((a, r) => a + r[f], 0);
+  const runs = exp.runs.map((r) => estimateRun(r));
+  const sum = (f: (e: Estimate) => number) => runs.reduce((a, r) => a + f(r), 0);
+  const peakBy = {} as Record<MemoryBackend, number>;
+  for (const b of MEMORY_BACKENDS) peakBy[b] = sum((r) => r.peakBy[b]);
   return {
-    params: sum('params'),
-    activationsPerStep: sum('activationsPerStep'),
-    bytes: sum('bytes'),
-    flopsPerStep: sum('flopsPerStep'),
+    params: sum((r) => r.params),
+    activationsPerStep: sum((r) => r.activationsPerStep),
+    bytes: sum((r) => r.bytes),
+    peakBy,
+    peak: Math.max(...MEMORY_BACKENDS.map((b) => peakBy[b])),
+    flopsPerStep: sum((r) => r.flopsPerStep),
     runs,
   };
 }
@@ -178,8 +225,8 @@ export function formatFlops(f: number): string {
  * a warning (the user insists).
  */
 export function resourceVerdict(est: Estimate, opts: { force?: boolean } = {}): Verdict {
-  const what = `about ${formatBytes(est.bytes)} of tensors and ${formatFlops(est.flopsPerStep)} per step`;
-  if (est.bytes >= THRESHOLDS.refuseBytes) {
+  const what = `about ${formatBytes(est.peak)} of memory at a step's peak and ${formatFlops(est.flopsPerStep)} per step`;
+  if (est.peak >= THRESHOLDS.refuseBytes) {
     const limit = formatBytes(THRESHOLDS.refuseBytes);
     if (opts.force) return { level: 'warn', message: `${what}: more than the ${limit} a browser tab can safely hold; forced, it may crash the tab` };
     return {
@@ -188,7 +235,7 @@ export function resourceVerdict(est: Estimate, opts: { force?: boolean } = {}): 
     };
   }
   const reasons: string[] = [];
-  if (est.bytes >= THRESHOLDS.warnBytes) reasons.push('a laptop tab may run out of memory');
+  if (est.peak >= THRESHOLDS.warnBytes) reasons.push('a laptop tab may run out of memory');
   if (est.flopsPerStep >= THRESHOLDS.warnFlops) reasons.push('a step may take seconds');
   if (reasons.length) return { level: 'warn', message: `${what}; ${reasons.join(' and ')}, and the tab may freeze` };
   return { level: 'ok', message: what };

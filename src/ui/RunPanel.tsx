@@ -68,7 +68,7 @@ function ResourceNote({ i, cfg, testId }: { i: number; cfg: RunConfig; testId: s
   return (
     <p className={`resource-note ${v.level}`} data-testid={testId} data-level={v.level} role={v.level === 'ok' ? undefined : 'status'}>
       {v.level === 'ok' ? (
-        `≈ ${formatBytes(est.bytes)} of tensors, ${formatFlops(est.flopsPerStep)} per step`
+        `≈ ${formatBytes(est.peak)} of memory at a step's peak, ${formatFlops(est.flopsPerStep)} per step`
       ) : (
         <>
           <Icon name="warning" /> {v.message}

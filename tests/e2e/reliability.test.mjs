@@ -7,7 +7,12 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { register } from 'tsx/esm/api';
 import { launchChromium, serveDir, watchPage } from './harness.mjs';
+
+register();
+const { estimateExperiment, resourceVerdict } = await import('../../src/engine/estimate.ts');
+const { experimentOrThrow } = await import('../../src/engine/config.ts');
 
 const ROOT = join(new URL('.', import.meta.url).pathname, '..', '..');
 let server;
@@ -23,13 +28,13 @@ after(async () => {
 
 const cli = (args) => execFileSync(process.execPath, [join(ROOT, 'bin', 'gradscope.mjs'), ...args], { cwd: ROOT, encoding: 'utf8' });
 
-async function openExperiment(exp, { waitBackend = true } = {}) {
+async function openExperiment(exp, { waitBackend = true, backend = 'wasm' } = {}) {
   const url = cli(['url', JSON.stringify(exp), '--base', server.url]).trim();
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   const log = await watchPage(page);
-  await page.goto(`${server.url}${url.slice(url.indexOf('#'))}&backend=wasm`, { waitUntil: 'load' });
-  if (waitBackend) await page.waitForFunction(() => document.querySelector('[data-testid="backend"]')?.textContent === 'wasm', null, { timeout: 120_000 });
+  await page.goto(`${server.url}${url.slice(url.indexOf('#'))}&backend=${backend}`, { waitUntil: 'load' });
+  if (waitBackend) await page.waitForFunction((b) => document.querySelector('[data-testid="backend"]')?.textContent === b, backend, { timeout: 120_000 });
   return { page, log, context };
 }
 
@@ -151,7 +156,7 @@ test('a config too large for a tab is not built; the user can build it anyway', 
   const { page, log, context } = await openExperiment({ v: 1, runs: [huge] }, { waitBackend: false });
   await page.waitForSelector('[data-testid="run-error"]');
   const msg = await page.textContent('[data-testid="run-error"]');
-  assert.match(msg, /Not built: about [\d.]+ [GM]iB of tensors/);
+  assert.match(msg, /Not built: about [\d.]+ [GM]iB of memory at a step's peak/);
   assert.notEqual(await page.getAttribute('[data-testid="run0-resources"]', 'data-level'), 'ok', 'the resource note warns');
   await page.click('[data-testid="train-toggle"]');
   await page.waitForTimeout(500);
@@ -160,6 +165,32 @@ test('a config too large for a tab is not built; the user can build it anyway', 
   assert.equal(await restart.textContent(), 'Build it anyway');
   assert.deepEqual(log.errors, [], log.dump());
   await context.close();
+});
+
+test('the largest MLP of 1024-wide layers the estimate calls "ok" trains 3 steps without error on wasm and on cpu', async () => {
+  const mlp = (depth) => experimentOrThrow({ v: 1, runs: [{ label: `${depth}×1024`, data: { samples: 512 }, model: { hidden: Array(depth).fill(1024) }, train: { batchSize: 32 } }] });
+  let depth = 1;
+  while (resourceVerdict(estimateExperiment(mlp(depth + 1))).level === 'ok') depth++;
+  const est = estimateExperiment(mlp(depth));
+  assert.notEqual(resourceVerdict(estimateExperiment(mlp(depth + 1))).level, 'ok');
+  for (const backend of ['wasm', 'cpu']) {
+    const { page, log, context } = await openExperiment(mlp(depth), { backend });
+    assert.equal(await page.getAttribute('[data-testid="run0-resources"]', 'data-level'), 'ok');
+    const t0 = Date.now();
+    for (let k = 1; k <= 3; k++) {
+      await page.evaluate(() => document.querySelector('[data-testid="step-once"]').click());
+      await page.waitForFunction(
+        (k) => Number(document.querySelector('[data-testid="step-count"]')?.textContent) >= k || !!document.querySelector('[data-testid="run-error"]'),
+        k,
+        { timeout: 240_000, polling: 250 },
+      );
+    }
+    assert.equal(await page.locator('[data-testid="run-error"]').count(), 0, await page.locator('[data-testid="run-error"]').first().textContent().catch(() => ''));
+    assert.equal((await steps(page))[0], 3);
+    process.stdout.write(`# largest "ok" MLP: ${depth} × 1024, batch 32, sgd (estimated peak ${(est.peakBy[backend] / 2 ** 20).toFixed(0)} MiB on ${backend}): 3 steps in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    assert.deepEqual(log.errors, [], log.dump());
+    await context.close();
+  }
 });
 
 test('a strict Content-Security-Policy: training on wasm runs under it; inline scripts and eval are blocked', async () => {

@@ -27,7 +27,7 @@ describe('after an error that broke the worker', () => {
     c.ready(0, 'wasm');
     c.error(0, 'step', 'training step failed: memory access out of bounds');
     expect(t.get().runtime[0].error?.message).toMatch(
-      /^The browser ran out of memory for this model: about [\d.]+ [KMG]iB of tensors were needed on wasm \(training step failed: memory access out of bounds\)\. Make the model or the batch smaller, or Reset: either starts a fresh worker\.$/,
+      /^The browser ran out of memory for this model: about [\d.]+ [KMG]iB were needed on wasm \(training step failed: memory access out of bounds\)\. Make the model or the batch smaller, or Reset: either starts a fresh worker\.$/,
     );
     // other errors are shown as they are
     c.error(0, 'step', 'training step failed: injected fault');
