@@ -11,7 +11,7 @@
  */
 import type { RunConfig } from '../engine/config.ts';
 import { toJsonLine } from '../engine/format.ts';
-import { firstBatch, netSpecOf, predictedProfile, type Profile } from '../engine/theory.ts';
+import { firstBatch, netSpecOf, predictedProfile, theoryNote, type Profile } from '../engine/theory.ts';
 import { UsageError, backendFor, backendOption, loadConfigArg, parseCommand, printOut, stdoutOut, validated } from './io.ts';
 
 export const THEORY_HELP = `gradscope theory <config> [options]
@@ -19,7 +19,10 @@ export const THEORY_HELP = `gradscope theory <config> [options]
 Prints the mean-field theory line at initialization for every run of the
 experiment: one JSON object per run,
   {"run":0,"label":"A","layers":[{"name":"dense1","factor":…,"actGradNorm":…},…]}
-with the layers in the order of the step records (input → output).
+with the layers in the order of the step records (input → output), and a
+"note" after them where one net's step 0 is known to sit off the line (a
+residual ReLU net; a deep sigmoid net with σ_w ≥ 2 or two classes), the note
+the page shows under its chart.
 
   actGradNorm  the predicted ‖∂L/∂h‖ of the layer's output over the first batch
                (the batch of step 0), anchored at the measured ‖∂L/∂logits‖ of
@@ -45,6 +48,8 @@ export interface TheoryLine {
   run: number;
   label: string;
   layers: { name: string; factor: number; actGradNorm: number }[];
+  /** Only where the run is in a regime the line leaves out (engine/theory.ts `theoryNote`). */
+  note?: string;
 }
 
 /** Why the theory does not apply to a run, or null. */
@@ -104,10 +109,12 @@ export async function theoryLine(cfg: RunConfig, run: number): Promise<TheoryRun
     const [record] = await trainer.runSteps(1);
     const anchor = record.layers[record.layers.length - 1].actGradNorm;
     const profile = predictedProfile(spec, anchor, squares);
+    const note = theoryNote(spec);
     return {
       run,
       label: cfg.label,
       layers: trainer.layerNames.map((name, l) => ({ name, factor: profile.factor[l], actGradNorm: profile.actGradNorm[l] })),
+      ...(note ? { note: note.text } : {}),
       profile,
       anchor,
       exampleSquares: squares,
@@ -140,8 +147,8 @@ export async function cmdTheory(argv: string[]): Promise<number> {
   const { setNodeBackend } = await import('../node/tf-node.ts');
   for (let i = 0; i < exp.runs.length; i++) {
     await setNodeBackend(backends[i]);
-    const { run, label, layers } = await theoryLine(exp.runs[i], i);
-    await out.write(toJsonLine({ run, label, layers }) + '\n');
+    const { run, label, layers, note } = await theoryLine(exp.runs[i], i);
+    await out.write(toJsonLine({ run, label, layers, ...(note ? { note } : {}) }) + '\n');
   }
   await out.close();
   return 0;

@@ -246,6 +246,56 @@ export function predictedActGradNorms(net: NetSpec, outputNorm: number, outputGr
   return predictedProfile(net, outputNorm, outputGradSquares).actGradNorm;
 }
 
+// ---------------------------------------------------------------- where one net leaves the line
+
+/**
+ * A short plain-words note for the regimes where a measured step 0 sits off the
+ * line for reasons the line leaves out (README, "Theory line"), or null. The page
+ * shows it under the chart and `gradscope theory` prints it as `note`.
+ *
+ *  - `residual-relu`: a residual connection around a ReLU-like activation (relu,
+ *    leaky_relu, relu6). The stream is all positive, and the backward pass
+ *    reuses the forward weights: the part of ∂L/∂h along the stream h is exactly
+ *    (∂L/∂logits · logits)/‖h_l‖ at every layer (Euler: the net is positively
+ *    homogeneous), so its square grows toward the input by the forward factor
+ *    ‖h_l‖²/‖h_{l−1}‖² ≈ 2.6–2.9, not 1 + χ = 2; it starts at about 1/width of
+ *    the norm and depth compounds it (theory.net.test.ts).
+ *  - `sigmoid`: sigmoid with σ_w ≥ 2 or at most two classes. Its mean of ½ gives
+ *    every example nearly the same φ′, and with two classes every example's
+ *    ∂L/∂logits points one way, so the batch is one random product of matrices:
+ *    the line is the mean over initializations and one net scatters around it
+ *    (±40% at the input end of 16 × 128).
+ *
+ * Only for nets with at least two hidden layers (one layer has nothing to compound).
+ */
+export type TheoryNoteKind = 'residual-relu' | 'sigmoid';
+
+export interface TheoryNote {
+  kind: TheoryNoteKind;
+  text: string;
+}
+
+export const THEORY_NOTES: Record<TheoryNoteKind, string> = {
+  'residual-relu': 'Residual ReLU: the measured norm grows faster than the line toward the input (the backward pass reuses the forward weights; less so in wider nets). See README, Theory line.',
+  sigmoid: 'Sigmoid: one net scatters around the line (±40% at the input end of 16 layers of 128), which is the mean over initializations: the whole batch moves as one vector. See README, Theory line.',
+};
+
+const RELU_LIKE: readonly Activation[] = ['relu', 'leaky_relu', 'relu6'];
+
+export function theoryNote(net: Pick<NetSpec, 'inputSize' | 'hidden' | 'outputSize' | 'activation' | 'init' | 'initGain' | 'residual'>): TheoryNote | null {
+  const { hidden } = net;
+  if (hidden.length < 2) return null;
+  const widths = [net.inputSize, ...hidden];
+  const anyResidual = !!net.residual && widths.some((w, l) => l > 0 && w === widths[l - 1]);
+  if (anyResidual && RELU_LIKE.includes(net.activation)) return { kind: 'residual-relu', text: THEORY_NOTES['residual-relu'] };
+  if (net.activation === 'sigmoid') {
+    // σ_w² of the hidden-to-hidden layers (the first with two widths; they differ only for Glorot and orthogonal)
+    const sw2 = sigmaW2(net.init, net.initGain, hidden[0], hidden[1]);
+    if (sw2 >= 4 - 1e-9 || net.outputSize <= 2) return { kind: 'sigmoid', text: THEORY_NOTES.sigmoid };
+  }
+  return null;
+}
+
 // ---------------------------------------------------------------- a run's first batch
 
 /** Per-example mean and mean square of the input coordinates of the examples `idx` of `x` (row-major, `inputSize` per example). */

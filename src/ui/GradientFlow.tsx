@@ -12,7 +12,7 @@
  */
 import { useMemo, useRef, useState } from 'react';
 import { Bar, CartesianGrid, Cell, ComposedChart, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { layerTheory, logSlope, netSpecOf, predictedActGradNorms, type NetSpec } from '../engine/theory.ts';
+import { layerTheory, logSlope, netSpecOf, predictedActGradNorms, theoryNote, type NetSpec } from '../engine/theory.ts';
 import { chartPalette } from './colors.ts';
 import { CHART_FONT_PX } from './canvas.ts';
 import { fmt, fmtTick, layerLabel } from './chartData.ts';
@@ -186,6 +186,9 @@ export function GradientFlow({ run, testId }: { run: number; testId: string }) {
     return th[th.length - 2]?.residual ?? false;
   }, [spec]);
 
+  // Where one net's step 0 is known to sit off the line (the rule is the engine's, as in `gradscope theory`).
+  const caveat = useMemo(() => (spec ? theoryNote(spec) : null), [spec]);
+
   const init = views?.init ?? null;
   const later = views?.later ?? null;
   const shownStep = later?.step ?? init?.step;
@@ -261,6 +264,11 @@ export function GradientFlow({ run, testId }: { run: number; testId: string }) {
           <>
             At step {later.step} ({divergedAt === null ? 'latest' : views?.laterIsDiverged ? 'diverged' : 'last finite'}): <strong>{factorText(later.measured)}</strong>; the theory is for initialization only.{' '}
           </>
+        ) : null}
+        {caveat && init?.data.some((d) => d.theory !== null) ? (
+          <span className="theory-caveat" data-testid={`${testId}-theory-note`} data-kind={caveat.kind}>
+            {caveat.text}{' '}
+          </span>
         ) : null}
         {spec ? null : <span className="muted">No theory line for {cfg?.model.arch === 'cnn' ? 'CNNs' : 'normalized nets'}: the mean-field formulas here are for plain MLPs. </span>}
         {init?.nonFinite || later?.nonFinite ? <span className="nonfinite">Red bars: not finite (NaN or Infinity).</span> : null}
