@@ -71,6 +71,8 @@ export interface TheoryRun extends TheoryLine {
   anchor: number;
   /** Each example's measured ‖∂L/∂logits^(i)‖², times B², in batch order. */
   exampleSquares: Float64Array;
+  /** Each example's (∂L/∂logits^(i) · logits^(i))², times B², in batch order. */
+  streamSquares: Float64Array;
   /** The step-0 record's measured actGradNorm of every layer. */
   measured: number[];
 }
@@ -97,18 +99,26 @@ export async function theoryLine(cfg: RunConfig, run: number): Promise<TheoryRun
     const logits = await logitsT.data();
     logitsT.dispose();
     // ∂(mean cross-entropy)/∂logits^(i) = (softmax(z_i) − e_{y_i})/B; the common 1/B² does not matter.
+    // With them, (∂L/∂logits^(i) · logits^(i))²: a residual ReLU net's stream part (theory.ts predictedProfile).
     const C = data.nClasses;
     const squares = new Float64Array(B);
+    const streamSquares = new Float64Array(B);
     for (let i = 0; i < B; i++) {
       let max = -Infinity;
       for (let c = 0; c < C; c++) max = Math.max(max, logits[i * C + c]);
       let sum = 0;
       for (let c = 0; c < C; c++) sum += Math.exp(logits[i * C + c] - max);
-      for (let c = 0; c < C; c++) squares[i] += (Math.exp(logits[i * C + c] - max) / sum - (data.yTrain[idx[i]] === c ? 1 : 0)) ** 2;
+      let dot = 0;
+      for (let c = 0; c < C; c++) {
+        const d = Math.exp(logits[i * C + c] - max) / sum - (data.yTrain[idx[i]] === c ? 1 : 0);
+        squares[i] += d * d;
+        dot += d * logits[i * C + c];
+      }
+      streamSquares[i] = dot * dot;
     }
     const [record] = await trainer.runSteps(1);
     const anchor = record.layers[record.layers.length - 1].actGradNorm;
-    const profile = predictedProfile(spec, anchor, squares);
+    const profile = predictedProfile(spec, anchor, squares, streamSquares);
     const note = theoryNote(spec);
     return {
       run,
@@ -118,6 +128,7 @@ export async function theoryLine(cfg: RunConfig, run: number): Promise<TheoryRun
       profile,
       anchor,
       exampleSquares: squares,
+      streamSquares,
       measured: record.layers.map((l) => l.actGradNorm),
     };
   } finally {
