@@ -19,6 +19,8 @@ import {
   outputGradSquare,
   predictedActGradNorms,
   predictedProfile,
+  theoryNote,
+  THEORY_NOTES,
   type NetSpec,
 } from './theory.ts';
 
@@ -359,3 +361,40 @@ describe('residual ReLU: the part of ∂L/∂h along the stream, derived and che
 function batchInputsOf(xs: number[][]) {
   return { meanSquare: Float64Array.from(xs, ([a, b]) => (a * a + b * b) / 2), mean: Float64Array.from(xs, ([a, b]) => (a + b) / 2) };
 }
+
+describe('the note under the line: where one net is known to sit off it', () => {
+  const deep: NetSpec = { inputSize: 2, hidden: Array(16).fill(128), outputSize: 2, activation: 'relu', init: 'he_normal', initGain: 1, inputMeanSquare: 0.3 };
+  const kind = (over: Partial<NetSpec>) => theoryNote({ ...deep, ...over })?.kind ?? null;
+
+  test('residual with a ReLU-like activation, where at least one layer adds its input', () => {
+    expect(kind({ residual: true })).toBe('residual-relu');
+    expect(kind({ residual: true, activation: 'leaky_relu' })).toBe('residual-relu');
+    expect(kind({ residual: true, activation: 'relu6' })).toBe('residual-relu');
+    expect(kind({ residual: true, hidden: [8, 8] })).toBe('residual-relu'); // dense2 adds dense1's output
+    expect(kind({ residual: true, hidden: [8, 16, 32] })).toBeNull(); // no two equal widths: no residual layer
+    expect(kind({ residual: true, hidden: [2, 16] })).toBe('residual-relu'); // dense1 adds the 2-D input
+    expect(kind({ residual: true, hidden: [128] })).toBeNull(); // one layer: nothing to compound
+    expect(kind({})).toBeNull(); // plain ReLU: on the line
+    for (const activation of ['tanh', 'elu', 'selu', 'linear'] as const) expect(kind({ residual: true, activation })).toBeNull();
+  });
+
+  test('sigmoid with σ_w ≥ 2 (σ_w² = Var(W)·fan_in ≥ 4) or at most two classes', () => {
+    const sig = (over: Partial<NetSpec>) => kind({ activation: 'sigmoid', init: 'normal', initGain: 1, outputSize: 3, ...over });
+    expect(sig({ initGain: 4 })).toBe('sigmoid');
+    expect(sig({ initGain: 2 })).toBe('sigmoid'); // σ_w² = 4
+    expect(sig({ initGain: 1.9 })).toBeNull();
+    expect(sig({ init: 'he_normal', initGain: Math.SQRT2 })).toBe('sigmoid'); // 2·g² = 4
+    expect(sig({ init: 'he_normal', initGain: 1 })).toBeNull(); // σ_w² = 2
+    expect(sig({ outputSize: 2 })).toBe('sigmoid'); // two classes: every example's ∂L/∂logits points one way
+    expect(sig({ outputSize: 2, hidden: [128] })).toBeNull();
+    expect(sig({ residual: true, initGain: 4 })).toBe('sigmoid'); // not ReLU-like: the sigmoid note
+  });
+
+  test('the notes are short plain sentences that point to the README', () => {
+    for (const text of Object.values(THEORY_NOTES)) {
+      expect(text.length).toBeLessThan(200);
+      expect(text).toMatch(/\(see README\)\.$/);
+    }
+    expect(theoryNote({ ...deep, residual: true })!.text).toBe(THEORY_NOTES['residual-relu']);
+  });
+});

@@ -372,9 +372,8 @@ export interface TheoryNote {
 }
 
 export const THEORY_NOTES: Record<TheoryNoteKind, string> = {
-  'residual-relu':
-    'Residual ReLU: the part of ∂L/∂h along the all-positive stream grows faster toward the input, by an amount one draw of the output weights sets; one net can sit 2× off the line near the input (gradscope theory uses its own draw). See README, Theory line.',
-  sigmoid: 'Sigmoid: the line is the mean over initializations; one net sits up to 2× off it near the input (the whole batch back-propagates as one vector). See README, Theory line.',
+  'residual-relu': 'Residual ReLU: part of ∂L/∂h runs along the all-positive stream and grows faster toward the input; how much is one random draw, so one net can sit 2× off the line there (see README).',
+  sigmoid: 'Sigmoid: the line is the mean over initializations; one net sits up to 2× off it near the input, the whole batch back-propagating as one vector (see README).',
 };
 
 const RELU_LIKE: readonly Activation[] = ['relu', 'leaky_relu', 'relu6'];
