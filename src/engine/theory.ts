@@ -372,7 +372,7 @@ export interface TheoryNote {
 }
 
 export const THEORY_NOTES: Record<TheoryNoteKind, string> = {
-  'residual-relu': 'Residual ReLU: part of ∂L/∂h runs along the all-positive stream and grows faster toward the input; how much is one random draw, so one net can sit 2× off the line there (see README).',
+  'residual-relu': 'Residual ReLU: part of ∂L/∂h runs along the all-positive stream and grows faster toward the input; how much is one random draw, so one net can sit 2–3× off the line there (see README).',
   sigmoid: 'Sigmoid: the line is the mean over initializations; one net sits up to 2× off it near the input, the whole batch back-propagating as one vector (see README).',
 };
 
