@@ -180,10 +180,11 @@ export function GradientFlow({ run, testId }: { run: number; testId: string }) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [version, s, names, spec, pick, divergedAt]);
 
-  const residual = useMemo(() => {
-    if (!spec) return false;
+  // What the caption's factor is: √χ, √(1 + χ), or that with a residual ReLU net's stream part
+  const [residual, stream] = useMemo(() => {
+    if (!spec) return [false, false];
     const th = layerTheory(spec);
-    return th[th.length - 2]?.residual ?? false;
+    return [th[th.length - 2]?.residual ?? false, th.some((t) => t.stream)];
   }, [spec]);
 
   // Where one net's step 0 is known to sit off the line (the rule is the engine's, as in `gradscope theory`).
@@ -252,7 +253,14 @@ export function GradientFlow({ run, testId }: { run: number; testId: string }) {
               <>
                 {' '}
                 vs <strong>{factorText(init.predicted)}</strong> ={' '}
-                <span title="χ = σ_w²·E[φ′(z)²]: the factor of ‖∂L/∂h‖² per hidden layer; its square root is the factor of the norm">{residual ? '√(1 + χ)' : '√χ'}</span>, the theory at
+                <span
+                  title={
+                    'χ = σ_w²·E[φ′(z)²]: the factor of ‖∂L/∂h‖² per hidden layer; its square root is the factor of the norm' +
+                    (stream ? '. In a residual ReLU net the part of ‖∂L/∂h‖ along the all-positive stream grows faster (README, Theory line)' : '')
+                  }
+                >
+                  {stream ? '√(1 + χ) with the stream part' : residual ? '√(1 + χ)' : '√χ'}
+                </span>, the theory at
                 init.
               </>
             ) : (

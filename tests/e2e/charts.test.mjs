@@ -185,10 +185,10 @@ test('the theory line’s note under the gradient-flow chart: a residual ReLU ru
   await page.locator('[data-testid="gradient-flow"]').scrollIntoViewIfNeeded();
   await waitFor(page, 'the residual run’s note', () => document.querySelector('[data-testid="gradient-flow-theory-note"]')?.getAttribute('data-kind') === 'residual-relu');
   assert.match(await page.textContent('[data-testid="gradient-flow-theory-note"]'), /^Residual ReLU: .* \(see README\)\.\s*$/);
-  assert.match(await page.textContent('[data-testid="gradient-flow-note"]'), /theory at init\..*Residual ReLU/);
+  assert.match(await page.textContent('[data-testid="gradient-flow-note"]'), /vs ×[\d.]+ = √\(1 \+ χ\) with the stream part, the theory at init\..*Residual ReLU/);
   await page.locator('[data-testid="gradient-flow-1"]').scrollIntoViewIfNeeded();
   await waitFor(page, 'the tanh run at step 0', () => document.querySelector('[data-testid="gradient-flow-1"]')?.getAttribute('data-init-step') === '0');
-  assert.match(await page.textContent('[data-testid="gradient-flow-1-note"]'), /theory at init/);
+  assert.match(await page.textContent('[data-testid="gradient-flow-1-note"]'), /= √χ, the theory at init/);
   assert.equal(await page.locator('[data-testid="gradient-flow-1-theory-note"]').count(), 0);
   assert.deepEqual(log.errors, [], log.dump());
   await context.close();
