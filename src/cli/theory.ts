@@ -32,7 +32,9 @@ the page shows under its chart.
                batch (dense1's input is the data; the output layer's is σ_w²)
 
 Each example of the batch follows its own variance recursion from ‖x‖²; the
-batch's norm is the root of the sum over its examples. The command builds each
+batch's norm is the root of the sum over its examples. In a residual ReLU net
+the part of ∂L/∂h along the all-positive stream grows faster than the rest;
+its size at the top comes from each example's ∂L/∂logits · logits. The command builds each
 network and runs its step 0 (learning rate 0) to measure the anchor.
 Plain MLPs only (model.arch "mlp", model.norm "none").
 

@@ -352,6 +352,14 @@ describe('residual ReLU: the part of ∂L/∂h along the stream, derived and che
     // mean field alone misses by far more at width 128 than at 512: a finite-width effect that depth compounds
     expect(gaps[128].meanField[0]).toBeLessThan(0.75);
     expect(gaps[512].meanField[0]).toBeGreaterThan(gaps[128].meanField[0] + 0.1);
+    // theory.ts's stream terms are these closed forms (the forward recursion's c and A, any input)
+    const th = layerTheory({ inputSize: 2, hidden: Array(DEPTH).fill(128), outputSize: 2, activation: 'relu', init: 'he_normal', initGain: 1, residual: true, inputMeanSquare: 0.37 });
+    expect(th[0].stream).toBeUndefined(); // 2 → 128: not residual
+    th.slice(1, DEPTH).forEach((t, i) => {
+      expect(t.factor).toBeCloseTo(2, 12); // the part orthogonal to the stream: 1 + χ
+      expect(t.stream!.growth).toBeCloseTo(streamTerms[i].N2, 9);
+      expect(t.stream!.total).toBeCloseTo(streamTerms[i].beta, 9);
+    });
     // and the predicted factor per layer near the input is well above 1 + χ = 2
     expect(streamTerms[0].beta).toBeGreaterThan(4);
     expect(streamTerms.at(-1)!.N2).toBeGreaterThan(2.8);
