@@ -11,7 +11,7 @@
  */
 import type { RunConfig } from '../engine/config.ts';
 import { toJsonLine } from '../engine/format.ts';
-import { firstBatch, netSpecOf, predictedProfile, type Profile } from '../engine/theory.ts';
+import { firstBatch, netSpecOf, predictedProfile, theoryNote, type Profile } from '../engine/theory.ts';
 import { UsageError, backendFor, backendOption, loadConfigArg, parseCommand, printOut, stdoutOut, validated } from './io.ts';
 
 export const THEORY_HELP = `gradscope theory <config> [options]
@@ -19,7 +19,10 @@ export const THEORY_HELP = `gradscope theory <config> [options]
 Prints the mean-field theory line at initialization for every run of the
 experiment: one JSON object per run,
   {"run":0,"label":"A","layers":[{"name":"dense1","factor":…,"actGradNorm":…},…]}
-with the layers in the order of the step records (input → output).
+with the layers in the order of the step records (input → output), and a
+"note" after them where one net's step 0 is known to sit off the line (a
+residual ReLU net; a deep sigmoid net with σ_w ≥ 2 or two classes), the note
+the page shows under its chart.
 
   actGradNorm  the predicted ‖∂L/∂h‖ of the layer's output over the first batch
                (the batch of step 0), anchored at the measured ‖∂L/∂logits‖ of
@@ -29,7 +32,9 @@ with the layers in the order of the step records (input → output).
                batch (dense1's input is the data; the output layer's is σ_w²)
 
 Each example of the batch follows its own variance recursion from ‖x‖²; the
-batch's norm is the root of the sum over its examples. The command builds each
+batch's norm is the root of the sum over its examples. In a residual ReLU net
+the part of ∂L/∂h along the all-positive stream grows faster than the rest;
+its size at the top comes from each example's ∂L/∂logits · logits. The command builds each
 network and runs its step 0 (learning rate 0) to measure the anchor.
 Plain MLPs only (model.arch "mlp", model.norm "none").
 
@@ -45,6 +50,8 @@ export interface TheoryLine {
   run: number;
   label: string;
   layers: { name: string; factor: number; actGradNorm: number }[];
+  /** Only where the run is in a regime the line leaves out (engine/theory.ts `theoryNote`). */
+  note?: string;
 }
 
 /** Why the theory does not apply to a run, or null. */
@@ -66,6 +73,8 @@ export interface TheoryRun extends TheoryLine {
   anchor: number;
   /** Each example's measured ‖∂L/∂logits^(i)‖², times B², in batch order. */
   exampleSquares: Float64Array;
+  /** Each example's (∂L/∂logits^(i) · logits^(i))², times B², in batch order. */
+  streamSquares: Float64Array;
   /** The step-0 record's measured actGradNorm of every layer. */
   measured: number[];
 }
@@ -92,25 +101,36 @@ export async function theoryLine(cfg: RunConfig, run: number): Promise<TheoryRun
     const logits = await logitsT.data();
     logitsT.dispose();
     // ∂(mean cross-entropy)/∂logits^(i) = (softmax(z_i) − e_{y_i})/B; the common 1/B² does not matter.
+    // With them, (∂L/∂logits^(i) · logits^(i))²: a residual ReLU net's stream part (theory.ts predictedProfile).
     const C = data.nClasses;
     const squares = new Float64Array(B);
+    const streamSquares = new Float64Array(B);
     for (let i = 0; i < B; i++) {
       let max = -Infinity;
       for (let c = 0; c < C; c++) max = Math.max(max, logits[i * C + c]);
       let sum = 0;
       for (let c = 0; c < C; c++) sum += Math.exp(logits[i * C + c] - max);
-      for (let c = 0; c < C; c++) squares[i] += (Math.exp(logits[i * C + c] - max) / sum - (data.yTrain[idx[i]] === c ? 1 : 0)) ** 2;
+      let dot = 0;
+      for (let c = 0; c < C; c++) {
+        const d = Math.exp(logits[i * C + c] - max) / sum - (data.yTrain[idx[i]] === c ? 1 : 0);
+        squares[i] += d * d;
+        dot += d * logits[i * C + c];
+      }
+      streamSquares[i] = dot * dot;
     }
     const [record] = await trainer.runSteps(1);
     const anchor = record.layers[record.layers.length - 1].actGradNorm;
-    const profile = predictedProfile(spec, anchor, squares);
+    const profile = predictedProfile(spec, anchor, squares, streamSquares);
+    const note = theoryNote(spec);
     return {
       run,
       label: cfg.label,
       layers: trainer.layerNames.map((name, l) => ({ name, factor: profile.factor[l], actGradNorm: profile.actGradNorm[l] })),
+      ...(note ? { note: note.text } : {}),
       profile,
       anchor,
       exampleSquares: squares,
+      streamSquares,
       measured: record.layers.map((l) => l.actGradNorm),
     };
   } finally {
@@ -140,8 +160,8 @@ export async function cmdTheory(argv: string[]): Promise<number> {
   const { setNodeBackend } = await import('../node/tf-node.ts');
   for (let i = 0; i < exp.runs.length; i++) {
     await setNodeBackend(backends[i]);
-    const { run, label, layers } = await theoryLine(exp.runs[i], i);
-    await out.write(toJsonLine({ run, label, layers }) + '\n');
+    const { run, label, layers, note } = await theoryLine(exp.runs[i], i);
+    await out.write(toJsonLine({ run, label, layers, ...(note ? { note } : {}) }) + '\n');
   }
   await out.close();
   return 0;

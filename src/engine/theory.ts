@@ -21,10 +21,24 @@
  *                      the identity path adds ‖u‖², the cross term has mean 0).
  *  The output layer is linear: its factor is σ_w² alone.
  *  Both take the backward pass's weights as independent of the forward pass's
- *  (exact at infinite width). At finite width a residual ReLU stack breaks that
- *  visibly: its skip and branch terms correlate through the all-positive
- *  residual stream, and ‖∂L/∂h‖ grows faster than 1 + χ toward the input
- *  (README, "Theory line"; theory.net.test.ts).
+ *  (exact at infinite width). A residual ReLU stack breaks that visibly at
+ *  finite width, and the line then carries one direction exactly:
+ *
+ *  Residual ReLU, the stream part. With zero biases a ReLU net is positively
+ *  homogeneous, so (Euler) ∂L/∂h_l · h_l = ∂L/∂logits · logits =: e at every
+ *  layer: the part of ∂L/∂h_l along the stream, γ_l = e/‖h_l‖, has a square
+ *  that grows toward the input by ‖h_l‖²/‖h_{l-1}‖² = N² ≈ 2.6–2.9, not by
+ *  1 + χ = 2. At the top it is about 1/width of ‖∂L/∂h‖² (on average over the
+ *  output kernel: (u·ĥ)² for a random u), and depth compounds it. Through one
+ *  layer, write a_j = w_j·ĥ (so z_j = ‖h‖a_j, the mask is a_j > 0, and h_l =
+ *  ‖h‖(ĥ + a⁺)); the rest of W is independent of the mask and of ∂L/∂h_l, so
+ *  averaging it out exactly leaves
+ *    E‖∂L/∂h_{l-1}‖² = ‖g‖² + (a⁺·g)² + 2(ĥ·g)(a⁺·g) + σ_w²‖D g‖²,   g = ∂L/∂h_l.
+ *  With g = γ ĥ_l + g⊥ and g⊥ isotropic (mean field for the rest): g⊥ grows by
+ *  1 + χ, and γ² contributes `total` = 1 + [(c+A)² + 2(1+c)(c+A) + σ_w²(½+2c+A)]/N²
+ *  (c = ĥ·a⁺ = E[φ]·μ/m, A = ‖a⁺‖² = σ_w²/2, N² = 1 + 2c + A), of which N² stays
+ *  along the stream. The profile carries both parts per example. Checked
+ *  against float64 nets at widths 128 and 512 (theory.net.test.ts).
  *
  * With fan_in scaling the width ratio n_{l-1}/n_l cancels in the norm (it would
  * appear in the per-unit mean square). It enters only through inits whose
@@ -106,8 +120,33 @@ export interface LayerTheory {
   /**
    * ‖∂L/∂h_{l-1}‖² / ‖∂L/∂h_l‖²: the factor by which the squared back-propagated
    * norm grows from this layer's output to its input (the output layer: σ_w²).
+   * With `stream`, the factor of the part of ∂L/∂h_l orthogonal to h_l.
    */
   factor: number;
+  /**
+   * Residual ReLU layers only: the part of ∂L/∂h_l along the stream h_l, which
+   * the backward pass carries differently from the rest (`predictedProfile`).
+   * `growth` = ‖h_l‖²/‖h_{l-1}‖² = 1 + 2c + A, the factor of that part's square
+   * (Euler); `total`, what a unit of it adds to ‖∂L/∂h_{l-1}‖² (`growth` of it
+   * stays along h_{l-1}, the rest joins the orthogonal part).
+   */
+  stream?: { growth: number; total: number };
+}
+
+/**
+ * A residual ReLU layer's stream terms (see `predictedProfile`), from the forward
+ * statistics per unit of its input: mean square m, mean μ; σ_w².
+ *   A = ‖a⁺‖² = σ_w²/2, c = ĥ·a⁺ = E[φ(z)]·μ/m  (a = W·ĥ, a unit's pre-activation
+ *   over ‖h‖), N² = 1 + 2c + A = ‖h_l‖²/‖h_{l-1}‖²;
+ *   total = 1 + [(c + A)² + 2(1 + c)(c + A) + σ_w²·(½ + 2c + A)] / N².
+ */
+function residualStream(sw2: number, q: number, m: number, mu: number): { growth: number; total: number } | undefined {
+  if (!(m > 0)) return undefined;
+  const A = meanSquareOut('relu', q) / m;
+  const c = (meanOut('relu', q) * mu) / m;
+  const growth = 1 + 2 * c + A;
+  const total = 1 + ((c + A) ** 2 + 2 * (1 + c) * (c + A) + sw2 * (derivSquare('relu', q) + 2 * c + A)) / growth;
+  return { growth, total };
 }
 
 /** The forward recursion from an input with mean square m0 and mean mu0 per coordinate, and each layer's factor. */
@@ -128,7 +167,8 @@ function chain(net: NetSpec, m0: number, mu0: number, fast = false): LayerTheory
     const residual = !!net.residual && fanIn === fanOut;
     const [ms, ds] = fast ? momentsFast(net.activation, q) : [meanSquareOut(net.activation, q), derivSquare(net.activation, q)];
     const c = sw2 * ds;
-    out.push({ sw2, q, residual, factor: residual ? 1 + c : c });
+    const stream = residual && net.activation === 'relu' ? residualStream(sw2, q, m, mu) : undefined;
+    out.push({ sw2, q, residual, factor: residual ? 1 + c : c, ...(stream ? { stream } : {}) });
     const mean = meanOut(net.activation, q);
     m = ms + (residual ? m + 2 * mean * mu : 0);
     mu = mean + (residual ? mu : 0);
@@ -147,6 +187,8 @@ export function layerTheory(net: NetSpec): LayerTheory[] {
 /** Each example's factors (input → output, as in `layerTheory`) and its logits' variance per class. */
 interface Examples {
   factors: Float64Array[];
+  /** Per example, the stream terms `[growth, total]` of every layer (residual ReLU nets only; else null). */
+  streams: (Float64Array | null)[];
   qOut: Float64Array;
 }
 
@@ -157,15 +199,28 @@ function examplesOf(net: NetSpec, batch: BatchInputs): Examples {
   if (hit) return hit;
   const B = batch.meanSquare.length;
   const factors: Float64Array[] = [];
+  const streams: (Float64Array | null)[] = [];
   const qOut = new Float64Array(B);
   for (let i = 0; i < B; i++) {
     const th = chain(net, batch.meanSquare[i], batch.mean[i], true);
     factors.push(Float64Array.from(th, (t) => t.factor));
+    streams.push(streamsOf(th));
     qOut[i] = th[th.length - 1].q;
   }
-  const ex = { factors, qOut };
+  const ex = { factors, streams, qOut };
   examplesCache.set(net, ex);
   return ex;
+}
+
+/** `[growth, total]` per layer (a layer without stream terms carries its stream part as the rest: both its factor), or null if no layer has them. */
+function streamsOf(th: LayerTheory[]): Float64Array | null {
+  if (!th.some((t) => t.stream)) return null;
+  const out = new Float64Array(2 * th.length);
+  th.forEach((t, l) => {
+    out[2 * l] = t.stream?.growth ?? t.factor;
+    out[2 * l + 1] = t.stream?.total ?? t.factor;
+  });
+  return out;
 }
 
 function sumOf(xs: ArrayLike<number>): number {
@@ -209,27 +264,69 @@ export interface Profile {
  * inputs share one realized output gradient (the spiral's examples near the
  * origin), and where those examples dominate a layer the line inherits that
  * single draw.
+ *
+ * A residual ReLU net also carries the stream part (header): its share of the
+ * top hidden layer's ‖∂L/∂h^(i)‖² is e_i²/(‖∂L/∂logits^(i)‖²·n_L·q_out^(i)) with
+ * e_i = ∂L/∂logits^(i) · logits^(i), given as `outputStreamSquares` (e_i², on
+ * the scale of `outputGradSquares`, which must be given too); without them, its
+ * average over the output kernel, 1/n_L. For one net that average can be far
+ * off: every example's e_i comes from the same output kernel and nearly the
+ * same stream direction, so the batch shares one χ²-like draw.
  */
-export function predictedProfile(net: NetSpec, outputNorm: number, outputGradSquares?: ArrayLike<number>): Profile {
+export function predictedProfile(net: NetSpec, outputNorm: number, outputGradSquares?: ArrayLike<number>, outputStreamSquares?: ArrayLike<number>): Profile {
   let factors: ArrayLike<number>[];
+  let streams: (Float64Array | null)[];
   let shares: ArrayLike<number>;
+  let qOut: ArrayLike<number>;
+  let measured = false;
   if (net.batch && net.batch.meanSquare.length > 0) {
     const ex = examplesOf(net, net.batch);
     factors = ex.factors;
+    streams = ex.streams;
+    qOut = ex.qOut;
     const sum = outputGradSquares?.length === ex.factors.length ? sumOf(outputGradSquares) : NaN;
-    shares = sum > 0 && Number.isFinite(sum) ? outputGradSquares! : Array.from(ex.qOut, (q) => outputGradSquare(net.outputSize, q));
+    measured = sum > 0 && Number.isFinite(sum);
+    shares = measured ? outputGradSquares! : Array.from(ex.qOut, (q) => outputGradSquare(net.outputSize, q));
   } else {
-    factors = [layerTheory(net).map((t) => t.factor)];
+    const th = layerTheory(net);
+    factors = [th.map((t) => t.factor)];
+    streams = [streamsOf(th)];
+    qOut = [th[th.length - 1].q];
     shares = [1];
   }
   const total = sumOf(shares);
   const L = net.hidden.length + 1;
+  const nTop = net.hidden[L - 2] ?? net.inputSize;
+  const useStream = measured && outputStreamSquares?.length === factors.length;
+  // The stream part's share of the top hidden layer's ‖∂L/∂h‖² per example: Euler's
+  // (∂L/∂logits·logits)²/‖h_L‖² over σ_w²‖∂L/∂logits‖², ‖h_L‖²·σ_w² = n_L·q_out;
+  // on average over the output kernel 1/n_L.
+  const streamShare = (i: number) =>
+    useStream ? Math.min(1, Math.max(0, outputStreamSquares![i] / (shares[i] * nTop * qOut[i]))) || 0 : 1 / nTop;
   const w = Float64Array.from({ length: factors.length }, (_, i) => (outputNorm * outputNorm * shares[i]) / total);
+  const along = new Float64Array(factors.length); // the stream part of w (residual ReLU nets)
   const sq = new Array<number>(L + 1); // sq[l]: predicted ‖∂L/∂h_l‖², h_0 = x, h_L = logits
   sq[L] = outputNorm * outputNorm;
   for (let l = L; l >= 1; l--) {
     let s = 0;
-    for (let i = 0; i < w.length; i++) s += w[i] *= factors[i][l - 1];
+    for (let i = 0; i < w.length; i++) {
+      const st = streams[i];
+      if (!st) {
+        s += w[i] *= factors[i][l - 1];
+        continue;
+      }
+      // w: the part orthogonal to the stream; along: the part along it
+      if (l === L) {
+        const top = w[i] * factors[i][l - 1];
+        along[i] = streamShare(i) * top;
+        w[i] = top - along[i];
+      } else {
+        const [growth, all] = [st[2 * (l - 1)], st[2 * (l - 1) + 1]];
+        w[i] = w[i] * factors[i][l - 1] + (all - growth) * along[i];
+        along[i] *= growth;
+      }
+      s += w[i] + along[i];
+    }
     sq[l - 1] = s;
   }
   return {
@@ -244,6 +341,55 @@ export function predictedProfile(net: NetSpec, outputNorm: number, outputGradSqu
  */
 export function predictedActGradNorms(net: NetSpec, outputNorm: number, outputGradSquares?: ArrayLike<number>): number[] {
   return predictedProfile(net, outputNorm, outputGradSquares).actGradNorm;
+}
+
+// ---------------------------------------------------------------- where one net leaves the line
+
+/**
+ * A short plain-words note for the regimes where a measured step 0 sits off the
+ * line for reasons the line leaves out (README, "Theory line"), or null. The page
+ * shows it under the chart and `gradscope theory` prints it as `note`.
+ *
+ *  - `residual-relu`: a residual connection around a ReLU-like activation (relu,
+ *    leaky_relu, relu6). The part of ∂L/∂h along the all-positive stream h_l is
+ *    exactly (∂L/∂logits · logits)/‖h_l‖ (Euler), and the line carries it on its
+ *    own (`predictedProfile`); how large it is at the top is set by one draw of
+ *    the output kernel (a χ²-like number shared by the whole batch), which the
+ *    page, with only the step record, takes at its average 1/width.
+ *  - `sigmoid`: sigmoid with σ_w ≥ 2 or at most two classes. Its mean of ½ gives
+ *    every example nearly the same φ′, and with two classes every example's
+ *    ∂L/∂logits points one way, so the batch is one random product of matrices:
+ *    the line is the mean over initializations and one net scatters around it
+ *    (0.7–2.3× at dense1 of 16 × 128 over 32 seeds).
+ *
+ * Only for nets with at least two hidden layers (one layer has nothing to compound).
+ */
+export type TheoryNoteKind = 'residual-relu' | 'sigmoid';
+
+export interface TheoryNote {
+  kind: TheoryNoteKind;
+  text: string;
+}
+
+export const THEORY_NOTES: Record<TheoryNoteKind, string> = {
+  'residual-relu': 'Residual ReLU: part of ∂L/∂h runs along the all-positive stream and grows faster toward the input; how much is one random draw, so one net can sit 2–3× off the line there (see README).',
+  sigmoid: 'Sigmoid: the line is the mean over initializations; one net sits up to 2× off it near the input, the whole batch back-propagating as one vector (see README).',
+};
+
+const RELU_LIKE: readonly Activation[] = ['relu', 'leaky_relu', 'relu6'];
+
+export function theoryNote(net: Pick<NetSpec, 'inputSize' | 'hidden' | 'outputSize' | 'activation' | 'init' | 'initGain' | 'residual'>): TheoryNote | null {
+  const { hidden } = net;
+  if (hidden.length < 2) return null;
+  const widths = [net.inputSize, ...hidden];
+  const anyResidual = !!net.residual && widths.some((w, l) => l > 0 && w === widths[l - 1]);
+  if (anyResidual && RELU_LIKE.includes(net.activation)) return { kind: 'residual-relu', text: THEORY_NOTES['residual-relu'] };
+  if (net.activation === 'sigmoid') {
+    // σ_w² of the hidden-to-hidden layers (the first with two widths; they differ only for Glorot and orthogonal)
+    const sw2 = sigmaW2(net.init, net.initGain, hidden[0], hidden[1]);
+    if (sw2 >= 4 - 1e-9 || net.outputSize <= 2) return { kind: 'sigmoid', text: THEORY_NOTES.sigmoid };
+  }
+  return null;
 }
 
 // ---------------------------------------------------------------- a run's first batch

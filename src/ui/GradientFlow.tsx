@@ -12,7 +12,7 @@
  */
 import { useMemo, useRef, useState } from 'react';
 import { Bar, CartesianGrid, Cell, ComposedChart, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { layerTheory, logSlope, netSpecOf, predictedActGradNorms, type NetSpec } from '../engine/theory.ts';
+import { layerTheory, logSlope, netSpecOf, predictedActGradNorms, theoryNote, type NetSpec } from '../engine/theory.ts';
 import { chartPalette } from './colors.ts';
 import { CHART_FONT_PX } from './canvas.ts';
 import { fmt, fmtTick, layerLabel } from './chartData.ts';
@@ -180,11 +180,15 @@ export function GradientFlow({ run, testId }: { run: number; testId: string }) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [version, s, names, spec, pick, divergedAt]);
 
-  const residual = useMemo(() => {
-    if (!spec) return false;
+  // What the caption's factor is: √χ, √(1 + χ), or that with a residual ReLU net's stream part
+  const [residual, stream] = useMemo(() => {
+    if (!spec) return [false, false];
     const th = layerTheory(spec);
-    return th[th.length - 2]?.residual ?? false;
+    return [th[th.length - 2]?.residual ?? false, th.some((t) => t.stream)];
   }, [spec]);
+
+  // Where one net's step 0 is known to sit off the line (the rule is the engine's, as in `gradscope theory`).
+  const caveat = useMemo(() => (spec ? theoryNote(spec) : null), [spec]);
 
   const init = views?.init ?? null;
   const later = views?.later ?? null;
@@ -249,7 +253,14 @@ export function GradientFlow({ run, testId }: { run: number; testId: string }) {
               <>
                 {' '}
                 vs <strong>{factorText(init.predicted)}</strong> ={' '}
-                <span title="χ = σ_w²·E[φ′(z)²]: the factor of ‖∂L/∂h‖² per hidden layer; its square root is the factor of the norm">{residual ? '√(1 + χ)' : '√χ'}</span>, the theory at
+                <span
+                  title={
+                    'χ = σ_w²·E[φ′(z)²]: the factor of ‖∂L/∂h‖² per hidden layer; its square root is the factor of the norm' +
+                    (stream ? '. In a residual ReLU net the part of ‖∂L/∂h‖ along the all-positive stream grows faster (README, Theory line)' : '')
+                  }
+                >
+                  {stream ? '√(1 + χ) with the stream part' : residual ? '√(1 + χ)' : '√χ'}
+                </span>, the theory at
                 init.
               </>
             ) : (
@@ -261,6 +272,11 @@ export function GradientFlow({ run, testId }: { run: number; testId: string }) {
           <>
             At step {later.step} ({divergedAt === null ? 'latest' : views?.laterIsDiverged ? 'diverged' : 'last finite'}): <strong>{factorText(later.measured)}</strong>; the theory is for initialization only.{' '}
           </>
+        ) : null}
+        {caveat && init?.data.some((d) => d.theory !== null) ? (
+          <span className="theory-caveat" data-testid={`${testId}-theory-note`} data-kind={caveat.kind}>
+            {caveat.text}{' '}
+          </span>
         ) : null}
         {spec ? null : <span className="muted">No theory line for {cfg?.model.arch === 'cnn' ? 'CNNs' : 'normalized nets'}: the mean-field formulas here are for plain MLPs. </span>}
         {init?.nonFinite || later?.nonFinite ? <span className="nonfinite">Red bars: not finite (NaN or Infinity).</span> : null}

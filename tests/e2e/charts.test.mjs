@@ -169,3 +169,27 @@ test("a diverged run's spike is clipped on the loss axis, labelled with the bann
   assert.deepEqual(log.errors, [], log.dump());
   await context.close();
 });
+
+test('the theory line’s note under the gradient-flow chart: a residual ReLU run has one, a tanh run none', async () => {
+  const exp = {
+    v: 1,
+    runs: [
+      { label: 'residual', data: { name: 'circle', samples: 128 }, model: { hidden: [8, 8, 8], residual: true }, train: { steps: 2, batchSize: 16 } },
+      { label: 'tanh', data: { name: 'circle', samples: 128 }, model: { hidden: [8, 8, 8], activation: 'tanh' }, train: { steps: 2, batchSize: 16 } },
+    ],
+  };
+  const { page, log, context } = await open(linkOf(exp));
+  await page.click('[data-testid="train-toggle"]');
+  await statusIs(page, 0, 'done');
+  await statusIs(page, 1, 'done');
+  await page.locator('[data-testid="gradient-flow"]').scrollIntoViewIfNeeded();
+  await waitFor(page, 'the residual run’s note', () => document.querySelector('[data-testid="gradient-flow-theory-note"]')?.getAttribute('data-kind') === 'residual-relu');
+  assert.match(await page.textContent('[data-testid="gradient-flow-theory-note"]'), /^Residual ReLU: .* \(see README\)\.\s*$/);
+  assert.match(await page.textContent('[data-testid="gradient-flow-note"]'), /vs ×[\d.]+ = √\(1 \+ χ\) with the stream part, the theory at init\..*Residual ReLU/);
+  await page.locator('[data-testid="gradient-flow-1"]').scrollIntoViewIfNeeded();
+  await waitFor(page, 'the tanh run at step 0', () => document.querySelector('[data-testid="gradient-flow-1"]')?.getAttribute('data-init-step') === '0');
+  assert.match(await page.textContent('[data-testid="gradient-flow-1-note"]'), /= √χ, the theory at init/);
+  assert.equal(await page.locator('[data-testid="gradient-flow-1-theory-note"]').count(), 0);
+  assert.deepEqual(log.errors, [], log.dump());
+  await context.close();
+});
