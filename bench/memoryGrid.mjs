@@ -210,6 +210,8 @@ try {
             aboveBaselineMiB: m.totalMiB - base.totalMiB,
           };
           cells.push(row);
+          result.backends[backend] = { baseline: base, cells };
+          writeFileSync(outFile, JSON.stringify(result, null, 2) + '\n');
           console.error(`[memory] ${backend} ${label}: est ${row.estimateMiB.toFixed(0)} MiB, peak +${row.aboveBaselineMiB.toFixed(0)} MiB (renderer ${m.rendererMiB.toFixed(0)}), ${m.steps} steps${m.error ? `, error: ${m.error}` : ''}, ${m.seconds.toFixed(0)} s`);
         }
     // Fit: peak above baseline ≈ a·(parameter floats × (2 + slots)) + b·(activation floats), in bytes.

@@ -205,6 +205,26 @@ describe('the peak model against what Chromium measured (bench/memoryGrid.mjs)',
     }
   });
 
+  // The same on the cpu backend (plain JavaScript arrays: no heap high-water mark).
+  const measuredCpu: [number, number, number, 'sgd' | 'adam', number][] = [
+    [32, 512, 32, 'sgd', 168],
+    [32, 512, 32, 'adam', 372],
+    [32, 512, 256, 'sgd', 168],
+    [32, 512, 256, 'adam', 353],
+    [16, 1024, 32, 'sgd', 254],
+    [16, 1024, 32, 'adam', 647],
+    [64, 1024, 32, 'sgd', 1244],
+    [64, 1024, 32, 'adam', 2688],
+  ];
+
+  test('on cpu the estimate is at or above every measured peak, and within 1.5× of it', () => {
+    for (const [d, w, b, o, peak] of measuredCpu) {
+      const est = mlp(d, w, b, o).peakBy.cpu / MiB;
+      expect(est, `${d}×${w} b${b} ${o}: estimated ${est.toFixed(0)} MiB, measured ${peak}`).toBeGreaterThanOrEqual(peak);
+      expect(est / peak, `${d}×${w} b${b} ${o}`).toBeLessThan(1.5);
+    }
+  });
+
   test('the MLP whose first step ran out of wasm memory (64 × 1024, adam; 4.0 GiB before each update had its own scope, 3.1 GiB after) is refused; with sgd it is a warning', () => {
     const adam = mlp(64, 1024, 32, 'adam');
     expect(adam.peakBy.wasm).toBeGreaterThan(THRESHOLDS.refuseBytes);

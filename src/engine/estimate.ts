@@ -67,7 +67,10 @@ export type MemoryBackend = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
  * `perParam` per trainable parameter plus `perSlot` per parameter and optimizer
  * slot, `perActivation` per activation value of the step, plus the data set, plus
  * `perRunBytes` for the run's worker itself (its JavaScript, the backend's module
- * and buffers). Fitted with margin to the peaks measured in Chromium on a 2-core
+ * and buffers). The wasm heap keeps its high-water mark and grows in steps; the
+ * cpu backend's arrays are freed as they go, so it peaks lower. Fitted with
+ * margin (at or above every measured peak, at most 1.5× above, estimate.test.ts)
+ * to the peaks measured in Chromium on a 2-core
  * Linux machine (bench/memoryGrid.mjs, bench/results/memory-grid.json; README
  * "Reliability"). The GPU backends could not be measured here (no GPU; the
  * software GPU's memory is not the GPU's): they are taken as wasm's, the tfjs
@@ -75,7 +78,7 @@ export type MemoryBackend = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
  */
 export const PEAK_MODEL: Record<MemoryBackend, { perParam: number; perSlot: number; perActivation: number; perRunBytes: number }> = {
   wasm: { perParam: 7.5, perSlot: 5, perActivation: 6, perRunBytes: 24 * 1024 * 1024 },
-  cpu: { perParam: 7.5, perSlot: 5, perActivation: 6, perRunBytes: 24 * 1024 * 1024 },
+  cpu: { perParam: 5, perSlot: 3.5, perActivation: 2, perRunBytes: 24 * 1024 * 1024 },
   webgpu: { perParam: 7.5, perSlot: 5, perActivation: 6, perRunBytes: 24 * 1024 * 1024 },
   webgl: { perParam: 7.5, perSlot: 5, perActivation: 6, perRunBytes: 24 * 1024 * 1024 },
 };
