@@ -5,6 +5,7 @@
  *   mode=ab    one worker: gradscope vs bare tfjs on the chosen backend
  *   mode=init  `reps` fresh workers, each timing tfjs's initialisation of the backend
  *   mode=rank  one worker: the "fastest" backend choice for each model against longer measurements
+ *   mode=pace, playground, dispatch  one worker each (see bench-worker.ts)
  */
 interface BenchState {
   done: boolean;
