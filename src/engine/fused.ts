@@ -13,17 +13,23 @@
  *   GradscopeSelect      out_i = cond ? a_i : b_i        (cond a 0-d bool tensor)
  *
  * They run inside the backend like any other kernel (no readback to the caller, no
- * change to the step's data flow). On webgpu/webgl, where these would be shaders of
- * their own, the same results come from tfjs ops (see `sumSquaresBySlot`, `selectAll`).
- * Sums are accumulated in float64 (the op path accumulates in float32).
+ * change to the step's data flow). On webgpu they are compute shaders
+ * (fusedWebgpu.ts: one dispatch per group of six tensors, one per selected
+ * tensor). On webgl the same results come from tfjs ops (see `sumSquaresBySlot`,
+ * `selectAll`). On cpu/wasm sums are accumulated in float64 (the op path and
+ * webgpu accumulate in float32).
  */
 import * as tf from './tf.ts';
+import { selectWebgpu, sumSquaresWebgpu } from './fusedWebgpu.ts';
 
 export const SUM_SQUARES = 'GradscopeSumSquares';
 export const SELECT = 'GradscopeSelect';
 
 /** Backends with the fused kernels registered. */
-export const FUSED_BACKENDS = ['cpu', 'wasm'] as const;
+export const FUSED_BACKENDS = ['cpu', 'wasm', 'webgpu'] as const;
+
+/** The backends whose tensors live in the host's memory. */
+const HOST_BACKENDS = ['cpu', 'wasm'] as const;
 
 type Values = ArrayLike<number>;
 
@@ -42,7 +48,7 @@ interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
 }
 
-function host(name: (typeof FUSED_BACKENDS)[number], backend: unknown): HostBackend {
+function host(name: (typeof HOST_BACKENDS)[number], backend: unknown): HostBackend {
   if (name === 'cpu') {
     const b = backend as CpuBackendLike;
     return {
@@ -75,7 +81,28 @@ function inputList(inputs: tf.NamedTensorInfoMap): tf.TensorInfo[] {
 }
 
 function registerFused(): void {
-  for (const name of FUSED_BACKENDS) {
+  if (!tf.getKernel(SUM_SQUARES, 'webgpu')) {
+    tf.registerKernel({
+      kernelName: SUM_SQUARES,
+      backendName: 'webgpu',
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const { slots, nSlots, pairs } = attrs as unknown as SumSquaresAttrs;
+        return sumSquaresWebgpu(backend, inputList(inputs), slots, nSlots, pairs);
+      },
+    });
+  }
+  if (!tf.getKernel(SELECT, 'webgpu')) {
+    tf.registerKernel({
+      kernelName: SELECT,
+      backendName: 'webgpu',
+      kernelFunc: ({ inputs, backend }) => {
+        const xs = inputList(inputs);
+        const n = (xs.length - 1) / 2;
+        return selectWebgpu(backend, xs[0], xs.slice(1, 1 + n), xs.slice(1 + n));
+      },
+    });
+  }
+  for (const name of HOST_BACKENDS) {
     if (!tf.getKernel(SUM_SQUARES, name)) {
       tf.registerKernel({
         kernelName: SUM_SQUARES,
