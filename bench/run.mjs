@@ -9,7 +9,7 @@
 //   npm run bench -- --skip=ui            …or leave some out
 //   npm run bench -- --no-build           reuse dist/ and the built bench page
 //
-// Writes bench/results/<date>[-quick].md and .json (the raw results: git-ignored,
+// Writes bench/results/<date>[-<sections>][-quick].md and .json (the raw results: git-ignored,
 // kept locally); a full run also rewrites bench/results/PROFILE.md.
 
 import { spawn } from 'node:child_process';
@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { APP_DIST, BENCH_PAGE_OUT, appPace, appSession, appUi, buildBenchPage, dispatchesInPage, fastestInPage, openBrowser, overheadInPage, paceInWorker, playgroundInWorker, tfjsInitInPage, withServer } from './browser.mjs';
 import { measureSize } from './size.mjs';
-import { profileMarkdown, resultsMarkdown, summaryMarkdown } from './report.mjs';
+import { paceRatios, partialMarkdown, profileMarkdown, resultsMarkdown, summaryMarkdown } from './report.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ALL = ['node', 'typed', 'profile', 'memory', 'page', 'fastest', 'pace', 'dispatch', 'app', 'ui', 'size'];
@@ -406,8 +406,14 @@ results.load.end = load();
 results.durationSec = (Date.now() - T0) / 1000;
 
 mkdirSync(opts.outDir, { recursive: true });
-const base = join(opts.outDir, `${date}${quick ? '-quick' : ''}`);
+// A run of some sections only is named after them (<date>-pace-dispatch.md), so that it is not taken for a full run.
+const partial = opts.only ? partialMarkdown(results, opts.only) : null;
+const base = join(opts.outDir, `${date}${opts.only ? `-${opts.only.join('-')}` : ''}${quick ? '-quick' : ''}`);
 writeFileSync(`${base}.json`, JSON.stringify(results, null, 1) + '\n');
-writeFileSync(`${base}.md`, resultsMarkdown(results));
+writeFileSync(`${base}.md`, partial ?? resultsMarkdown(results));
 if (!quick && want('profile')) writeFileSync(join(opts.outDir, 'PROFILE.md'), profileMarkdown(results));
-process.stdout.write(`\n${summaryMarkdown(results)}\nWrote ${base}.md and .json in ${results.durationSec.toFixed(0)} s.\n`);
+const pr = paceRatios(results);
+const paceLine = pr.typedOverPlayground
+  ? `Playground pace in the page: typed ÷ Playground ${pr.typedOverPlayground.median.toFixed(2)}× (${pr.typedOverPlayground.min.toFixed(2)}–${pr.typedOverPlayground.max.toFixed(2)}), typed ÷ tfjs ${pr.typedOverTfjs?.median.toFixed(1)}× (${pr.typedOverTfjs?.min.toFixed(1)}–${pr.typedOverTfjs?.max.toFixed(1)}).\n`
+  : '';
+process.stdout.write(`\n${partial ? '' : summaryMarkdown(results)}${paceLine}\nWrote ${base}.md and .json in ${results.durationSec.toFixed(0)} s.\n`);
