@@ -89,9 +89,9 @@ export async function paceInWorker(browser, server, { budgetMs = 8000 } = {}) {
   return benchPage(browser, server, { mode: 'pace', backend: 'cpu', budgetMs: String(budgetMs) }, budgetMs + 60_000);
 }
 
-/** The Playground loop alone in a Web Worker of the bench page for `ms`: steps/s. */
-export async function playgroundInWorker(browser, server, { ms = 5000 } = {}) {
-  return benchPage(browser, server, { mode: 'playground', backend: 'cpu', budgetMs: String(ms) }, ms + 60_000);
+/** The Playground loop alone in a Web Worker of the bench page for `ms`: steps/s (`epochLoss`: with its per-epoch loss over every point). */
+export async function playgroundInWorker(browser, server, { ms = 5000, epochLoss = false } = {}) {
+  return benchPage(browser, server, { mode: 'playground', backend: 'cpu', budgetMs: String(ms), epochLoss: epochLoss ? '1' : '0' }, ms + 60_000);
 }
 
 /** Compute dispatches per training step on webgpu (bench-worker.ts dispatchesPerStep). */

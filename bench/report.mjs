@@ -130,6 +130,7 @@ export function paceRatios(r) {
   const rounds = r.pace?.page?.rounds ?? [];
   return {
     typedOverPlayground: spread(rounds.map((x) => x.typedOverPlayground)),
+    typedOverPlaygroundLoss: spread(rounds.map((x) => x.typedOverPlaygroundLoss)),
     typedOverTfjs: spread(rounds.map((x) => x.typedOverTfjs)),
   };
 }
@@ -160,24 +161,27 @@ function playgroundPaceSection(r) {
   const med = (k) => spread(rounds.map((x) => x[k]?.stepsPerSec))?.median;
   if (rounds.length) {
     lines.push(`| the app page, every chart drawn, ÷ the loop alone in a worker of the same browser | playground | ${rs(pr.typedOverPlayground)} | ${f0(med('typed'))} / ${f0(med('playground'))} (medians) |`);
+    if (pr.typedOverPlaygroundLoss) lines.push(`| the app page, every chart drawn, ÷ the loop with Playground's per-epoch loss over all 500 points, alone in a worker | playground+loss | ${rs(pr.typedOverPlaygroundLoss)} | ${f0(med('typed'))} / ${f0(med('playgroundLoss'))} (medians) |`);
     lines.push(`| the app page, every chart drawn, link option \`engine=tfjs\` (wasm) | tfjs | ${rs(pr.typedOverTfjs)} | ${f0(med('typed'))} / ${f1(med('tfjs'))} (medians) |`);
   }
   lines.push('');
   if (rounds.length) {
     lines.push(
       'Page rounds: the app (`dist/`, columns layout, viewport 1600×2400, every chart on screen, test metrics every 50 steps) on the typed engine,',
-      'the Playground loop alone in a worker of the bench page, the app on the tfjs engine (wasm); the order turns each round.',
+      'the Playground loop alone in a worker of the bench page, the app on the tfjs engine (wasm), the Playground loop with the loss over',
+      'every training and test point after each epoch (Playground\'s `oneStep()` does this; the plain loop does not); the order turns each round.',
       'steps/s from the worker\'s step counter over each window. Goals: typed ÷ Playground ≥ 2×, typed ÷ tfjs ≥ 10× (both in the page).',
       '',
-      '| round | typed (engine, fps) | Playground loop | tfjs (engine/backend) | typed ÷ Playground | typed ÷ tfjs |',
-      '|---|---|---|---|---|---|',
+      '| round | typed (engine, fps) | Playground loop | with per-epoch loss | tfjs (engine/backend) | typed ÷ Playground | ÷ Playground with loss | typed ÷ tfjs |',
+      '|---|---|---|---|---|---|---|---|',
     );
     rounds.forEach((x, i) => {
       const t = x.typed ?? {};
       const pl = x.playground ?? {};
       const tf = x.tfjs ?? {};
+      const pll = x.playgroundLoss ?? {};
       lines.push(
-        `| ${i + 1} | ${t.error ? `error: ${t.error.slice(0, 80)}` : `${f0(t.stepsPerSec)} (${t.engine}, ${f1(t.fps)} fps)`} | ${pl.error ? 'error' : f0(pl.stepsPerSec)} | ${tf.error ? `error: ${tf.error.slice(0, 80)}` : `${f1(tf.stepsPerSec)} (${tf.engine}/${tf.backend})`} | ${f(x.typedOverPlayground)}× | ${f1(x.typedOverTfjs)}× |`,
+        `| ${i + 1} | ${t.error ? `error: ${t.error.slice(0, 80)}` : `${f0(t.stepsPerSec)} (${t.engine}, ${f1(t.fps)} fps)`} | ${pl.error ? 'error' : f0(pl.stepsPerSec)} | ${pll.error ? 'error' : f0(pll.stepsPerSec)} | ${tf.error ? `error: ${tf.error.slice(0, 80)}` : `${f1(tf.stepsPerSec)} (${tf.engine}/${tf.backend})`} | ${f(x.typedOverPlayground)}× | ${f(x.typedOverPlaygroundLoss)}× | ${f1(x.typedOverTfjs)}× |`,
       );
     });
   }

@@ -321,14 +321,16 @@ try {
         const rounds = quick ? 2 : 3;
         for (let i = 0; i < rounds; i++) {
           // One round: the app on the typed engine, the Playground loop in a worker,
-          // the app on the tfjs engine (wasm, its fastest backend for this net here);
-          // the order turns each round so that no loop always comes first.
+          // the app on the tfjs engine (wasm, its fastest backend for this net here),
+          // the Playground loop with its per-epoch loss over every point (as its
+          // oneStep()); the order turns each round so that no loop always comes first.
           const jobs = [
             ['typed', () => appPace(browser, app, exp, { engine: 'typed', seconds })],
             ['playground', () => playgroundInWorker(browser, bench, { ms: seconds * 1000 })],
             ['tfjs', () => appPace(browser, app, exp, { engine: 'tfjs', backend: 'wasm', seconds })],
+            ['playgroundLoss', () => playgroundInWorker(browser, bench, { ms: seconds * 1000, epochLoss: true })],
           ];
-          const order = [...jobs.slice(i % 3), ...jobs.slice(0, i % 3)];
+          const order = [...jobs.slice(i % jobs.length), ...jobs.slice(0, i % jobs.length)];
           const round = {};
           for (const [name, job] of order) {
             try {
@@ -341,9 +343,11 @@ try {
           const p = round.playground?.stepsPerSec;
           const f = round.tfjs?.stepsPerSec;
           round.typedOverPlayground = t && p ? t / p : null;
+          const pl = round.playgroundLoss?.stepsPerSec;
+          round.typedOverPlaygroundLoss = t && pl ? t / pl : null;
           round.typedOverTfjs = t && f ? t / f : null;
           pace.page.rounds.push(round);
-          say(`pace: page round ${i + 1}: typed ${t?.toFixed(0)} (${round.typed?.engine}), Playground ${p?.toFixed(0)}, tfjs ${f?.toFixed(1)} (${round.tfjs?.engine}/${round.tfjs?.backend}) steps/s`);
+          say(`pace: page round ${i + 1}: typed ${t?.toFixed(0)} (${round.typed?.engine}), Playground ${p?.toFixed(0)} (${pl?.toFixed(0)} with its per-epoch loss), tfjs ${f?.toFixed(1)} (${round.tfjs?.engine}/${round.tfjs?.backend}) steps/s`);
         }
       });
     });
@@ -414,6 +418,6 @@ writeFileSync(`${base}.md`, partial ?? resultsMarkdown(results));
 if (!quick && want('profile')) writeFileSync(join(opts.outDir, 'PROFILE.md'), profileMarkdown(results));
 const pr = paceRatios(results);
 const paceLine = pr.typedOverPlayground
-  ? `Playground pace in the page: typed ÷ Playground ${pr.typedOverPlayground.median.toFixed(2)}× (${pr.typedOverPlayground.min.toFixed(2)}–${pr.typedOverPlayground.max.toFixed(2)}), typed ÷ tfjs ${pr.typedOverTfjs?.median.toFixed(1)}× (${pr.typedOverTfjs?.min.toFixed(1)}–${pr.typedOverTfjs?.max.toFixed(1)}).\n`
+  ? `Playground pace in the page: typed ÷ Playground ${pr.typedOverPlayground.median.toFixed(2)}× (${pr.typedOverPlayground.min.toFixed(2)}–${pr.typedOverPlayground.max.toFixed(2)}), ÷ Playground with its per-epoch loss ${pr.typedOverPlaygroundLoss?.median.toFixed(2)}× (${pr.typedOverPlaygroundLoss?.min.toFixed(2)}–${pr.typedOverPlaygroundLoss?.max.toFixed(2)}), typed ÷ tfjs ${pr.typedOverTfjs?.median.toFixed(1)}× (${pr.typedOverTfjs?.min.toFixed(1)}–${pr.typedOverTfjs?.max.toFixed(1)}).\n`
   : '';
 process.stdout.write(`\n${partial ? '' : summaryMarkdown(results)}${paceLine}\nWrote ${base}.md and .json in ${results.durationSec.toFixed(0)} s.\n`);

@@ -28,14 +28,20 @@ export class TypedLoop implements Loop {
   }
 }
 
-/** Playground's loop on the config's net: 2 → hidden (tanh) → 1 tanh output, labels ±1, square loss. */
+/**
+ * Playground's loop on the config's net: 2 → hidden (tanh) → 1 tanh output, labels ±1, square loss.
+ * `epochLoss`: also the loss over every training and test point once per epoch, as Playground's oneStep().
+ */
 export class PlaygroundLoop implements Loop {
-  readonly name = 'playground';
+  readonly name: string;
   readonly net: PlaygroundNet;
-  constructor(cfg: RunConfig) {
+  constructor(cfg: RunConfig, { epochLoss = false }: { epochLoss?: boolean } = {}) {
     const d = makeDataset(cfg);
-    const ys = Array.from(d.yTrain, (y) => (y === 1 ? 1 : -1));
-    this.net = new PlaygroundNet([2, ...cfg.model.hidden, 1], d.xTrain, ys, cfg.train.batchSize, cfg.optimizer.lr, cfg.seed);
+    const pm = (y: number) => (y === 1 ? 1 : -1);
+    const ys = Array.from(d.yTrain, pm);
+    const test = epochLoss ? { xs: d.xTest, ys: Array.from(d.yTest, pm) } : null;
+    this.name = epochLoss ? 'playground+loss' : 'playground';
+    this.net = new PlaygroundNet([2, ...cfg.model.hidden, 1], d.xTrain, ys, cfg.train.batchSize, cfg.optimizer.lr, cfg.seed, test);
   }
   async chunk(k: number): Promise<void> {
     for (let i = 0; i < k; i++) this.net.step();

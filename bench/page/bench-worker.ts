@@ -13,7 +13,8 @@
  *   pace  the typed engine against the Playground loop (bench/lib/pace.ts) on the
  *         spiral net, interleaved A/B in this worker (no tfjs involved).
  *   playground  the Playground loop alone for `budgetMs`: steps/s, the reference
- *         the app page's pace is divided by.
+ *         the app page's pace is divided by (`epochLoss`: with Playground's
+ *         per-epoch loss over every point).
  *   dispatch  compute dispatches per training step on webgpu: every
  *         GPUComputePassEncoder.dispatchWorkgroups call is counted while the tfjs
  *         engine (fused kernels off, then on) and the bare tfjs loop train.
@@ -36,6 +37,8 @@ interface Req {
   models?: string[];
   quick?: boolean;
   budgetMs?: number;
+  /** mode playground: also the per-epoch loss over every point, as Playground's oneStep() */
+  epochLoss?: boolean;
 }
 
 const progress = (text: string, cell?: unknown) => scope.postMessage({ type: 'progress', text, cell });
@@ -73,7 +76,7 @@ scope.onmessage = async (e: MessageEvent<Req>) => {
       return;
     }
     if (req.mode === 'playground') {
-      const loop = new PlaygroundLoop(configFor('spiral'));
+      const loop = new PlaygroundLoop(configFor('spiral'), { epochLoss: !!req.epochLoss });
       scope.postMessage({ type: 'done', result: await rateAlone(loop, { ms: req.budgetMs || 5000 }) });
       return;
     }

@@ -63,7 +63,7 @@ async function main(): Promise<void> {
       finish({ result: await runWorker({ mode, backend: 'auto', models }) });
     } else {
       const models = (q.get('models') ?? '').split(',').filter(Boolean);
-      const result = await runWorker({ mode, backend, models, quick: q.get('quick') === '1', budgetMs: Number(q.get('budgetMs') ?? 0) });
+      const result = await runWorker({ mode, backend, models, quick: q.get('quick') === '1', budgetMs: Number(q.get('budgetMs') ?? 0), epochLoss: q.get('epochLoss') === '1' });
       finish({ result });
     }
   } catch (e) {
