@@ -343,11 +343,14 @@ export async function appUi(browser, server, experiment, backend, { seconds = 20
  * `engine=`) and backend: steps/s from the worker's step counter over `seconds`,
  * after `warmMs`. The page is opened fresh and closed after.
  */
-export async function appPace(browser, server, experiment, { engine = 'auto', backend = 'auto', warmMs = 2000, seconds = 6 } = {}) {
-  const { context, page, runtime: rt0 } = await openApp(browser, server, experiment, backend, { width: 1600, height: 2400 }, engine);
+export async function appPace(browser, server, experiment, { engine = 'auto', backend = 'auto', warmMs = 2000, seconds = 6, allCharts = true } = {}) {
+  // allCharts: false opens a small window in the default layout, where most charts are
+  // off screen and not redrawn (useMetrics.ts), to see what drawing costs the pace.
+  const viewport = allCharts ? { width: 1600, height: 2400 } : { width: 800, height: 500 };
+  const { context, page, runtime: rt0 } = await openApp(browser, server, experiment, backend, viewport, engine);
   try {
     if (rt0[0].error) return { engine, backend, error: rt0[0].error };
-    await page.evaluate(() => window.gradscope.store.getState().setView?.({ layout: 'columns' }));
+    if (allCharts) await page.evaluate(() => window.gradscope.store.getState().setView?.({ layout: 'columns' }));
     await installCounters(page);
     await clickToggle(page);
     await page.waitForFunction(() => window.gradscope.store.getState().runtime.every((r) => r.step > 0), null, { timeout: 120_000 });
@@ -363,7 +366,7 @@ export async function appPace(browser, server, experiment, { engine = 'auto', ba
       }),
     );
     const w = windowStats(a, b, []);
-    return { engine: rt[0].engine, requestedEngine: engine, backend: rt[0].backend, status: rt[0].status, stepsPerSec: w.stepsPerSec[0], fps: w.fps, recordsPerSec: w.recordsPerSec, seconds: w.seconds, charts };
+    return { engine: rt[0].engine, requestedEngine: engine, backend: rt[0].backend, status: rt[0].status, viewport, stepsPerSec: w.stepsPerSec[0], fps: w.fps, recordsPerSec: w.recordsPerSec, seconds: w.seconds, charts };
   } finally {
     await context.close();
   }

@@ -132,6 +132,7 @@ export function paceRatios(r) {
     typedOverPlayground: spread(rounds.map((x) => x.typedOverPlayground)),
     typedOverPlaygroundLoss: spread(rounds.map((x) => x.typedOverPlaygroundLoss)),
     typedOverTfjs: spread(rounds.map((x) => x.typedOverTfjs)),
+    fewChartsOverPlayground: spread(rounds.map((x) => x.fewChartsOverPlayground)),
   };
 }
 
@@ -162,6 +163,7 @@ function playgroundPaceSection(r) {
   if (rounds.length) {
     lines.push(`| the app page, every chart drawn, ÷ the loop alone in a worker of the same browser | playground | ${rs(pr.typedOverPlayground)} | ${f0(med('typed'))} / ${f0(med('playground'))} (medians) |`);
     if (pr.typedOverPlaygroundLoss) lines.push(`| the app page, every chart drawn, ÷ the loop with Playground's per-epoch loss over all 500 points, alone in a worker | playground+loss | ${rs(pr.typedOverPlaygroundLoss)} | ${f0(med('typed'))} / ${f0(med('playgroundLoss'))} (medians) |`);
+    if (pr.fewChartsOverPlayground) lines.push(`| the app in an 800×500 window (most charts off screen, not redrawn) ÷ the loop alone in a worker | playground | ${rs(pr.fewChartsOverPlayground)} | ${f0(med('typedFewCharts'))} / ${f0(med('playground'))} (medians) |`);
     lines.push(`| the app page, every chart drawn, link option \`engine=tfjs\` (wasm) | tfjs | ${rs(pr.typedOverTfjs)} | ${f0(med('typed'))} / ${f1(med('tfjs'))} (medians) |`);
   }
   lines.push('');
@@ -169,11 +171,12 @@ function playgroundPaceSection(r) {
     lines.push(
       'Page rounds: the app (`dist/`, columns layout, viewport 1600×2400, every chart on screen, test metrics every 50 steps) on the typed engine,',
       'the Playground loop alone in a worker of the bench page, the app on the tfjs engine (wasm), the Playground loop with the loss over',
-      'every training and test point after each epoch (Playground\'s `oneStep()` does this; the plain loop does not); the order turns each round.',
+      'every training and test point after each epoch (Playground\'s `oneStep()` does this; the plain loop does not), the app on the typed',
+      'engine in an 800×500 window (default layout: most charts off screen, and the page redraws only charts on screen); the order turns each round.',
       'steps/s from the worker\'s step counter over each window. Goals: typed ÷ Playground ≥ 2×, typed ÷ tfjs ≥ 10× (both in the page).',
       '',
-      '| round | typed (engine, fps) | Playground loop | with per-epoch loss | tfjs (engine/backend) | typed ÷ Playground | ÷ Playground with loss | typed ÷ tfjs |',
-      '|---|---|---|---|---|---|---|---|',
+      '| round | typed (engine, fps) | Playground loop | with per-epoch loss | tfjs (engine/backend) | typed, small window | typed ÷ Playground | ÷ Playground with loss | typed ÷ tfjs |',
+      '|---|---|---|---|---|---|---|---|---|',
     );
     rounds.forEach((x, i) => {
       const t = x.typed ?? {};
@@ -181,7 +184,7 @@ function playgroundPaceSection(r) {
       const tf = x.tfjs ?? {};
       const pll = x.playgroundLoss ?? {};
       lines.push(
-        `| ${i + 1} | ${t.error ? `error: ${t.error.slice(0, 80)}` : `${f0(t.stepsPerSec)} (${t.engine}, ${f1(t.fps)} fps)`} | ${pl.error ? 'error' : f0(pl.stepsPerSec)} | ${pll.error ? 'error' : f0(pll.stepsPerSec)} | ${tf.error ? `error: ${tf.error.slice(0, 80)}` : `${f1(tf.stepsPerSec)} (${tf.engine}/${tf.backend})`} | ${f(x.typedOverPlayground)}× | ${f(x.typedOverPlaygroundLoss)}× | ${f1(x.typedOverTfjs)}× |`,
+        `| ${i + 1} | ${t.error ? `error: ${t.error.slice(0, 80)}` : `${f0(t.stepsPerSec)} (${t.engine}, ${f1(t.fps)} fps)`} | ${pl.error ? 'error' : f0(pl.stepsPerSec)} | ${pll.error ? 'error' : f0(pll.stepsPerSec)} | ${tf.error ? `error: ${tf.error.slice(0, 80)}` : `${f1(tf.stepsPerSec)} (${tf.engine}/${tf.backend})`} | ${x.typedFewCharts ? (x.typedFewCharts.error ? 'error' : f0(x.typedFewCharts.stepsPerSec)) : '–'} | ${f(x.typedOverPlayground)}× | ${f(x.typedOverPlaygroundLoss)}× | ${f1(x.typedOverTfjs)}× |`,
       );
     });
   }

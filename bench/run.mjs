@@ -323,12 +323,15 @@ try {
           // One round: the app on the typed engine, the Playground loop in a worker,
           // the app on the tfjs engine (wasm, its fastest backend for this net here),
           // the Playground loop with its per-epoch loss over every point (as its
-          // oneStep()); the order turns each round so that no loop always comes first.
+          // oneStep()), the app on the typed engine in a small window; the order
+          // turns each round so that no loop always comes first.
           const jobs = [
             ['typed', () => appPace(browser, app, exp, { engine: 'typed', seconds })],
             ['playground', () => playgroundInWorker(browser, bench, { ms: seconds * 1000 })],
             ['tfjs', () => appPace(browser, app, exp, { engine: 'tfjs', backend: 'wasm', seconds })],
             ['playgroundLoss', () => playgroundInWorker(browser, bench, { ms: seconds * 1000, epochLoss: true })],
+            // What drawing costs: the same app in a small window, most charts off screen.
+            ['typedFewCharts', () => appPace(browser, app, exp, { engine: 'typed', seconds, allCharts: false })],
           ];
           const order = [...jobs.slice(i % jobs.length), ...jobs.slice(0, i % jobs.length)];
           const round = {};
@@ -346,8 +349,10 @@ try {
           const pl = round.playgroundLoss?.stepsPerSec;
           round.typedOverPlaygroundLoss = t && pl ? t / pl : null;
           round.typedOverTfjs = t && f ? t / f : null;
+          const tf = round.typedFewCharts?.stepsPerSec;
+          round.fewChartsOverPlayground = tf && p ? tf / p : null;
           pace.page.rounds.push(round);
-          say(`pace: page round ${i + 1}: typed ${t?.toFixed(0)} (${round.typed?.engine}), Playground ${p?.toFixed(0)} (${pl?.toFixed(0)} with its per-epoch loss), tfjs ${f?.toFixed(1)} (${round.tfjs?.engine}/${round.tfjs?.backend}) steps/s`);
+          say(`pace: page round ${i + 1}: typed ${t?.toFixed(0)} (${round.typed?.engine}), Playground ${p?.toFixed(0)} (${pl?.toFixed(0)} with its per-epoch loss), tfjs ${f?.toFixed(1)} (${round.tfjs?.engine}/${round.tfjs?.backend}), typed with few charts on screen ${tf?.toFixed(0)} steps/s`);
         }
       });
     });
