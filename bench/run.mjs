@@ -1,6 +1,6 @@
 // gradscope benchmark: `npm run bench` (node --import tsx bench/run.mjs).
 //
-//   npm run bench                         full run (about 10–15 minutes on 2 cores)
+//   npm run bench                         full run (about 30 minutes on 2 cores)
 //   npm run bench -- --quick              smaller, about 2–3 minutes (cpu/wasm only)
 //   npm run bench -- --chrome-flags="--foo --bar=1"   extra Chromium flags
 //   npm run bench -- --only=node,profile  sections: node typed profile memory page fastest pace dispatch app ui size
@@ -359,6 +359,11 @@ try {
   });
 
   await section('dispatch', async () => {
+    // WebGPU only: --quick is cpu/wasm, unless the section is asked for by name.
+    if (quick && !opts.only?.includes('dispatch')) {
+      say('dispatch: skipped in --quick (WebGPU); --only=dispatch runs it');
+      return;
+    }
     await ensureBenchPage('dispatch');
     await withServer(BENCH_PAGE_OUT, async (server) => {
       results.dispatch = await dispatchesInPage(browser, server, { models: quick ? ['spiral'] : [] });
