@@ -38,6 +38,13 @@ interface WebGpuBackendLike {
   disposeData(dataId: tf.DataId): void;
 }
 
+/**
+ * Threads of the one workgroup that sums each tensor: tfjs's own full reductions
+ * use one workgroup of 64–512 threads (256 from 4,096 values up); 256 is the most
+ * every WebGPU device allows.
+ */
+const SUM_WG = 256;
+/** Threads per workgroup of the select (one value each). */
 const WG = 128;
 
 /** `out = prev + Σ per slot` over one group of tensors (or pairs): one dispatch. */
@@ -49,13 +56,13 @@ function sumSquaresProgram(sizes: number[], slots: number[], nSlots: number, pai
       return `
       {
         var s = 0.0;
-        for (var j = t; j < ${n}; j = j + ${WG}) {
+        for (var j = t; j < ${n}; j = j + ${SUM_WG}) {
           let v = ${v};
           s = s + v * v;
         }
         partial[t] = s;
         workgroupBarrier();
-        for (var w = ${WG / 2}; w > 0; w = w / 2) {
+        for (var w = ${SUM_WG / 2}; w > 0; w = w / 2) {
           if (t < w) {
             partial[t] = partial[t] + partial[t + w];
           }
@@ -75,9 +82,9 @@ function sumSquaresProgram(sizes: number[], slots: number[], nSlots: number, pai
     shaderKey: `gradscopeSumSquares_${pairs ? 'p' : 's'}${hasPrev ? 'a' : ''}_${nSlots}_${sizes.join(',')}_${slots.join(',')}`,
     dispatchLayout: { x: [0] },
     dispatch: [1, 1, 1],
-    workgroupSize: [WG, 1, 1],
+    workgroupSize: [SUM_WG, 1, 1],
     getUserCode: () => `
-    var<workgroup> partial : array<f32, ${WG}>;
+    var<workgroup> partial : array<f32, ${SUM_WG}>;
     var<workgroup> sums : array<f32, ${Math.max(1, sizes.length)}>;
     fn main(index : i32) {
       // tfjs binds its uniform buffer to every program: a shader that never reads it
@@ -85,7 +92,7 @@ function sumSquaresProgram(sizes: number[], slots: number[], nSlots: number, pai
       _ = uniforms.NAN;
       let t = i32(localId.x);
       ${reduce}
-      for (var s = t; s < ${nSlots}; s = s + ${WG}) {
+      for (var s = t; s < ${nSlots}; s = s + ${SUM_WG}) {
         var v = ${hasPrev ? 'prev[s]' : '0.0'};
         ${gather}
         result[s] = v;
