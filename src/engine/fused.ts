@@ -20,10 +20,12 @@
  * webgpu accumulate in float32).
  */
 import * as tf from './tf.ts';
-import { selectWebgpu, sumSquaresWebgpu } from './fusedWebgpu.ts';
+import { selectWebgpu, sgdSelectWebgpu, sumSquaresWebgpu } from './fusedWebgpu.ts';
 
 export const SUM_SQUARES = 'GradscopeSumSquares';
 export const SELECT = 'GradscopeSelect';
+/** webgpu only: out_i = cond ? w_i − lr·g_i : w_i (plain SGD and the masked commit). */
+export const SGD_SELECT = 'GradscopeSgdSelect';
 
 /** Backends with the fused kernels registered. */
 export const FUSED_BACKENDS = ['cpu', 'wasm', 'webgpu'] as const;
@@ -99,6 +101,17 @@ function registerFused(): void {
         const xs = inputList(inputs);
         const n = (xs.length - 1) / 2;
         return selectWebgpu(backend, xs[0], xs.slice(1, 1 + n), xs.slice(1 + n));
+      },
+    });
+  }
+  if (!tf.getKernel(SGD_SELECT, 'webgpu')) {
+    tf.registerKernel({
+      kernelName: SGD_SELECT,
+      backendName: 'webgpu',
+      kernelFunc: ({ inputs, backend }) => {
+        const xs = inputList(inputs);
+        const n = (xs.length - 2) / 2;
+        return sgdSelectWebgpu(backend, xs[0], xs[1], xs.slice(2, 2 + n), xs.slice(2 + n));
       },
     });
   }
@@ -208,6 +221,21 @@ export function selectAll(cond: tf.Scalar, a: tf.Tensor[], b: tf.Tensor[], fused
   if (a.length === 0) return [];
   if (fused) return tf.engine().runKernel(SELECT, named([cond, ...a, ...b]), {}) as unknown as tf.Tensor[];
   return a.map((x, i) => tf.where(cond, x, b[i]));
+}
+
+/** True when plain SGD and the masked commit run as one kernel (webgpu, fused kernels on). */
+export function sgdSelectAvailable(): boolean {
+  return enabled && tf.getBackend() === 'webgpu';
+}
+
+/**
+ * [cond ? w_i − lr·g_i : w_i] for each weight: what `selectAll(cond, sgd(w, g), w)` gives,
+ * one kernel per weight where `sgdSelectAvailable()`, tfjs ops elsewhere (`fused` chooses; tests run both).
+ */
+export function sgdSelectAll(cond: tf.Scalar, lr: tf.Scalar, ws: tf.Tensor[], gs: tf.Tensor[], fused = sgdSelectAvailable()): tf.Tensor[] {
+  if (ws.length === 0) return [];
+  if (fused) return tf.engine().runKernel(SGD_SELECT, named([cond, lr, ...ws, ...gs]), {}) as unknown as tf.Tensor[];
+  return tf.tidy(() => ws.map((w, i) => tf.where(cond, tf.sub(w, tf.mul(lr, gs[i])), w)));
 }
 
 /** Bool mask [slots.length × nSlots], true at (i, slots[i]): for `sumSquaresBySlot`'s op path. */

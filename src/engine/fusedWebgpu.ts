@@ -13,6 +13,8 @@
  *               dispatches per tensor and four more to gather the slots.
  *   Select      one dispatch per tensor, reading the 0-d condition in the shader
  *               (tf.where first broadcasts the condition with a tile: two).
+ *   SgdSelect   plain SGD and the masked commit of a weight in one dispatch
+ *               (tf.mul, tf.sub, then the select: four).
  *
  * Sums accumulate in float32, as the op path does. No tfjs-backend-webgpu import:
  * the backend object arrives in the kernel call and the program is a plain object
@@ -123,6 +125,29 @@ function selectProgram(shape: number[]): Program {
   };
 }
 
+/** out = cond ? W − lr·G : W (plain SGD and the masked commit in one pass; lr·G rounded first, as tf.sub(w, tf.mul(lr, g))). */
+function sgdSelectProgram(shape: number[]): Program {
+  const size = tf.util.sizeFromShape(shape);
+  return {
+    variableNames: ['cond', 'lr', 'W', 'G'],
+    outputShape: shape.slice(),
+    shaderKey: 'gradscopeSgdSelect',
+    dispatchLayout: { x: shape.map((_, i) => i) },
+    dispatch: [Math.ceil(size / WG), 1, 1],
+    workgroupSize: [WG, 1, 1],
+    size: true,
+    getUserCode: () => `
+    fn main(index : i32) {
+      if (index < uniforms.size) {
+        let w = W[index];
+        let step = getLr() * G[index];
+        result[index] = select(w, w - step, getCond() != 0.0);
+      }
+    }
+    `,
+  };
+}
+
 function groupsOf<T>(xs: T[], n: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
@@ -162,5 +187,13 @@ export function selectWebgpu(backend: unknown, cond: tf.TensorInfo, a: tf.Tensor
   return a.map((x, i) => {
     if (x.dtype !== bs[i].dtype) throw new Error(`GradscopeSelect: ${x.dtype} and ${bs[i].dtype}`);
     return b.runWebGPUProgram(selectProgram(x.shape), [cond, x, bs[i]], x.dtype);
+  });
+}
+
+export function sgdSelectWebgpu(backend: unknown, cond: tf.TensorInfo, lr: tf.TensorInfo, ws: tf.TensorInfo[], gs: tf.TensorInfo[]): tf.TensorInfo[] {
+  const b = backend as WebGpuBackendLike;
+  return ws.map((w, i) => {
+    if (w.dtype !== 'float32' || gs[i].dtype !== 'float32') throw new Error(`GradscopeSgdSelect: float32 only, got ${w.dtype} and ${gs[i].dtype}`);
+    return b.runWebGPUProgram(sgdSelectProgram(w.shape), [cond, lr, w, gs[i]], 'float32');
   });
 }
