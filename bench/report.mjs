@@ -200,8 +200,8 @@ function dispatchSection(r) {
   const at = (m, loop) => (d.counts ?? []).find((c) => c.model === m && c.loop === loop);
   const lines = [
     `Every \`GPUComputePassEncoder.dispatchWorkgroups\` call counted in the bench page's worker (adapter: ${d.info ?? 'unknown'}),`,
-    'per training step (from chunks of two sizes; the chunk\'s readback apart). Fused: the telemetry sums of squares and the',
-    'masked commit as WebGPU shaders (src/engine/fusedWebgpu.ts); off: the same results from tfjs ops.',
+    'per training step (from chunks of two sizes; the chunk\'s readback apart). Fused: the telemetry sums of squares, the',
+    'masked commit and (plain SGD) the update with it as WebGPU shaders (src/engine/fusedWebgpu.ts); off: the same results from tfjs ops.',
     '',
     '| model | gradscope, fused off | gradscope, fused on | bare tfjs (`optimizer.minimize`) |',
     '|---|---|---|---|',
