@@ -15,7 +15,8 @@
  * They run inside the backend like any other kernel (no readback to the caller, no
  * change to the step's data flow). On webgpu they are compute shaders
  * (fusedWebgpu.ts: one dispatch per group of six tensors, one per selected
- * tensor). On webgl the same results come from tfjs ops (see `sumSquaresBySlot`,
+ * tensor), and a third one, GradscopeSgdSelect, does a plain SGD update and
+ * its commit in one dispatch per weight. On webgl the same results come from tfjs ops (see `sumSquaresBySlot`,
  * `selectAll`). On cpu/wasm sums are accumulated in float64 (the op path and
  * webgpu accumulate in float32).
  */
