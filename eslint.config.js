@@ -5,7 +5,7 @@ import globals from 'globals';
 import { importX, createNodeResolver } from 'eslint-plugin-import-x';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.tsbuild/**', 'tests/e2e/.probe-dist/**', 'bench/results/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.tsbuild/**', 'tests/e2e/.probe-dist/**', 'bench/.page-dist/**', 'bench/results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -17,7 +17,7 @@ import { experimentToFragment } from '../src/engine/shareLink.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BENCH_PAGE_CONFIG = join(ROOT, 'bench/page/vite.config.ts');
-export const BENCH_PAGE_OUT = join(ROOT, 'node_modules/.cache/gradscope-bench/page');
+export const BENCH_PAGE_OUT = join(ROOT, 'bench/.page-dist');
 export const APP_DIST = join(ROOT, 'dist');
 
 export async function buildBenchPage() {
@@ -84,6 +84,21 @@ export async function tfjsInitInPage(browser, server, backend, { reps = 3 } = {}
   return { backend, runs: r.runs, medianMs: totals[totals.length >> 1] };
 }
 
+/** The typed engine ÷ the Playground loop, both in one Web Worker of the bench page, interleaved. */
+export async function paceInWorker(browser, server, { budgetMs = 8000 } = {}) {
+  return benchPage(browser, server, { mode: 'pace', backend: 'cpu', budgetMs: String(budgetMs) }, budgetMs + 60_000);
+}
+
+/** The Playground loop alone in a Web Worker of the bench page for `ms`: steps/s (`epochLoss`: with its per-epoch loss over every point). */
+export async function playgroundInWorker(browser, server, { ms = 5000, epochLoss = false } = {}) {
+  return benchPage(browser, server, { mode: 'playground', backend: 'cpu', budgetMs: String(ms), epochLoss: epochLoss ? '1' : '0' }, ms + 60_000);
+}
+
+/** Compute dispatches per training step on webgpu (bench-worker.ts dispatchesPerStep). */
+export async function dispatchesInPage(browser, server, { models = [] } = {}) {
+  return benchPage(browser, server, { mode: 'dispatch', backend: 'webgpu', models: models.join(',') }, 600_000);
+}
+
 // ---------------------------------------------------------------------------
 // The real app (dist/).
 
@@ -93,9 +108,12 @@ export function appFragment(experiment, options = {}) {
   return `#${experimentToFragment(exp, options)}`;
 }
 
-async function openApp(browser, server, experiment, backend, viewport) {
+async function openApp(browser, server, experiment, backend, viewport, engine = 'auto') {
   const { context, page, log } = await newPage(browser, viewport);
-  const frag = appFragment(experiment, backend && backend !== 'auto' ? { backend } : {});
+  const options = {};
+  if (backend && backend !== 'auto') options.backend = backend;
+  if (engine && engine !== 'auto') options.engine = engine;
+  const frag = appFragment(experiment, options);
   await page.goto(`${server.url}index.html${frag}`, { waitUntil: 'load' });
   await page.waitForFunction(() => !!window.gradscope?.store, null, { timeout: 60_000 });
   const n = experiment.runs.length;
@@ -112,7 +130,9 @@ async function openApp(browser, server, experiment, backend, viewport) {
   } catch (e) {
     throw new Error(`app did not get ready: ${e.message}\n${log.dump().slice(0, 2000)}`, { cause: e });
   }
-  const rt = await page.evaluate(() => window.gradscope.store.getState().runtime.map((r) => ({ backend: r.backend, error: r.error?.message, fallbackReason: r.fallbackReason })));
+  const rt = await page.evaluate(() =>
+    window.gradscope.store.getState().runtime.map((r) => ({ backend: r.backend, engine: r.engine, error: r.error?.message, fallbackReason: r.fallbackReason })),
+  );
   return { context, page, log, runtime: rt };
 }
 
@@ -312,6 +332,41 @@ export async function appUi(browser, server, experiment, backend, { seconds = 20
       training: windowStats(a, b, longTasks),
       paused: windowStats(c, d, longTasks),
     };
+  } finally {
+    await context.close();
+  }
+}
+
+/**
+ * Training pace of run 0 in the real app with every chart on screen (columns
+ * layout, 1600×2400 viewport, as `appUi`), on the given engine (link option
+ * `engine=`) and backend: steps/s from the worker's step counter over `seconds`,
+ * after `warmMs`. The page is opened fresh and closed after.
+ */
+export async function appPace(browser, server, experiment, { engine = 'auto', backend = 'auto', warmMs = 2000, seconds = 6, allCharts = true } = {}) {
+  // allCharts: false opens a small window in the default layout, where most charts are
+  // off screen and not redrawn (useMetrics.ts), to see what drawing costs the pace.
+  const viewport = allCharts ? { width: 1600, height: 2400 } : { width: 800, height: 500 };
+  const { context, page, runtime: rt0 } = await openApp(browser, server, experiment, backend, viewport, engine);
+  try {
+    if (rt0[0].error) return { engine, backend, error: rt0[0].error };
+    if (allCharts) await page.evaluate(() => window.gradscope.store.getState().setView?.({ layout: 'columns' }));
+    await installCounters(page);
+    await clickToggle(page);
+    await page.waitForFunction(() => window.gradscope.store.getState().runtime.every((r) => r.step > 0), null, { timeout: 120_000 });
+    await sleep(warmMs);
+    const a = await sample(page);
+    await sleep(seconds * 1000);
+    const b = await sample(page);
+    const rt = await page.evaluate(() => window.gradscope.store.getState().runtime.map((r) => ({ engine: r.engine, backend: r.backend, status: r.status })));
+    const charts = await page.evaluate(() =>
+      ['grad-norm-chart', 'act-grad-chart', 'layer-heatmap', 'loss-chart', 'decision-boundary'].map((id) => {
+        const els = document.querySelectorAll(`[data-testid^="${id}"]`);
+        return { id, count: els.length, visible: [...els].filter((e) => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0 && r.bottom <= innerHeight; }).length };
+      }),
+    );
+    const w = windowStats(a, b, []);
+    return { engine: rt[0].engine, requestedEngine: engine, backend: rt[0].backend, status: rt[0].status, viewport, stepsPerSec: w.stepsPerSec[0], fps: w.fps, recordsPerSec: w.recordsPerSec, seconds: w.seconds, charts };
   } finally {
     await context.close();
   }

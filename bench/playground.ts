@@ -18,6 +18,11 @@
  * Labels are ±1 and the output is one tanh unit, as in Playground's classification
  * problems. One `step()` = one batch of examples and one update, the unit the
  * benchmark compares with a gradscope step.
+ *
+ * With `epochLoss`, each pass over the training points is followed by the mean
+ * square loss over every training and test point (forward only), as Playground's
+ * `oneStep()` computes its train and test loss once per epoch; without it the
+ * loop trains only.
  */
 
 interface Act {
@@ -95,6 +100,7 @@ export class PlaygroundNet {
     readonly batchSize = 10,
     readonly learningRate = 0.03,
     seed = 1,
+    private readonly epochLoss: { xs: ArrayLike<number>; ys: ArrayLike<number> } | null = null,
   ) {
     const rand = uniform(seed);
     this.layers = shape.map((width) => Array.from({ length: width }, () => new GraphNode(TANH)));
@@ -177,6 +183,27 @@ export class PlaygroundNet {
       this.backward(this.ys[k]);
     }
     this.update();
+    if (this.epochLoss && this.pos < this.batchSize) {
+      // An epoch ended in this batch: Playground's oneStep() then scores every point.
+      this.lossTrain = this.meanLoss(this.xs, this.ys);
+      this.lossTest = this.meanLoss(this.epochLoss.xs, this.epochLoss.ys);
+    }
     return loss / this.batchSize;
+  }
+
+  /** The latest per-epoch losses (with `epochLoss`). */
+  lossTrain = NaN;
+  lossTest = NaN;
+
+  private meanLoss(xs: ArrayLike<number>, ys: ArrayLike<number>): number {
+    const d = this.layers[0].length;
+    const input = this.layers[0];
+    let sum = 0;
+    for (let k = 0; k < ys.length; k++) {
+      for (let i = 0; i < d; i++) input[i].output = xs[k * d + i];
+      for (let l = 1; l < this.layers.length; l++) for (const node of this.layers[l]) node.updateOutput();
+      sum += 0.5 * (this.layers[this.layers.length - 1][0].output - ys[k]) ** 2;
+    }
+    return ys.length ? sum / ys.length : 0;
   }
 }

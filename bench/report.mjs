@@ -119,6 +119,100 @@ function typedSection(r) {
   return lines.join('\n') + '\n';
 }
 
+const spread = (xs) => {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!v.length) return null;
+  return { median: v[v.length >> 1] * (v.length % 2 ? 1 : 0.5) + (v.length % 2 ? 0 : v[(v.length >> 1) - 1] * 0.5), min: v[0], max: v[v.length - 1], n: v.length };
+};
+
+/** The page rounds of the pace section: median and range of each ratio over rounds. */
+export function paceRatios(r) {
+  const rounds = r.pace?.page?.rounds ?? [];
+  return {
+    typedOverPlayground: spread(rounds.map((x) => x.typedOverPlayground)),
+    typedOverPlaygroundLoss: spread(rounds.map((x) => x.typedOverPlaygroundLoss)),
+    typedOverTfjs: spread(rounds.map((x) => x.typedOverTfjs)),
+    fewChartsOverPlayground: spread(rounds.map((x) => x.fewChartsOverPlayground)),
+  };
+}
+
+/** `npm run bench -- --only=pace`: the typed engine ÷ the Playground loop in Node, a worker and the page; ÷ the tfjs engine in the page. */
+function playgroundPaceSection(r) {
+  const p = r.pace;
+  if (!p) return '_not run_\n';
+  if (p.error) return `_failed: ${p.error}_\n`;
+  const rs = (s) => (s ? `**${f(s.median)}×** (${f(s.min)}–${f(s.max)}, ${s.n} round${s.n === 1 ? '' : 's'})` : '–');
+  const lines = [
+    "TensorFlow Playground's spiral net (2 → 6×8 tanh, batch 10, lr 0.03). The reference is bench/playground.ts, a",
+    "plain-JavaScript reimplementation of Playground's `nn.ts` loop (one tanh output, square loss), measured without any drawing.",
+    '',
+    '| where | typed engine ÷ | ratio (spread) | steps/s |',
+    '|---|---|---|---|',
+  ];
+  const node = Array.isArray(p.node) ? p.node : [];
+  for (const c of node) {
+    lines.push(`| Node, one process, interleaved (bench/node/typed.ts) | ${c.against} | **${f(c.ratio)}×** (blocks ${f(c.ratioMin)}–${f(c.ratioMax)}) | ${f0(c.typedStepsPerSec)} / ${f1(c.otherStepsPerSec)} |`);
+  }
+  if (p.node?.error) lines.push(`| Node | – | failed: ${p.node.error.slice(0, 200)} | – |`);
+  const w = p.worker;
+  if (w && !w.error) lines.push(`| Chromium, one Web Worker, interleaved chunks | playground | **${f(w.ratio)}×** (blocks ${f(w.ratioMin)}–${f(w.ratioMax)}) | ${f0(w.aRate)} / ${f0(w.bRate)} |`);
+  else if (w?.error) lines.push(`| Chromium worker | playground | failed: ${w.error.slice(0, 200)} | – |`);
+  const pr = paceRatios(r);
+  const rounds = p.page?.rounds ?? [];
+  const med = (k) => spread(rounds.map((x) => x[k]?.stepsPerSec))?.median;
+  if (rounds.length) {
+    lines.push(`| the app page, every chart drawn, ÷ the loop alone in a worker of the same browser | playground | ${rs(pr.typedOverPlayground)} | ${f0(med('typed'))} / ${f0(med('playground'))} (medians) |`);
+    if (pr.typedOverPlaygroundLoss) lines.push(`| the app page, every chart drawn, ÷ the loop with Playground's per-epoch loss over all 500 points, alone in a worker | playground+loss | ${rs(pr.typedOverPlaygroundLoss)} | ${f0(med('typed'))} / ${f0(med('playgroundLoss'))} (medians) |`);
+    if (pr.fewChartsOverPlayground) lines.push(`| the app in an 800×500 window (most charts off screen, not redrawn) ÷ the loop alone in a worker | playground | ${rs(pr.fewChartsOverPlayground)} | ${f0(med('typedFewCharts'))} / ${f0(med('playground'))} (medians) |`);
+    lines.push(`| the app page, every chart drawn, link option \`engine=tfjs\` (wasm) | tfjs | ${rs(pr.typedOverTfjs)} | ${f0(med('typed'))} / ${f1(med('tfjs'))} (medians) |`);
+  }
+  lines.push('');
+  if (rounds.length) {
+    lines.push(
+      'Page rounds: the app (`dist/`, columns layout, viewport 1600×2400, every chart on screen, test metrics every 50 steps) on the typed engine,',
+      'the Playground loop alone in a worker of the bench page, the app on the tfjs engine (wasm), the Playground loop with the loss over',
+      'every training and test point after each epoch (Playground\'s `oneStep()` does this; the plain loop does not), the app on the typed',
+      'engine in an 800×500 window (default layout: most charts off screen, and the page redraws only charts on screen); the order turns each round.',
+      'steps/s from the worker\'s step counter over each window. Goals: typed ÷ Playground ≥ 2×, typed ÷ tfjs ≥ 10× (both in the page).',
+      '',
+      '| round | typed (engine, fps) | Playground loop | with per-epoch loss | tfjs (engine/backend) | typed, small window | typed ÷ Playground | ÷ Playground with loss | typed ÷ tfjs |',
+      '|---|---|---|---|---|---|---|---|---|',
+    );
+    rounds.forEach((x, i) => {
+      const t = x.typed ?? {};
+      const pl = x.playground ?? {};
+      const tf = x.tfjs ?? {};
+      const pll = x.playgroundLoss ?? {};
+      lines.push(
+        `| ${i + 1} | ${t.error ? `error: ${t.error.slice(0, 80)}` : `${f0(t.stepsPerSec)} (${t.engine}, ${f1(t.fps)} fps)`} | ${pl.error ? 'error' : f0(pl.stepsPerSec)} | ${pll.error ? 'error' : f0(pll.stepsPerSec)} | ${tf.error ? `error: ${tf.error.slice(0, 80)}` : `${f1(tf.stepsPerSec)} (${tf.engine}/${tf.backend})`} | ${x.typedFewCharts ? (x.typedFewCharts.error ? 'error' : f0(x.typedFewCharts.stepsPerSec)) : '–'} | ${f(x.typedOverPlayground)}× | ${f(x.typedOverPlaygroundLoss)}× | ${f1(x.typedOverTfjs)}× |`,
+      );
+    });
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** `npm run bench -- --only=dispatch`: compute dispatches per step on webgpu. */
+function dispatchSection(r) {
+  const d = r.dispatch;
+  if (!d) return '_not run_\n';
+  if (d.error || d.unavailable) return `_${d.error ? 'failed' : 'unavailable'}: ${d.error ?? d.unavailable}_\n`;
+  const models = [...new Set((d.counts ?? []).map((c) => c.model))];
+  const at = (m, loop) => (d.counts ?? []).find((c) => c.model === m && c.loop === loop);
+  const lines = [
+    `Every \`GPUComputePassEncoder.dispatchWorkgroups\` call counted in the bench page's worker (adapter: ${d.info ?? 'unknown'}),`,
+    'per training step (from chunks of two sizes; the chunk\'s readback apart). Fused: the telemetry sums of squares, the',
+    'masked commit and (plain SGD) the update with it as WebGPU shaders (src/engine/fusedWebgpu.ts); off: the same results from tfjs ops.',
+    '',
+    '| model | gradscope, fused off | gradscope, fused on | bare tfjs (`optimizer.minimize`) |',
+    '|---|---|---|---|',
+  ];
+  for (const m of models) {
+    const c = (loop) => at(m, loop)?.perStep;
+    lines.push(`| ${m} | ${f1(c('gradscope, fused off'))} | **${f1(c('gradscope, fused on'))}** | ${f1(c('bare tfjs'))} |`);
+  }
+  return lines.join('\n') + '\n';
+}
+
 function uiTable(r) {
   const rows = (r.app ?? []).filter((s) => s.kind === 'ui');
   if (!rows.length) return '_not measured_\n';
@@ -244,6 +338,12 @@ ${paceTable(r, batch, nTrain)}
 ### The typed engine in Node
 
 ${typedSection(r)}
+### Playground pace: the typed engine in Node, in a worker, in the page
+
+${playgroundPaceSection(r)}
+## 3b. WebGPU dispatches per step
+
+${dispatchSection(r)}
 ## 4. UI with two runs training
 
 Real app, two spiral runs (one with global-norm clipping), columns layout so that every chart
@@ -260,6 +360,29 @@ ${memorySection(r)}
 
 ${sizeSection(r)}
 `;
+}
+
+/**
+ * A run of some sections only (`--only=pace,dispatch`): the header and those
+ * sections, or null when one of them has no section of its own here (then the
+ * whole report is written).
+ */
+export function partialMarkdown(r, only) {
+  const parts = {
+    pace: ['Playground pace: the typed engine in Node, in a worker, in the page', playgroundPaceSection],
+    dispatch: ['WebGPU dispatches per step', dispatchSection],
+    typed: ['The typed engine in Node', typedSection],
+    fastest: ['The "fastest" backend choice', fastestSection],
+  };
+  if (!only.every((s) => parts[s])) return null;
+  return `# gradscope benchmark, ${r.date}: ${only.join(', ')}${r.quick ? ' (quick)' : ''}
+
+${machineLine(r)}. Commit ${r.commit}${r.dirty ? ' with uncommitted changes in the working tree' : ''}.
+Run: \`npm run bench -- --only=${only.join(',')}${r.quick ? ' --quick' : ''}\`, ${f0(r.durationSec)} s.
+Load average (1 min) at start ${f1(r.load.start)}, at end ${f1(r.load.end)}: other work shared the cores, so absolute
+rates are noisy; read the ratios of loops measured side by side.
+
+${only.map((s) => `## ${parts[s][0]}\n\n${parts[s][1](r)}`).join('\n')}`;
 }
 
 function fastestSection(r) {

@@ -20,12 +20,10 @@
  */
 import { setNodeBackend, type NodeBackend } from '../../src/node/tf-node.ts';
 import { defaultRunConfig, type RunConfig } from '../../src/engine/config.ts';
-import { makeDataset } from '../../src/engine/data/datasets.ts';
 import { macsPerStep, TYPED_MAX_MACS } from '../../src/engine/engines.ts';
-import { TypedTrainer } from '../../src/engine/typed/trainer.ts';
 import { configFor } from '../lib/cells.ts';
-import { GradscopeLoop, interleavedAB, median, type ABResult, type Loop } from '../lib/ab.ts';
-import { PlaygroundNet } from '../playground.ts';
+import { GradscopeLoop, interleavedAB, type ABResult, type Loop } from '../lib/ab.ts';
+import { PlaygroundLoop, TypedLoop, chunkFor } from '../lib/pace.ts';
 import { cpuNowMs, parseArgs } from './args.ts';
 
 const args = parseArgs(process.argv.slice(2));
@@ -33,51 +31,6 @@ const quick = !!args.quick;
 const only = typeof args.only === 'string' ? args.only.split(',') : null;
 const want = (s: string) => !only || only.includes(s);
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-class TypedLoop implements Loop {
-  readonly name = 'typed';
-  readonly trainer: TypedTrainer;
-  constructor(cfg: RunConfig) {
-    this.trainer = new TypedTrainer(cfg);
-  }
-  async chunk(k: number): Promise<void> {
-    await this.trainer.runStepsPacked(k);
-  }
-  dispose(): void {
-    this.trainer.dispose();
-  }
-}
-
-class PlaygroundLoop implements Loop {
-  readonly name = 'playground';
-  readonly net: PlaygroundNet;
-  constructor(cfg: RunConfig) {
-    const d = makeDataset(cfg);
-    const ys = Array.from(d.yTrain, (y) => (y === 1 ? 1 : -1));
-    this.net = new PlaygroundNet([2, ...cfg.model.hidden, 1], d.xTrain, ys, cfg.train.batchSize, cfg.optimizer.lr, cfg.seed);
-  }
-  async chunk(k: number): Promise<void> {
-    for (let i = 0; i < k; i++) this.net.step();
-  }
-  dispose(): void {}
-}
-
-/** Steps per chunk so that the slower loop's chunk takes about `ms` (from median single-step times, after a warm-up). */
-async function chunkFor(loops: Loop[], ms: number): Promise<number> {
-  let slowest = 0;
-  for (const l of loops) {
-    const t0 = performance.now();
-    while (performance.now() - t0 < 150) await l.chunk(1);
-    const times: number[] = [];
-    for (let i = 0; i < 21; i++) {
-      const s = performance.now();
-      await l.chunk(1);
-      times.push(performance.now() - s);
-    }
-    slowest = Math.max(slowest, median(times));
-  }
-  return Math.max(1, Math.round(ms / slowest));
-}
 
 interface Cell {
   model: string;

@@ -10,23 +10,35 @@
  *   init  times what tfjs needs to make a backend usable from a cold worker:
  *         load the backend package, tf.setBackend, tf.ready, and one small op
  *         read back with data().
+ *   pace  the typed engine against the Playground loop (bench/lib/pace.ts) on the
+ *         spiral net, interleaved A/B in this worker (no tfjs involved).
+ *   playground  the Playground loop alone for `budgetMs`: steps/s, the reference
+ *         the app page's pace is divided by (`epochLoss`: with Playground's
+ *         per-epoch loss over every point).
+ *   dispatch  compute dispatches per training step on webgpu: every
+ *         GPUComputePassEncoder.dispatchWorkgroups call is counted while the tfjs
+ *         engine (fused kernels off, then on) and the bare tfjs loop train.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { selectBackend, loadBackendPackage, MEASURE_ORDER } from '../../src/worker/backend.ts';
 import { isBackendName, type BackendName } from '../../src/engine/backends.ts';
 import { configFor, modelsFor, type ModelId } from '../lib/cells.ts';
-import { measureCell } from '../lib/ab.ts';
+import { BareLoop, GradscopeLoop, interleavedAB, measureCell, type Loop } from '../lib/ab.ts';
+import { PlaygroundLoop, TypedLoop, chunkFor, rateAlone } from '../lib/pace.ts';
+import { setFusedKernels } from '../../src/engine/fused.ts';
 import { measureStepRate, rankBackends } from '../../src/engine/backendSpeed.ts';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
 interface Req {
-  mode: 'ab' | 'init' | 'rank';
+  mode: 'ab' | 'init' | 'rank' | 'pace' | 'playground' | 'dispatch';
   backend: string;
   models?: string[];
   quick?: boolean;
   budgetMs?: number;
+  /** mode playground: also the per-epoch loss over every point, as Playground's oneStep() */
+  epochLoss?: boolean;
 }
 
 const progress = (text: string, cell?: unknown) => scope.postMessage({ type: 'progress', text, cell });
@@ -57,6 +69,19 @@ scope.onmessage = async (e: MessageEvent<Req>) => {
   try {
     if (req.mode === 'rank') {
       scope.postMessage({ type: 'done', result: await rankModels(req) });
+      return;
+    }
+    if (req.mode === 'pace') {
+      scope.postMessage({ type: 'done', result: await paceInWorker(req) });
+      return;
+    }
+    if (req.mode === 'playground') {
+      const loop = new PlaygroundLoop(configFor('spiral'), { epochLoss: !!req.epochLoss });
+      scope.postMessage({ type: 'done', result: await rateAlone(loop, { ms: req.budgetMs || 5000 }) });
+      return;
+    }
+    if (req.mode === 'dispatch') {
+      scope.postMessage({ type: 'done', result: await dispatchesPerStep(req) });
       return;
     }
     if (!isBackendName(req.backend)) throw new Error(`unknown backend ${req.backend}`);
@@ -133,4 +158,89 @@ async function rankModels(req: Req) {
     out.push({ model: m.id, label: m.label, speeds, chooseMs, long, best: best.backend, choice: speeds[0].backend, ratio: chosen && best.stepsPerSec > 0 ? chosen.stepsPerSec / best.stepsPerSec : null });
   }
   return { usable, attempts: sel.attempts, models: out };
+}
+
+/** The typed engine ÷ the Playground loop, both in this worker, interleaved chunk by chunk. */
+async function paceInWorker(req: Req) {
+  const cfg = configFor('spiral');
+  const a = new TypedLoop(cfg);
+  const b = new PlaygroundLoop(cfg);
+  try {
+    const chunk = await chunkFor([a, b], 30);
+    const r = await interleavedAB(a, b, { warmupMs: 400, budgetMs: req.budgetMs || 8000, minPairs: 6, chunk, log: (line) => progress(`pace: ${line}`) });
+    return { ...r, pairTimes: undefined };
+  } finally {
+    a.dispose();
+    b.dispose();
+  }
+}
+
+interface DispatchCount {
+  model: string;
+  loop: string;
+  /** dispatches each further step adds (from chunks of k1 and k2 steps) */
+  perStep: number;
+  /** what a chunk costs besides its steps (stacking the rows, the readback) */
+  perChunk: number;
+  k1: number;
+  k2: number;
+  numTensorsLeft: number;
+}
+
+/**
+ * Compute dispatches per step on webgpu, counted at GPUComputePassEncoder.dispatchWorkgroups
+ * (every tfjs program is one dispatch). A chunk of k steps costs a + b·k dispatches:
+ * b from chunks of k1 and k2 steps, a = count(k1) − b·k1.
+ */
+async function dispatchesPerStep(req: Req) {
+  const sel = await selectBackend({ force: 'webgpu' });
+  if (sel.backend !== 'webgpu') return { unavailable: sel.attempts.find((a) => a.backend === 'webgpu')?.reason ?? 'not available' };
+  tf.enableProdMode();
+  const G = (self as unknown as { GPUComputePassEncoder?: { prototype: { dispatchWorkgroups: (...a: unknown[]) => void } } }).GPUComputePassEncoder;
+  if (!G) return { unavailable: 'no GPUComputePassEncoder in this worker' };
+  let count = 0;
+  const orig = G.prototype.dispatchWorkgroups;
+  G.prototype.dispatchWorkgroups = function (this: unknown, ...a: unknown[]) {
+    count++;
+    return orig.apply(this, a);
+  };
+  const counted = async (loop: Loop, k: number) => {
+    count = 0;
+    await loop.chunk(k);
+    return count;
+  };
+  const out: DispatchCount[] = [];
+  try {
+    const models = (req.models?.length ? req.models : ['spiral', 'mlp16x128', 'cnn']) as ModelId[];
+    for (const id of models) {
+      const cfg = configFor(id);
+      const [k1, k2] = id === 'cnn' ? [1, 3] : [2, 6];
+      const loops: [string, () => Loop][] = [
+        ['gradscope, fused off', () => (setFusedKernels(false), new GradscopeLoop(cfg))],
+        ['gradscope, fused on', () => (setFusedKernels(true), new GradscopeLoop(cfg))],
+        ['bare tfjs', () => new BareLoop(cfg)],
+      ];
+      for (const [name, make] of loops) {
+        const before = tf.memory().numTensors;
+        const loop = make();
+        try {
+          await loop.chunk(1); // compiles the shaders
+          await loop.chunk(1);
+          const c1 = await counted(loop, k1);
+          const c2 = await counted(loop, k2);
+          const perStep = (c2 - c1) / (k2 - k1);
+          const row = { model: id, loop: name, perStep, perChunk: c1 - perStep * k1, k1, k2, numTensorsLeft: 0 };
+          out.push(row);
+          progress(`dispatch ${id} ${name}: ${perStep} per step, ${row.perChunk} per chunk`);
+        } finally {
+          loop.dispose();
+          setFusedKernels(true);
+        }
+        out[out.length - 1].numTensorsLeft = tf.memory().numTensors - before;
+      }
+    }
+  } finally {
+    G.prototype.dispatchWorkgroups = orig;
+  }
+  return { backend: 'webgpu', info: sel.attempts.find((a) => a.ok)?.info, counts: out };
 }

@@ -5,6 +5,7 @@
  *   mode=ab    one worker: gradscope vs bare tfjs on the chosen backend
  *   mode=init  `reps` fresh workers, each timing tfjs's initialisation of the backend
  *   mode=rank  one worker: the "fastest" backend choice for each model against longer measurements
+ *   mode=pace, playground, dispatch  one worker each (see bench-worker.ts)
  */
 interface BenchState {
   done: boolean;
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
       finish({ result: await runWorker({ mode, backend: 'auto', models }) });
     } else {
       const models = (q.get('models') ?? '').split(',').filter(Boolean);
-      const result = await runWorker({ mode, backend, models, quick: q.get('quick') === '1', budgetMs: Number(q.get('budgetMs') ?? 0) });
+      const result = await runWorker({ mode, backend, models, quick: q.get('quick') === '1', budgetMs: Number(q.get('budgetMs') ?? 0), epochLoss: q.get('epochLoss') === '1' });
       finish({ result });
     }
   } catch (e) {

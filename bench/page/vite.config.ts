@@ -1,6 +1,6 @@
 /**
  * Builds the bench page (bench/page/index.html + its module worker) into
- * node_modules/.cache/gradscope-bench/page. Same worker and asset settings as
+ * bench/.page-dist (git-ignored; not under node_modules, which checkouts may share). Same worker and asset settings as
  * the app's vite.config.ts (relative base, ES module worker, wasm binaries
  * served by the page itself).
  */
@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
-export const BENCH_PAGE_OUT = here('../../node_modules/.cache/gradscope-bench/page');
+export const BENCH_PAGE_OUT = here('../.page-dist');
 
 export default defineConfig({
   root: here('.'),

@@ -13,17 +13,26 @@
  *   GradscopeSelect      out_i = cond ? a_i : b_i        (cond a 0-d bool tensor)
  *
  * They run inside the backend like any other kernel (no readback to the caller, no
- * change to the step's data flow). On webgpu/webgl, where these would be shaders of
- * their own, the same results come from tfjs ops (see `sumSquaresBySlot`, `selectAll`).
- * Sums are accumulated in float64 (the op path accumulates in float32).
+ * change to the step's data flow). On webgpu they are compute shaders
+ * (fusedWebgpu.ts: one dispatch per group of six tensors, one per selected
+ * tensor), and a third one, GradscopeSgdSelect, does a plain SGD update and
+ * its commit in one dispatch per weight. On webgl the same results come from tfjs ops (see `sumSquaresBySlot`,
+ * `selectAll`). On cpu/wasm sums are accumulated in float64 (the op path and
+ * webgpu accumulate in float32).
  */
 import * as tf from './tf.ts';
+import { selectWebgpu, sgdSelectWebgpu, sumSquaresWebgpu } from './fusedWebgpu.ts';
 
 export const SUM_SQUARES = 'GradscopeSumSquares';
 export const SELECT = 'GradscopeSelect';
+/** webgpu only: out_i = cond ? w_i − lr·g_i : w_i (plain SGD and the masked commit). */
+export const SGD_SELECT = 'GradscopeSgdSelect';
 
 /** Backends with the fused kernels registered. */
-export const FUSED_BACKENDS = ['cpu', 'wasm'] as const;
+export const FUSED_BACKENDS = ['cpu', 'wasm', 'webgpu'] as const;
+
+/** The backends whose tensors live in the host's memory. */
+const HOST_BACKENDS = ['cpu', 'wasm'] as const;
 
 type Values = ArrayLike<number>;
 
@@ -42,7 +51,7 @@ interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
 }
 
-function host(name: (typeof FUSED_BACKENDS)[number], backend: unknown): HostBackend {
+function host(name: (typeof HOST_BACKENDS)[number], backend: unknown): HostBackend {
   if (name === 'cpu') {
     const b = backend as CpuBackendLike;
     return {
@@ -75,7 +84,39 @@ function inputList(inputs: tf.NamedTensorInfoMap): tf.TensorInfo[] {
 }
 
 function registerFused(): void {
-  for (const name of FUSED_BACKENDS) {
+  if (!tf.getKernel(SUM_SQUARES, 'webgpu')) {
+    tf.registerKernel({
+      kernelName: SUM_SQUARES,
+      backendName: 'webgpu',
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const { slots, nSlots, pairs } = attrs as unknown as SumSquaresAttrs;
+        return sumSquaresWebgpu(backend, inputList(inputs), slots, nSlots, pairs);
+      },
+    });
+  }
+  if (!tf.getKernel(SELECT, 'webgpu')) {
+    tf.registerKernel({
+      kernelName: SELECT,
+      backendName: 'webgpu',
+      kernelFunc: ({ inputs, backend }) => {
+        const xs = inputList(inputs);
+        const n = (xs.length - 1) / 2;
+        return selectWebgpu(backend, xs[0], xs.slice(1, 1 + n), xs.slice(1 + n));
+      },
+    });
+  }
+  if (!tf.getKernel(SGD_SELECT, 'webgpu')) {
+    tf.registerKernel({
+      kernelName: SGD_SELECT,
+      backendName: 'webgpu',
+      kernelFunc: ({ inputs, backend }) => {
+        const xs = inputList(inputs);
+        const n = (xs.length - 2) / 2;
+        return sgdSelectWebgpu(backend, xs[0], xs[1], xs.slice(2, 2 + n), xs.slice(2 + n));
+      },
+    });
+  }
+  for (const name of HOST_BACKENDS) {
     if (!tf.getKernel(SUM_SQUARES, name)) {
       tf.registerKernel({
         kernelName: SUM_SQUARES,
@@ -181,6 +222,21 @@ export function selectAll(cond: tf.Scalar, a: tf.Tensor[], b: tf.Tensor[], fused
   if (a.length === 0) return [];
   if (fused) return tf.engine().runKernel(SELECT, named([cond, ...a, ...b]), {}) as unknown as tf.Tensor[];
   return a.map((x, i) => tf.where(cond, x, b[i]));
+}
+
+/** True when plain SGD and the masked commit run as one kernel (webgpu, fused kernels on). */
+export function sgdSelectAvailable(): boolean {
+  return enabled && tf.getBackend() === 'webgpu';
+}
+
+/**
+ * [cond ? w_i − lr·g_i : w_i] for each weight: what `selectAll(cond, sgd(w, g), w)` gives,
+ * one kernel per weight where `sgdSelectAvailable()`, tfjs ops elsewhere (`fused` chooses; tests run both).
+ */
+export function sgdSelectAll(cond: tf.Scalar, lr: tf.Scalar, ws: tf.Tensor[], gs: tf.Tensor[], fused = sgdSelectAvailable()): tf.Tensor[] {
+  if (ws.length === 0) return [];
+  if (fused) return tf.engine().runKernel(SGD_SELECT, named([cond, lr, ...ws, ...gs]), {}) as unknown as tf.Tensor[];
+  return tf.tidy(() => ws.map((w, i) => tf.where(cond, tf.sub(w, tf.mul(lr, gs[i])), w)));
 }
 
 /** Bool mask [slots.length × nSlots], true at (i, slots[i]): for `sumSquaresBySlot`'s op path. */

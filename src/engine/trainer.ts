@@ -24,7 +24,7 @@ import type { StepRecord } from './records.ts';
 import { STATUS, rowLength } from './rows.ts';
 import { decodeEngineRows, isEvalStep, type RunTrainer } from './runTrainer.ts';
 import { clipGradients, createAdaptiveState, disposeAdaptiveState, layerMatrixOf, type AdaptiveState } from './stabilizers.ts';
-import { selectAll, slotMaskOf, sumSquaresBySlot } from './fused.ts';
+import { selectAll, sgdSelectAll, sgdSelectAvailable, slotMaskOf, sumSquaresBySlot } from './fused.ts';
 import { evaluate, gradients, nextValues } from './trainerStep.ts';
 
 /**
@@ -238,11 +238,25 @@ export class Trainer implements RunTrainer {
       const t = tf.add(this.iteration, 1) as tf.Scalar;
       // Every variable's new value, then one select: new values where the step is
       // applied, the old ones where skipNonFinite withdraws it.
-      const { targets, nexts, weightAt } = nextValues(model, this.optimizerName, clip.grads, this.slots, lr, t, cfg.optimizer, batchStats);
-      targets.push(this.iteration);
-      nexts.push(t);
-      this.onPhase('commit');
-      const committed = cfg.stabilizers.skipNonFinite ? selectAll(finite, nexts, targets) : nexts;
+      // Plain SGD on webgpu: update and select in one kernel per weight (fused.ts sgdSelectAll).
+      const sgdFused = this.optimizerName === 'sgd' && cfg.optimizer.weightDecay === 0 && cfg.stabilizers.skipNonFinite && batchStats.size === 0 && sgdSelectAvailable();
+      let targets: tf.Variable[];
+      let committed: tf.Tensor[];
+      let weightAt: number[];
+      if (sgdFused) {
+        targets = [...model.trainable, this.iteration];
+        this.onPhase('commit');
+        committed = [...sgdSelectAll(finite, lr, model.trainable, clip.grads), ...selectAll(finite, [t], [this.iteration])];
+        weightAt = model.trainable.map((_, i) => i);
+      } else {
+        const next = nextValues(model, this.optimizerName, clip.grads, this.slots, lr, t, cfg.optimizer, batchStats);
+        ({ targets, weightAt } = next);
+        const nexts = next.nexts;
+        targets.push(this.iteration);
+        nexts.push(t);
+        this.onPhase('commit');
+        committed = cfg.stabilizers.skipNonFinite ? selectAll(finite, nexts, targets) : nexts;
+      }
       const commits: [tf.Variable, tf.Tensor][] = targets.map((v, k) => [v, committed[k]]);
       if (clip.adaptiveNext) {
         const { mu, nu, count } = this.adaptive;

@@ -52,6 +52,29 @@ describe('Chromium with WebGPU on SwiftShader', () => {
     }
   });
 
+  test('webgpu: the fused telemetry kernels (sums of squares, masked select, SGD with the masked commit) give the tfjs-ops results', T, async (t) => {
+    const { context, log, text } = await openAndWait(browser, `${server.url}probe.html?force=webgpu&fused=1`);
+    try {
+      const r = parseProbe(text, log);
+      assert.equal(r.backend, 'webgpu', `attempts: ${JSON.stringify(r.attempts)}`);
+      assert.equal(r.fused, true, 'the fused kernels are on for webgpu');
+      t.diagnostic(`largest relative differences, fused ÷ ops: ${JSON.stringify(r.diffs)}`);
+      assert.ok(r.cases.sumSquares[0].every((x) => x > 0 || x === 0) && r.cases.sumSquares[0].some((x) => x > 1), 'the sums are not all zero');
+      const bad = Object.entries(r.diffs).flatMap(([name, d]) => {
+        // float32 sums in another order: a few ulps; selects and Infinity exactly.
+        // SGD: w − lr·g rounded as tfjs rounds it, unless the shader compiler fuses a multiply-add (1 ulp).
+        const tol = name.startsWith('select') ? 0 : name.startsWith('sgd') ? 1e-6 : name === 'training' ? 1e-4 : 1e-5;
+        const head = (xs) => JSON.stringify(xs.slice(0, 12));
+        return d <= tol ? [] : [`${name}: largest relative difference ${d} > ${tol}\n  fused ${head(r.cases[name][0])}…\n  ops   ${head(r.cases[name][1])}…`];
+      });
+      assert.deepEqual(bad, []);
+      assert.equal(r.numTensors, r.numTensorsBefore, 'no tensors left behind');
+      assertClean(log);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('disable=webgpu: falls back to webgl or wasm, says why', T, async () => {
     const { context, log, text } = await openAndWait(browser, `${server.url}probe.html?disable=webgpu`);
     try {
