@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { setNodeBackend } from '../../node/tf-node.ts';
 import { defaultRunConfig, type RunConfig, type RunConfigInput } from '../config.ts';
-import { ACTIVATIONS, CLIP_MODES, DATASETS, INITS, NORMS, OPTIMIZERS, SCHEDULES } from '../meta.ts';
+import { ACTIVATIONS, CLIP_MODES, INITS, NORMS, OPTIMIZERS, POINT_DATASETS, REGRESSION_DATASETS, SCHEDULES } from '../meta.ts';
 import { ROW, LAYER_FIELDS, STATUS, describeDivergence, firstDiverged, layerValue, type LayerField } from '../rows.ts';
 import { Trainer } from '../trainer.ts';
 import { PRESETS, presetExperiment } from '../../ui/presets.ts';
@@ -145,7 +145,7 @@ function mismatches(p: Pair): string[] {
 const arbConfig: fc.Arbitrary<RunConfigInput> = fc
   .record({
     seed: fc.integer({ min: 0, max: 10_000 }),
-    data: fc.constantFrom(...DATASETS.filter((d) => d !== 'shapes')),
+    data: fc.constantFrom(...POINT_DATASETS.filter((d) => !REGRESSION_DATASETS.includes(d))),
     samples: fc.integer({ min: 16, max: 96 }),
     testFraction: fc.constantFrom(0, 0.25, 0.5),
     hidden: fc.array(fc.integer({ min: 1, max: 32 }), { minLength: 1, maxLength: 6 }),
