@@ -288,7 +288,13 @@ export function netSpecOf(cfg: RunConfig): NetSpec | null {
   const key = JSON.stringify([cfg.seed, cfg.data, cfg.train.batchSize, cfg.model]);
   const hit = specCache.get(key);
   if (hit) return hit;
-  const spec = buildNetSpec(cfg);
+  let spec: NetSpec;
+  try {
+    spec = buildNetSpec(cfg);
+  } catch {
+    // Data not loaded yet (the digits file, a CSV the page does not have) or a CSV it cannot use: no line.
+    return null;
+  }
   specCache.set(key, spec);
   if (specCache.size > 8) specCache.delete(specCache.keys().next().value as string);
   return spec;

@@ -17,7 +17,7 @@ import * as tf from './tf.ts';
 import type { RunConfig } from './config.ts';
 import { rebuildNeeded } from './fields.ts';
 import { withChangesAt, type ConfigChange } from './changes.ts';
-import { BatchStream, makeDataset, type Dataset } from './data/datasets.ts';
+import { BatchStream, makeDataset, sumSquaredDeviations, targetRange, type Dataset } from './data/datasets.ts';
 import { buildModel, disposeModel, forward, type Model } from './model.ts';
 import { OPTIMIZER_RULES, learningRateAt } from './optimizers.ts';
 import type { StepRecord } from './records.ts';
@@ -42,27 +42,6 @@ export interface TrainerOptions {
    * step): a profiler attributes the kernels and time in between to it.
    */
   onPhase?: (phase: StepPhase) => void;
-}
-
-/** Σ(t − mean t)² in float64. */
-export function sumSquaredDeviations(t: Float32Array): number {
-  let m = 0;
-  for (const v of t) m += v;
-  m /= Math.max(1, t.length);
-  let s = 0;
-  for (const v of t) s += (v - m) ** 2;
-  return s;
-}
-
-/** The smallest and largest target. */
-export function targetRange(t: Float32Array): [number, number] {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const v of t) {
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  return Number.isFinite(lo) ? [lo, hi] : [0, 1];
 }
 
 export class Trainer implements RunTrainer {

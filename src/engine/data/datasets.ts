@@ -310,6 +310,27 @@ export function makeDataset(cfg: Pick<RunConfig, 'data' | 'seed'>): Dataset {
   };
 }
 
+/** Σ(t − mean t)² in float64. */
+export function sumSquaredDeviations(t: Float32Array): number {
+  let m = 0;
+  for (const v of t) m += v;
+  m /= Math.max(1, t.length);
+  let s = 0;
+  for (const v of t) s += (v - m) ** 2;
+  return s;
+}
+
+/** The smallest and largest target. */
+export function targetRange(t: Float32Array): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of t) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return Number.isFinite(lo) ? [lo, hi] : [0, 1];
+}
+
 /** The centres of an n×n grid over [lo, hi]², row-major from (lo, lo), as (x, y) pairs: the decision-boundary view's points. */
 export function gridPoints(n: number, lo: number, hi: number): Float32Array {
   const pts = new Float32Array(n * n * 2);
