@@ -7,7 +7,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { CsvFile, Experiment, RunConfig } from '../engine/config.ts';
-import { CSV_LIMITS, formatBytes, parseCsvData, utf8Length } from '../engine/data/csv.ts';
+import { CSV_LIMITS, parseCsvData, tooLarge, utf8Length } from '../engine/data/csv.ts';
 import { sha256Text } from '../engine/data/sha256.ts';
 import { UsageError } from './io.ts';
 
@@ -19,7 +19,7 @@ export function readCsvFile(path: string, what: string): CsvFile {
   } catch (e) {
     throw new UsageError(`${what}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  if (size > CSV_LIMITS.maxBytes) throw new UsageError(`${what}: ${path} is ${formatBytes(size)}, at most ${formatBytes(CSV_LIMITS.maxBytes)} allowed`);
+  if (size > CSV_LIMITS.maxBytes) throw new UsageError(`${what}: ${path}: ${tooLarge(size)}`);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

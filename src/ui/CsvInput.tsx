@@ -8,7 +8,7 @@
  */
 import { useMemo, useState, type DragEvent } from 'react';
 import type { CsvFile, RunConfig } from '../engine/config.ts';
-import { CSV_LIMITS, csvExamples, formatBytes, parseCsvTable, utf8Length } from '../engine/data/csv.ts';
+import { CSV_LIMITS, csvExamples, formatBytes, parseCsvTable, tooLarge, utf8Length } from '../engine/data/csv.ts';
 import { sha256Text } from '../engine/data/sha256.ts';
 import { FIELDS } from '../engine/fields.ts';
 import { Field, Select } from './FieldInputs.tsx';
@@ -18,7 +18,7 @@ type Edit = (d: RunConfig) => void;
 /** The run's CSV file checked: the config's new `data.csv`, or why not. */
 export function checkCsv(name: string, text: string, cfg: RunConfig): { ok: true; file: CsvFile; target: string } | { ok: false; error: string } {
   const bytes = utf8Length(text);
-  if (bytes > CSV_LIMITS.maxBytes) return { ok: false, error: `${name}: the file is ${formatBytes(bytes)}, at most ${formatBytes(CSV_LIMITS.maxBytes)} allowed` };
+  if (bytes > CSV_LIMITS.maxBytes) return { ok: false, error: `${name}: ${tooLarge(bytes)}` };
   const table = parseCsvTable(text);
   if (!table.ok) return { ok: false, error: `${name}: ${table.error}` };
   const target = table.value.columns.includes(cfg.data.target) ? cfg.data.target : '';
@@ -61,7 +61,7 @@ export function CsvInput({ cfg, edit, testId }: { cfg: RunConfig; edit: (f: Edit
   const readFile = (f: File | undefined) => {
     if (!f) return;
     if (f.size > CSV_LIMITS.maxBytes) {
-      setError(`${f.name}: the file is ${formatBytes(f.size)}, at most ${formatBytes(CSV_LIMITS.maxBytes)} allowed`);
+      setError(`${f.name}: ${tooLarge(f.size)}`);
       return;
     }
     f.text().then(

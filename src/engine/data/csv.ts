@@ -49,6 +49,11 @@ export function formatBytes(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${n} bytes`;
 }
 
+/** The message for a file over the size limit. */
+export function tooLarge(bytes: number): string {
+  return `the file is ${bytes.toLocaleString('en')} bytes (${formatBytes(bytes)}), at most ${CSV_LIMITS.maxBytes.toLocaleString('en')} allowed`;
+}
+
 /** UTF-8 length of a string without encoding it. */
 export function utf8Length(s: string): number {
   let n = 0;
@@ -67,7 +72,7 @@ export function utf8Length(s: string): number {
 /** The header and rows of a CSV text, or why not (size, empty, ragged rows, bad header, limits). */
 export function parseCsvTable(text: string): CsvResult<CsvTable> {
   const bytes = utf8Length(text);
-  if (bytes > CSV_LIMITS.maxBytes) return fail(`the file is ${formatBytes(bytes)}, at most ${formatBytes(CSV_LIMITS.maxBytes)} allowed`);
+  if (bytes > CSV_LIMITS.maxBytes) return fail(tooLarge(bytes));
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   if (body.trim() === '') return fail('the file is empty (a header row and at least two data rows are needed)');
   const parsed = Papa.parse<string[]>(body, { header: false, dynamicTyping: false, skipEmptyLines: false, delimiter: ',' });
