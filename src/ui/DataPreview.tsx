@@ -93,7 +93,7 @@ export function DataPreview({ cfg, testId }: { cfg: Pick<RunConfig, 'data' | 'se
     );
   }
   const d = view.data;
-  if (d.inputShape.length !== 3 && d.inputSize !== 2) return <TablePreview d={d} testId={testId} />;
+  if (d.name === 'csv' || (d.inputShape.length !== 3 && d.inputSize !== 2)) return <TablePreview d={d} testId={testId} />;
   return <CanvasPreview d={d} testId={testId} />;
 }
 
