@@ -72,6 +72,8 @@ export { momentsFast, outputGradSquare } from './theoryTables.ts';
 export interface BatchInputs {
   meanSquare: Float64Array;
   mean: Float64Array;
+  /** A regression's targets squared, per example (its output gradient is 2(p − t)/B). */
+  targetSquare?: Float64Array;
 }
 
 export interface NetSpec {
@@ -217,7 +219,9 @@ export function predictedProfile(net: NetSpec, outputNorm: number, outputGradSqu
     const ex = examplesOf(net, net.batch);
     factors = ex.factors;
     const sum = outputGradSquares?.length === ex.factors.length ? sumOf(outputGradSquares) : NaN;
-    shares = sum > 0 && Number.isFinite(sum) ? outputGradSquares! : Array.from(ex.qOut, (q) => outputGradSquare(net.outputSize, q));
+    // Mean squared error (one output): E[(p − t)²] = q + t² with the prediction p ~ N(0, q) at initialization.
+    const expected = (q: number, i: number) => (net.outputSize === 1 ? q + (net.batch!.targetSquare?.[i] ?? 0) : outputGradSquare(net.outputSize, q));
+    shares = sum > 0 && Number.isFinite(sum) ? outputGradSquares! : Array.from(ex.qOut, expected);
   } else {
     factors = [layerTheory(net).map((t) => t.factor)];
     shares = [1];
@@ -305,6 +309,7 @@ const specCache = new Map<string, NetSpec>();
 function buildNetSpec(cfg: RunConfig): NetSpec {
   const { data, idx } = firstBatch(cfg);
   const batch = batchInputs(data.xTrain, data.inputSize, idx);
+  if (data.task === 'regression') batch.targetSquare = Float64Array.from(idx, (i) => data.tTrain[i] ** 2);
   const avg = (xs: Float64Array) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
   return {
     inputSize: data.inputSize,

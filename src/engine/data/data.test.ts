@@ -154,3 +154,15 @@ describe('mean squared error: the gradient against finite differences', () => {
     }
   });
 });
+
+describe('theory line of a regression', () => {
+  test('anchored at ‖∂L/∂p‖ with the mean squared error’s per-example shares: finite, close to the CLI’s exact split', async () => {
+    const { netSpecOf, predictedActGradNorms } = await import('../theory.ts');
+    const cfg = defaultRunConfig({ data: { name: 'plane' }, model: { hidden: [32, 32, 32, 32], activation: 'tanh', initGain: 1.5 } });
+    const line = predictedActGradNorms(netSpecOf(cfg)!, 0.3);
+    for (const v of line) expect(Number.isFinite(v) && v > 0).toBe(true);
+    // gradscope theory (exact per-example split) gives 1.247 for dense1 at anchor 0.2968, i.e. 4.2 times the anchor.
+    expect(line[0] / 0.3).toBeGreaterThan(3.6);
+    expect(line[0] / 0.3).toBeLessThan(4.8);
+  });
+});
