@@ -166,3 +166,31 @@ describe('theory line of a regression', () => {
     expect(line[0] / 0.3).toBeLessThan(4.8);
   });
 });
+
+describe('engines', () => {
+  const csv = `x1,x2,x3,label\n${Array.from({ length: 60 }, (_, i) => `${i % 7},${(i * 3) % 11},${i % 5},${i % 3}`).join('\n')}\n`;
+  const file = async (text: string) => ({ name: 'c.csv', bytes: text.length, sha256: (await import('./sha256.ts')).sha256Text(text), text });
+
+  test('a regression trains on tfjs, saying why; a CSV declared a classification may train on the typed engine', async () => {
+    const { chooseEngine } = await import('../engines.ts');
+    expect(chooseEngine(defaultRunConfig({ data: { name: 'plane' } }))).toEqual({ engine: 'tfjs', reason: expect.stringMatching(/softmax cross-entropy, not mean squared error/) });
+    expect(chooseEngine(defaultRunConfig({ data: { name: 'csv', csv: await file(csv) } })).engine).toBe('tfjs'); // task auto: not known before parsing
+    expect(chooseEngine(defaultRunConfig({ data: { name: 'csv', task: 'classification', csv: await file(csv) } })).engine).toBe('typed');
+  });
+
+  test('a 3-class CSV: the typed engine’s records are the tfjs engine’s (cpu)', async () => {
+    const { Trainer } = await import('../trainer.ts');
+    const { TypedTrainer } = await import('../typed/trainer.ts');
+    const cfg = defaultRunConfig({ data: { name: 'csv', task: 'classification', standardize: 'inputs', csv: await file(csv) }, model: { hidden: [8, 8] }, train: { batchSize: 8, evalEvery: 2 } });
+    const a = new Trainer(cfg);
+    const b = new TypedTrainer(cfg);
+    try {
+      const ra = await a.runSteps(5);
+      const rb = await b.runSteps(5);
+      expect(rb.map((r) => [r.loss, r.acc, r.testAcc, r.gradNorm])).toEqual(ra.map((r) => [r.loss, r.acc, r.testAcc, r.gradNorm]));
+    } finally {
+      a.dispose();
+      b.dispose();
+    }
+  });
+});
