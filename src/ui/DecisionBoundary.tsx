@@ -10,7 +10,7 @@ import { useMetricsVersion } from './useMetrics.ts';
 import { useStore } from './store.ts';
 import { PngButton } from './PngButton.tsx';
 import { CLASS_COLORS } from './DataPreview.tsx';
-import { datasetView, isProblem } from './datasetCache.ts';
+import { datasetView, isProblem, isRegressionRun } from './datasetCache.ts';
 import { targetRange } from '../engine/data/datasets.ts';
 
 /** CSS size of the decision-boundary canvas. */
@@ -76,7 +76,11 @@ export function DecisionBoundary({ run }: { run: number }) {
   return (
     <figure ref={figRef} className="chart boundary" aria-label="Decision boundary">
       <figcaption>
-        <span>Decision boundary (shading: predicted class; dots: training points)</span>
+        <span>
+          {cfg && isRegressionRun(cfg)
+            ? 'Prediction (shading: the predicted target over the training range, blue low to orange high; dots: training points)'
+            : 'Decision boundary (shading: predicted class; dots: training points)'}
+        </span>
         <PngButton name={`decision-boundary-${run}`} />
       </figcaption>
       <canvas ref={ref} className="boundary-canvas" data-testid="decision-boundary" />
