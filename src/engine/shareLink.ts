@@ -47,9 +47,22 @@ export function splitLinkData(exp: Experiment): { exp: Experiment; csv: string |
     }),
   };
   if (texts.size !== 1) return { exp: stripped, csv: null };
-  const packed = LZString.compressToEncodedURIComponent([...texts.values()][0]);
-  return { exp: stripped, csv: packed.length <= CSV_LIMITS.maxEmbeddedChars ? packed : null };
+  const [sha, text] = [...texts][0];
+  let packed = packedCsv.get(sha);
+  if (packed === undefined) {
+    // The page writes its link on every edit: compress a file once, and not one that cannot fit
+    // (numeric CSV text compresses a few times, never 20 times, in lz-string).
+    const fits = text.length <= (CSV_LIMITS.maxEmbeddedChars * 6 * 20) / 8;
+    const p = fits ? LZString.compressToEncodedURIComponent(text) : '';
+    packed = fits && p.length <= CSV_LIMITS.maxEmbeddedChars ? p : null;
+    packedCsv.set(sha, packed);
+    if (packedCsv.size > 8) packedCsv.delete(packedCsv.keys().next().value as string);
+  }
+  return { exp: stripped, csv: packed };
 }
+
+/** A CSV's `csv=` part by its SHA-256 (null: too large for a link). */
+const packedCsv = new Map<string, string | null>();
 
 export function experimentToFragment(exp: Experiment, options: Record<string, string> = {}): string {
   const link = splitLinkData(exp);
