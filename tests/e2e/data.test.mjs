@@ -83,6 +83,10 @@ test('CSV by file picker and by drag and drop: checked, previewed, trained, in t
     const pending = await page.$('[data-testid="run0-restart-pending"]');
     if (pending) await pending.click();
     await page.waitForSelector('[data-testid="run0-data-preview"][data-kind="images"][data-count="20"]', { timeout: T });
+    // ... and the worker fetches it too: the MLP trains a step on 196 inputs.
+    await page.click('[data-testid="step-once"]');
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="step-count"]')?.textContent) >= 1, null, { timeout: T });
+    assert.equal(await page.evaluate(() => window.gradscope.store.getState().runtime[0].error ?? null), null);
     assert.deepEqual(log.errors, []);
   } finally {
     await context.close();
