@@ -149,11 +149,7 @@ export const FIELDS = {
   }),
 
   'data.name': oneOf('data.name', DATASETS, DATASET_META, { label: 'Data set', help: 'The examples the net learns from.', apply: 'rebuild' }),
-  'data.samples': int('data.samples', {
-    label: 'Samples',
-    help: 'Number of examples generated or drawn (train + test; digits: at most 5,000; a CSV uses every row).',
-    apply: 'rebuild', min: 16, max: 20000, scale: 'log',
-  }),
+  'data.samples': int('data.samples', { label: 'Samples', help: 'Number of examples generated or drawn (train + test; digits: at most 5,000; a CSV uses every row).', apply: 'rebuild', min: 16, max: 20000, scale: 'log' }),
   'data.noise': num('data.noise', {
     label: 'Data noise',
     help: 'Amount of noise added to the examples, 0..1.',
@@ -161,11 +157,7 @@ export const FIELDS = {
     sweepRange: { min: 0, max: 0.5 },
   }),
   'data.testFraction': num('data.testFraction', { label: 'Test fraction', help: 'Share of examples held out for the test metrics.', apply: 'rebuild', min: 0, max: 0.9, step: 0.05 }),
-  'data.standardize': oneOf('data.standardize', STANDARDIZE, STANDARDIZE_META, {
-    label: 'Feature scaling',
-    help: 'z-score the inputs (and a regression target) with the mean and standard deviation of the training split.',
-    apply: 'rebuild',
-  }),
+  'data.standardize': oneOf('data.standardize', STANDARDIZE, STANDARDIZE_META, { label: 'Feature scaling', help: 'z-score the inputs (and a regression target) with the mean and standard deviation of the training split.', apply: 'rebuild' }),
   'data.task': oneOf('data.task', TASKS, TASK_META, { label: 'Task', help: 'What a CSV’s target column is: classes or a number (auto decides from its values).', apply: 'rebuild' }),
   'data.target': text('data.target', { label: 'Target column', help: 'The CSV column to predict (empty: the last column).', apply: 'rebuild', maxLength: 100 }),
 
