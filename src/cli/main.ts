@@ -9,6 +9,8 @@
 import { DEFAULT_BASE_URL, shareUrl } from '../engine/shareLink.ts';
 import { CLIP_META, OPTIMIZER_FORMULAS, OPTIMIZER_META, ACTIVATION_META, INIT_META, DATASET_META, NORM_META, SCHEDULE_META } from '../engine/meta.ts';
 import { csvHeader, recordToCsv, recordToJson, type StepRecord } from '../engine/records.ts';
+import { CSV_LIMITS } from '../engine/data/csv.ts';
+import { loadRunData, resolveRunData } from './data.ts';
 import {
   UsageError,
   backendFor,
@@ -61,11 +63,19 @@ Options:
                      cannot train), cpu or wasm
   --engine E         auto (default: the typed engine, plain TypeScript over typed
                      arrays, for MLPs on the 2-D data sets, else tfjs), tfjs or typed
+  --data FILE        train every run on this CSV file (a header row, numeric
+                     features, one target column: data.target, default the last);
+                     a config or link that names a file by its SHA-256 must get it
   -h, --help         this help
 
 Record fields: run, label, step, loss, acc, lr, gradNorm, gradNormClipped,
 status (ok|clipped|skipped|diverged), layers[{name, gradNorm, gradNormClipped,
 weightNorm, updateNorm, actGradNorm}], and testLoss/testAcc on evaluation steps.
+For a regression (data sets plane and housing, a CSV with a numeric target)
+loss is the mean squared error and acc/testAcc the R² of the batch/test set.
+
+CSV limits: at most ${CSV_LIMITS.maxBytes} bytes, ${CSV_LIMITS.maxRows} data rows, ${CSV_LIMITS.maxColumns} columns,
+${CSV_LIMITS.maxClasses} classes; {"data": {"name": "csv", "path": "file.csv"}} reads a file.
 
 Clip modes (stabilizers.clip.mode):
 ${list(CLIP_META)}
@@ -94,6 +104,9 @@ ${list(SCHEDULE_META)}
 Data sets (data.name):
 ${list(DATASET_META)}
 
+Feature scaling (data.standardize): none | inputs | inputs_and_target (z-scores
+from the training split). Task of a CSV (data.task): auto | classification | regression.
+
 Example:
   gradscope run '{"model":{"hidden":[32,32,32,32]}}' --steps 50
   gradscope run '{"model":{"initGain":3,"hidden":[64,64,64,64,64,64]},"optimizer":{"lr":0.5}}' --format csv
@@ -105,6 +118,8 @@ Prints the share URL that opens the experiment in the page.
 
 Options:
   --base URL         the page's address (default ${DEFAULT_BASE_URL}, or $GRADSCOPE_BASE_URL)
+  --data FILE        every run on this CSV file (as gradscope run --data); a small
+                     file travels inside the link, a larger one by name, size and SHA-256
   -h, --help         this help
 `;
 
@@ -116,6 +131,7 @@ async function cmdRun(argv: string[]): Promise<number> {
     out: { type: 'string' },
     backend: { type: 'string' },
     engine: { type: 'string', default: 'auto' },
+    data: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -129,6 +145,7 @@ async function cmdRun(argv: string[]): Promise<number> {
   if (format !== 'jsonl' && format !== 'csv') throw new UsageError(`--format: must be jsonl or csv, got ${JSON.stringify(format)}`);
   const backend = backendOption(values.backend);
   const exp = validated(loadConfigArg(positionals[0]));
+  resolveRunData(exp, values.data);
   const backends = exp.runs.map((r) => backendFor(backend, r.model.arch));
   const engine = values.engine;
   if (engine !== 'auto' && engine !== 'tfjs' && engine !== 'typed') throw new UsageError(`--engine: must be auto, tfjs or typed, got ${JSON.stringify(engine)}`);
@@ -144,6 +161,7 @@ async function cmdRun(argv: string[]): Promise<number> {
   const out = values.out ? fileOut(values.out, '--out') : stdoutOut();
 
   // Load TensorFlow.js only now: a bad config or --help answers at once.
+  await loadRunData(exp);
   const { setNodeBackend } = await import('../node/tf-node.ts');
   const { trainRun } = await import('../engine/train.ts');
   const { layerNamesFor } = await import('../engine/model.ts');
@@ -181,13 +199,14 @@ async function cmdRun(argv: string[]): Promise<number> {
 }
 
 async function cmdUrl(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(argv, { base: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+  const { values, positionals } = parseCommand(argv, { base: { type: 'string' }, data: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
   if (values.help) {
     await printOut(URL_HELP);
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError('url: expects exactly one <config> (see gradscope url --help)');
   const exp = validated(loadConfigArg(positionals[0]));
+  resolveRunData(exp, values.data);
   const base = baseOption(values.base);
   await printOut(shareUrl(exp, base) + '\n');
   return 0;

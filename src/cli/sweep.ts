@@ -6,6 +6,7 @@
  * output that cannot be written (one line per problem on stderr), 1 for an
  * internal failure.
  */
+import { resolveRunData } from './data.ts';
 import { availableParallelism } from 'node:os';
 import { DEFAULT_BASE_URL } from '../engine/shareLink.ts';
 import { MAX_STEPS_PER_TRIAL, OBJECTIVES, METHODS, parseSweep, sweepToJson } from '../engine/sweep/schema.ts';
@@ -137,6 +138,8 @@ async function sweep(argv: string[]): Promise<number> {
 
   let cfg = validated(loadSweepArg(positionals[0]));
   if (steps !== undefined) cfg = validated(parseSweep({ ...sweepToJson(cfg), stepsPerTrial: steps }));
+  // A CSV named by data.path is read (and checked) once, here; its text travels in every trial's config.
+  resolveRunData({ v: 1, runs: [cfg.base] }, undefined);
   const backend = backendFor(backendOpt, cfg.base.model.arch);
 
   const out = values.out ? fileOut(values.out, '--out') : stdoutOut();

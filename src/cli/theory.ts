@@ -10,6 +10,7 @@
  * is the exact anchor) where the page can only use the shares theory expects.
  */
 import type { RunConfig } from '../engine/config.ts';
+import { loadRunData, resolveRunData } from './data.ts';
 import { toJsonLine } from '../engine/format.ts';
 import { firstBatch, netSpecOf, predictedProfile, theoryNote, type Profile } from '../engine/theory.ts';
 import { UsageError, backendFor, backendOption, loadConfigArg, parseCommand, printOut, stdoutOut, validated } from './io.ts';
@@ -105,7 +106,13 @@ export async function theoryLine(cfg: RunConfig, run: number): Promise<TheoryRun
     const C = data.nClasses;
     const squares = new Float64Array(B);
     const streamSquares = new Float64Array(B);
-    for (let i = 0; i < B; i++) {
+    for (let i = 0; i < B && data.task === 'regression'; i++) {
+      // Mean squared error: ∂L/∂p_i = 2(p_i − t_i)/B; again the common factor does not matter.
+      const d = logits[i] - data.tTrain[idx[i]];
+      squares[i] = d * d;
+      streamSquares[i] = (d * logits[i]) ** 2;
+    }
+    for (let i = 0; i < B && data.task !== 'regression'; i++) {
       let max = -Infinity;
       for (let c = 0; c < C; c++) max = Math.max(max, logits[i * C + c]);
       let sum = 0;
@@ -154,6 +161,8 @@ export async function cmdTheory(argv: string[]): Promise<number> {
     const why = notPlainMlp(r);
     if (why) throw new UsageError(`theory: run ${i} (${JSON.stringify(r.label)}) ${why}: the theory line is for plain MLPs (model.arch "mlp", model.norm "none")`);
   });
+  resolveRunData(exp, undefined);
+  await loadRunData(exp);
   const backends = exp.runs.map((r) => backendFor(backend, r.model.arch));
   const out = stdoutOut();
   // Load TensorFlow.js only now: a bad config or --help answers at once.

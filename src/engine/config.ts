@@ -6,6 +6,8 @@
  */
 import { z } from 'zod';
 import { IMAGE_DATASETS } from './meta.ts';
+import { CSV_LIMITS, utf8Length } from './data/csv.ts';
+import { sha256Text } from './data/sha256.ts';
 import { MAX_PROBLEMS, capProblems, describeInput, formatIssues, formatPath, oneLine, shorten } from './issues.ts';
 import { MAX_JSON_DEPTH, pruneDeep } from './linkCodec.ts';
 import { FIELDS as F, describeRange, rebuildNeeded, type EnumField, type Field, type ListField, type NumberField, type TextField } from './fields.ts';
@@ -56,12 +58,54 @@ function list(f: ListField) {
     .max(f.length.max, { error: msg });
 }
 
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/**
+ * A run's own CSV file: its name, size and SHA-256, and its text when the
+ * config carries it (a share link carries the text only while it is small,
+ * shareLink.ts). Without the text the page asks for the file and the CLI for
+ * `--data`, and either refuses a file with another hash.
+ */
+const CsvFileSchema = z
+  .strictObject({
+    name: z.string({ error: 'must be the file name (a string of at most 200 characters)' }).max(200, { error: 'must be at most 200 characters' }),
+    bytes: z.number({ error: `must be the file size in bytes, an integer 0..${CSV_LIMITS.maxBytes}` }).int({ error: 'must be an integer' }).min(0).max(CSV_LIMITS.maxBytes, { error: `must be at most ${CSV_LIMITS.maxBytes} (the CSV size limit)` }),
+    sha256: z.string({ error: 'must be 64 lower-case hex digits' }).regex(SHA256, { error: 'must be 64 lower-case hex digits' }),
+    text: z.string({ error: 'must be the file’s text' }).max(CSV_LIMITS.maxBytes, { error: `must be at most ${CSV_LIMITS.maxBytes} bytes (the CSV size limit)` }).optional(),
+  })
+  .superRefine((f, ctx) => {
+    if (f.text === undefined) return;
+    const bytes = utf8Length(f.text);
+    if (bytes !== f.bytes) ctx.addIssue({ code: 'custom', path: ['bytes'], message: `does not match the text (${bytes} bytes)`, input: f.bytes });
+    else if (textHash(f.text) !== f.sha256) ctx.addIssue({ code: 'custom', path: ['sha256'], message: 'does not match the text (the file was changed)', input: f.sha256 });
+  });
+
+const hashCache = new Map<string, string>();
+/** sha256Text with a small cache: the page validates the same config on every edit. */
+function textHash(text: string): string {
+  let h = hashCache.get(text);
+  if (h === undefined) {
+    h = sha256Text(text);
+    hashCache.set(text, h);
+    if (hashCache.size > 4) hashCache.delete(hashCache.keys().next().value as string);
+  }
+  return h;
+}
+
+export type CsvFile = z.output<typeof CsvFileSchema>;
+
 const DataSchema = z
   .strictObject({
     name: oneOf(F['data.name']).default('spiral'),
     samples: number(F['data.samples']).default(512),
     noise: number(F['data.noise']).default(0.1),
     testFraction: number(F['data.testFraction']).default(0.2),
+    standardize: oneOf(F['data.standardize']).default('none'),
+    task: oneOf(F['data.task']).default('auto'),
+    target: text(F['data.target']).default(''),
+    csv: CsvFileSchema.optional(),
+    /** The CLI's: a CSV file to read (relative to the working directory). */
+    path: z.string({ error: 'must be a file path' }).min(1, { error: 'must be a file path' }).max(4096, { error: 'must be at most 4096 characters' }).optional(),
   })
   .prefault({});
 

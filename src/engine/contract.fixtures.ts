@@ -9,8 +9,8 @@ import fc from 'fast-check';
 
 // The contract's values, written out here (section 1), independent of the schema.
 
-const DATASETS = ['circle', 'xor', 'gauss', 'spiral', 'moons', 'shapes'];
-const IMAGE_DATASETS = ['shapes'];
+const DATASETS = ['circle', 'xor', 'gauss', 'spiral', 'moons', 'shapes', 'digits', 'plane', 'housing', 'csv'];
+const IMAGE_DATASETS = ['shapes', 'digits'];
 const ARCHS = ['mlp', 'cnn'];
 const ACTIVATIONS = ['relu', 'leaky_relu', 'relu6', 'elu', 'selu', 'tanh', 'sigmoid', 'linear'];
 const INITS = ['he_normal', 'he_uniform', 'glorot_normal', 'glorot_uniform', 'lecun_normal', 'normal', 'orthogonal'];
@@ -40,7 +40,7 @@ export const RANGES: Record<string, { lo: number; hi: number; int: boolean }> = 
  */
 const FIELDS: Record<string, string[]> = {
   run: ['label', 'seed', 'data', 'model', 'optimizer', 'stabilizers', 'train'],
-  data: ['name', 'samples', 'noise', 'testFraction'],
+  data: ['name', 'samples', 'noise', 'testFraction', 'standardize', 'task', 'target', 'csv', 'path'],
   model: ['arch', 'hidden', 'activation', 'init', 'initGain', 'norm', 'residual'],
   optimizer: ['name', 'lr', 'momentum', 'rho', 'beta1', 'beta2', 'epsilon', 'weightDecay', 'schedule'],
   schedule: ['kind', 'warmupSteps', 'stepSize', 'gamma', 'minFactor'],
@@ -63,7 +63,7 @@ export function contractViolations(exp: unknown): string[] {
   };
   const keys = (o: Obj, kind: string, where: string) => {
     for (const k of Object.keys(o)) need(FIELDS[kind].includes(k), `${where}.${k}: not a contract field`);
-    for (const k of FIELDS[kind].filter((f) => !['rho', 'stepSize', 'gamma', 'minFactor', 'z', 'warmup', 'evalEvery'].includes(f))) {
+    for (const k of FIELDS[kind].filter((f) => !['rho', 'stepSize', 'gamma', 'minFactor', 'z', 'warmup', 'evalEvery', 'standardize', 'task', 'target', 'csv', 'path'].includes(f))) {
       need(k in o, `${where}.${k}: missing (defaults must be filled in)`);
     }
   };

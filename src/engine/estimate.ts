@@ -97,9 +97,30 @@ export const OPTIMIZER_SLOTS: Record<OptimizerName, number> = {
   adamw: 2,
 };
 
-/** The data sets' example shape and class count (data/datasets.ts: 2-D points, or 16×16×1 images of 3 shapes). */
-function dataShape(name: RunConfig['data']['name']): { shape: number[]; classes: number } {
-  return name === 'shapes' ? { shape: [16, 16, 1], classes: 3 } : { shape: [2], classes: 2 };
+/**
+ * The data sets' example shape and output units (data/datasets.ts: 2-D points,
+ * 16×16×1 images of 3 shapes, 14×14×1 digits, the regression sets' one output;
+ * a CSV's columns less the target, with up to 10 classes as the bound).
+ */
+function dataShape(data: RunConfig['data']): { shape: number[]; classes: number } {
+  switch (data.name) {
+    case 'shapes':
+      return { shape: [16, 16, 1], classes: 3 };
+    case 'digits':
+      return { shape: [14, 14, 1], classes: 10 };
+    case 'plane':
+      return { shape: [2], classes: 1 };
+    case 'housing':
+      return { shape: [3], classes: 1 };
+    case 'csv': {
+      const text = data.csv?.text ?? '';
+      const end = text.indexOf('\n');
+      const columns = (end >= 0 ? text.slice(0, end) : text).split(',').length;
+      return { shape: [Math.max(1, columns - 1)], classes: 10 };
+    }
+    default:
+      return { shape: [2], classes: 2 };
+  }
 }
 
 function size(s: number[]): number {
@@ -130,7 +151,7 @@ export const THRESHOLDS = {
 /** Parameters, activations and multiply-adds of a run's model, layer by layer as buildModel makes it. */
 function modelCounts(run: RunConfig): { params: number; stateNonTrainable: number; activations: number; macs: number } {
   const { arch, hidden, norm } = run.model;
-  const { shape: input, classes } = dataShape(run.data.name);
+  const { shape: input, classes } = dataShape(run.data);
   let shape = input.slice();
   let params = 0;
   let stateNonTrainable = 0;
@@ -168,7 +189,7 @@ export function estimateRun(run: RunConfig): Estimate {
   const batch = run.train.batchSize;
   const slots = OPTIMIZER_SLOTS[run.optimizer.name];
   const activationsPerStep = batch * m.activations;
-  const data = run.data.samples * size(dataShape(run.data.name).shape);
+  const data = run.data.samples * size(dataShape(run.data).shape);
   const floats = m.params * (2 + slots) + m.stateNonTrainable + 2 * activationsPerStep + data;
   const peakBy = {} as Record<MemoryBackend, number>;
   for (const b of MEMORY_BACKENDS) {

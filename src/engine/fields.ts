@@ -27,6 +27,10 @@ import {
   OPTIMIZER_META,
   SCHEDULES,
   SCHEDULE_META,
+  STANDARDIZE,
+  STANDARDIZE_META,
+  TASKS,
+  TASK_META,
   type OptimizerName,
   type OptionMeta,
 } from './meta.ts';
@@ -144,8 +148,8 @@ export const FIELDS = {
     apply: 'rebuild', min: 0, max: 4294967295,
   }),
 
-  'data.name': oneOf('data.name', DATASETS, DATASET_META, { label: 'Data set', help: 'The examples the net learns to classify.', apply: 'rebuild' }),
-  'data.samples': int('data.samples', { label: 'Samples', help: 'Number of examples generated (train + test).', apply: 'rebuild', min: 16, max: 20000, scale: 'log' }),
+  'data.name': oneOf('data.name', DATASETS, DATASET_META, { label: 'Data set', help: 'The examples the net learns from.', apply: 'rebuild' }),
+  'data.samples': int('data.samples', { label: 'Samples', help: 'Number of examples generated or drawn (train + test; digits: at most 5,000; a CSV uses every row).', apply: 'rebuild', min: 16, max: 20000, scale: 'log' }),
   'data.noise': num('data.noise', {
     label: 'Data noise',
     help: 'Amount of noise added to the examples, 0..1.',
@@ -153,6 +157,9 @@ export const FIELDS = {
     sweepRange: { min: 0, max: 0.5 },
   }),
   'data.testFraction': num('data.testFraction', { label: 'Test fraction', help: 'Share of examples held out for the test metrics.', apply: 'rebuild', min: 0, max: 0.9, step: 0.05 }),
+  'data.standardize': oneOf('data.standardize', STANDARDIZE, STANDARDIZE_META, { label: 'Feature scaling', help: 'z-score the inputs (and a regression target) with the mean and standard deviation of the training split.', apply: 'rebuild' }),
+  'data.task': oneOf('data.task', TASKS, TASK_META, { label: 'Task', help: 'What a CSV’s target column is: classes or a number (auto decides from its values).', apply: 'rebuild' }),
+  'data.target': text('data.target', { label: 'Target column', help: 'The CSV column to predict (empty: the last column).', apply: 'rebuild', maxLength: 100 }),
 
   'model.arch': oneOf('model.arch', ARCHS, ARCH_META, { label: 'Architecture', help: 'Fully connected layers, or convolutions for images.', apply: 'rebuild' }),
   'model.hidden': list('model.hidden', {
@@ -304,8 +311,13 @@ export function fieldAt(path: string): Field | undefined {
 /** The value at a stored path of a run config. */
 export function valueAt(cfg: RunConfig, path: FieldPath): unknown {
   let v: unknown = cfg;
-  for (const k of path.split('.')) v = (v as Record<string, unknown>)[k];
+  for (const k of path.split('.')) v = (v as Record<string, unknown> | undefined)?.[k];
   return v;
+}
+
+/** What identifies a run's own data file (its CSV's hash, or the CLI's path): a change of it needs a new data set. */
+function dataFileKey(cfg: RunConfig): string {
+  return `${cfg.data.csv?.sha256 ?? ''}|${cfg.data.csv?.text !== undefined ? 'text' : ''}|${cfg.data.path ?? ''}`;
 }
 
 function fmtBound(x: number): string {
@@ -381,5 +393,5 @@ export function changedPaths(prev: RunConfig, next: RunConfig): Change[] {
 
 /** Whether going from `prev` to `next` needs a new model (and data and optimizer state) at step 0. */
 export function rebuildNeeded(prev: RunConfig, next: RunConfig): boolean {
-  return changedPaths(prev, next).some((c) => c.apply === 'rebuild');
+  return dataFileKey(prev) !== dataFileKey(next) || changedPaths(prev, next).some((c) => c.apply === 'rebuild');
 }

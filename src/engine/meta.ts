@@ -13,7 +13,7 @@ function meta<K extends string>(m: Record<K, OptionMeta>): Record<K, OptionMeta>
   return m;
 }
 
-export const DATASETS = ['circle', 'xor', 'gauss', 'spiral', 'moons', 'shapes'] as const;
+export const DATASETS = ['circle', 'xor', 'gauss', 'spiral', 'moons', 'shapes', 'digits', 'plane', 'housing', 'csv'] as const;
 export type DatasetName = (typeof DATASETS)[number];
 export const DATASET_META = meta<DatasetName>({
   circle: { label: 'Circle', help: 'A disc of one class inside a ring of the other: needs a curved boundary.' },
@@ -25,8 +25,44 @@ export const DATASET_META = meta<DatasetName>({
     label: 'Shapes (16×16 images)',
     help: 'Synthetic 16×16 grey images of squares, circles and triangles with jitter and noise; for the CNN.',
   },
+  digits: {
+    label: 'Digits (14×14 handwritten)',
+    help: 'Handwritten digits 0–9 from MNIST (the mnist package), averaged down to 14×14: a real image set for the CNN and the MLP.',
+  },
+  plane: {
+    label: 'Plane (regression)',
+    help: 'TensorFlow Playground’s regression set: the target is (x + y)/2 plus noise; mean squared error, scored by R².',
+  },
+  housing: {
+    label: 'House prices (regression, raw units)',
+    help: 'Synthetic house prices in $1000s from floor area (square feet, in the thousands), rooms and age: unscaled features, the lesson of data.standardize.',
+  },
+  csv: { label: 'Your CSV file', help: 'A CSV file of your own: a header row, numeric columns, one of them the target.' },
 });
-export const IMAGE_DATASETS: readonly DatasetName[] = ['shapes'];
+export const IMAGE_DATASETS: readonly DatasetName[] = ['shapes', 'digits'];
+/** Built-in sets whose target is a number (mean squared error); a CSV's task is decided by its target column. */
+export const REGRESSION_DATASETS: readonly DatasetName[] = ['plane', 'housing'];
+/** Built-in sets with two input coordinates (the decision-boundary view and the 2-D preview). */
+export const POINT_DATASETS: readonly DatasetName[] = ['circle', 'xor', 'gauss', 'spiral', 'moons', 'plane'];
+
+export const STANDARDIZE = ['none', 'inputs', 'inputs_and_target'] as const;
+export type Standardize = (typeof STANDARDIZE)[number];
+export const STANDARDIZE_META = meta<Standardize>({
+  none: { label: 'None (raw values)', help: 'The features as they are: a column in the thousands makes the first layer’s gradients thousands of times larger.' },
+  inputs: { label: 'Inputs (z-score)', help: 'Each input column minus its mean, over its standard deviation, both from the training split only.' },
+  inputs_and_target: {
+    label: 'Inputs and target',
+    help: 'Inputs z-scored, and a regression target too (the loss is then in units of the target’s standard deviation; R² is unchanged).',
+  },
+});
+
+export const TASKS = ['auto', 'classification', 'regression'] as const;
+export type Task = (typeof TASKS)[number];
+export const TASK_META = meta<Task>({
+  auto: { label: 'Auto', help: 'Classification when the target column has at most 10 distinct values (all whole numbers or text), regression otherwise.' },
+  classification: { label: 'Classification', help: 'Each distinct target value is a class (at most 10): softmax cross-entropy, scored by accuracy.' },
+  regression: { label: 'Regression', help: 'The target is a number: a linear output and mean squared error, scored by R².' },
+});
 
 export const ARCHS = ['mlp', 'cnn'] as const;
 export type Arch = (typeof ARCHS)[number];

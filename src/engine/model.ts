@@ -260,6 +260,21 @@ export function crossEntropy(logits: tf.Tensor, oneHot: tf.Tensor): tf.Scalar {
   return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), -1)));
 }
 
+/** Mean squared error of a one-output regression: mean over the batch of (prediction − target)². */
+export function meanSquaredError(pred: tf.Tensor, target: tf.Tensor): tf.Scalar {
+  return tf.mean(tf.square(tf.sub(pred, target)));
+}
+
+/**
+ * R² of a batch: 1 − Σ(p − t)²/Σ(t − mean t)²; 0 for a batch whose targets are
+ * all equal (nothing to explain).
+ */
+export function rSquared(pred: tf.Tensor, target: tf.Tensor): tf.Scalar {
+  const sse = tf.sum(tf.square(tf.sub(pred, target)));
+  const sst = tf.sum(tf.square(tf.sub(target, tf.mean(target))));
+  return tf.where(tf.greater(sst, 0), tf.sub(1, tf.div(sse, tf.maximum(sst, 1e-30))), tf.scalar(0)) as tf.Scalar;
+}
+
 /** Number of correct predictions as a float scalar. */
 export function correctCount(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
   return tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), labels), 'float32'));

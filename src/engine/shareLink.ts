@@ -8,6 +8,8 @@ import LZString from 'lz-string';
 import { oneLine, shorten } from './issues.ts';
 import { MAX_DECODED_LENGTH, decompressLink, linkChecksum, type Decoded } from './linkCodec.ts';
 import { parseExperimentJson, type Experiment, type ValidationResult } from './config.ts';
+import { CSV_LIMITS, utf8Length } from './data/csv.ts';
+import { sha256Text } from './data/sha256.ts';
 
 // Share URL codec. The fragment is a query string:
 //   e=<lz-string of the experiment's JSON>&sum=<its checksum>
@@ -18,15 +20,55 @@ import { parseExperimentJson, type Experiment, type ValidationResult } from './c
 
 export const FRAGMENT_KEY = 'e';
 export const CHECKSUM_KEY = 'sum';
+/** A run's own CSV file, when it is small enough to travel inside the link: `csv=<lz-string of its text>`. */
+export const CSV_KEY = 'csv';
 export const DEFAULT_BASE_URL = 'http://127.0.0.1:5173/';
 
 export function encodeExperiment(exp: Experiment): string {
   return LZString.compressToEncodedURIComponent(JSON.stringify(exp));
 }
 
+/**
+ * The experiment as a link holds it: every CSV file by its name, size and
+ * SHA-256 only; and the text of the CSV (when the runs that train on a CSV all
+ * use one file) compressed for `csv=`, when that is at most
+ * CSV_LIMITS.maxEmbeddedChars characters (≈ 8 KB).
+ */
+export function splitLinkData(exp: Experiment): { exp: Experiment; csv: string | null } {
+  const texts = new Map<string, string>();
+  for (const r of exp.runs) if (r.data.name === 'csv' && r.data.csv?.text !== undefined) texts.set(r.data.csv.sha256, r.data.csv.text);
+  if (!exp.runs.some((r) => r.data.csv?.text !== undefined)) return { exp, csv: null };
+  const stripped: Experiment = {
+    ...exp,
+    runs: exp.runs.map((r) => {
+      if (!r.data.csv) return r;
+      const { text: _text, ...ref } = r.data.csv;
+      return { ...r, data: { ...r.data, csv: ref } };
+    }),
+  };
+  if (texts.size !== 1) return { exp: stripped, csv: null };
+  const [sha, text] = [...texts][0];
+  let packed = packedCsv.get(sha);
+  if (packed === undefined) {
+    // The page writes its link on every edit: compress a file once, and not one that cannot fit
+    // (numeric CSV text compresses a few times, never 20 times, in lz-string).
+    const fits = text.length <= (CSV_LIMITS.maxEmbeddedChars * 6 * 20) / 8;
+    const p = fits ? LZString.compressToEncodedURIComponent(text) : '';
+    packed = fits && p.length <= CSV_LIMITS.maxEmbeddedChars ? p : null;
+    packedCsv.set(sha, packed);
+    if (packedCsv.size > 8) packedCsv.delete(packedCsv.keys().next().value as string);
+  }
+  return { exp: stripped, csv: packed };
+}
+
+/** A CSV's `csv=` part by its SHA-256 (null: too large for a link). */
+const packedCsv = new Map<string, string | null>();
+
 export function experimentToFragment(exp: Experiment, options: Record<string, string> = {}): string {
-  const json = JSON.stringify(exp);
+  const link = splitLinkData(exp);
+  const json = JSON.stringify(link.exp);
   const parts = [`${FRAGMENT_KEY}=${LZString.compressToEncodedURIComponent(json)}`, `${CHECKSUM_KEY}=${linkChecksum(json)}`];
+  if (link.csv !== null) parts.push(`${CSV_KEY}=${link.csv}`);
   for (const [k, v] of Object.entries(options)) parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
   return parts.join('&');
 }
@@ -98,12 +140,14 @@ export function parseFragment(fragmentOrUrl: string): FragmentContents {
   }
   let encoded: string | null = null;
   let sum: string | null = null;
+  let csv: string | null = null;
   for (const part of frag.split('&')) {
     const eq = part.indexOf('=');
     const key = eq >= 0 ? part.slice(0, eq) : part;
     const value = eq >= 0 ? part.slice(eq + 1) : '';
     if (key === FRAGMENT_KEY) encoded = value;
     else if (key === CHECKSUM_KEY) sum = value;
+    else if (key === CSV_KEY) csv = value;
     else if (key) {
       try {
         options[decodeURIComponent(key)] = decodeURIComponent(value);
@@ -139,7 +183,31 @@ export function parseFragment(fragmentOrUrl: string): FragmentContents {
     });
   }
   const experiment = fromLink(parseExperimentJson(decoded.text));
+  if (experiment.ok && csv !== null) {
+    const error = attachCsv(experiment.value, csv);
+    if (error) return out({ ok: false, errors: [error] });
+  }
   return out(experiment, experiment.ok && sum === null ? [NO_CHECKSUM_NOTE] : []);
+}
+
+/**
+ * Puts the CSV a link carries (`csv=`) into the runs that name it by its hash;
+ * the message when it is damaged or is not the file they name.
+ */
+function attachCsv(exp: Experiment, encoded: string): string | null {
+  if (encoded.length > CSV_LIMITS.maxEmbeddedChars) {
+    return `share URL: the CSV in the link (csv=) is ${encoded.length} characters, at most ${CSV_LIMITS.maxEmbeddedChars} allowed`;
+  }
+  const d = decompressLink(encoded, CSV_LIMITS.maxBytes);
+  if (!d.ok) return d.reason === 'too-long' ? `share URL: the CSV in the link (csv=) decodes to more than ${CSV_LIMITS.maxBytes} characters` : 'share URL: the CSV in the link (csv=) is corrupted or truncated (cannot decompress it)';
+  const sha = sha256Text(d.text);
+  const bytes = utf8Length(d.text);
+  const named = exp.runs.filter((r) => r.data.csv?.sha256 === sha && r.data.csv.bytes === bytes);
+  if (named.length === 0) {
+    return 'share URL: the CSV in the link (csv=) is not the file its experiment names (its SHA-256 differs): the link was changed or cut when it was copied; copy it again';
+  }
+  for (const r of named) r.data.csv = { ...r.data.csv!, text: d.text };
+  return null;
 }
 
 /**

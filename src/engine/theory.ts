@@ -86,6 +86,8 @@ export { momentsFast, outputGradSquare } from './theoryTables.ts';
 export interface BatchInputs {
   meanSquare: Float64Array;
   mean: Float64Array;
+  /** A regression's targets squared, per example (its output gradient is 2(p − t)/B). */
+  targetSquare?: Float64Array;
 }
 
 export interface NetSpec {
@@ -286,7 +288,9 @@ export function predictedProfile(net: NetSpec, outputNorm: number, outputGradSqu
     qOut = ex.qOut;
     const sum = outputGradSquares?.length === ex.factors.length ? sumOf(outputGradSquares) : NaN;
     measured = sum > 0 && Number.isFinite(sum);
-    shares = measured ? outputGradSquares! : Array.from(ex.qOut, (q) => outputGradSquare(net.outputSize, q));
+    // Mean squared error (one output): E[(p − t)²] = q + t² with the prediction p ~ N(0, q) at initialization.
+    const expected = (q: number, i: number) => (net.outputSize === 1 ? q + (net.batch!.targetSquare?.[i] ?? 0) : outputGradSquare(net.outputSize, q));
+    shares = measured ? outputGradSquares! : Array.from(ex.qOut, expected);
   } else {
     const th = layerTheory(net);
     factors = [th.map((t) => t.factor)];
@@ -434,7 +438,13 @@ export function netSpecOf(cfg: RunConfig): NetSpec | null {
   const key = JSON.stringify([cfg.seed, cfg.data, cfg.train.batchSize, cfg.model]);
   const hit = specCache.get(key);
   if (hit) return hit;
-  const spec = buildNetSpec(cfg);
+  let spec: NetSpec;
+  try {
+    spec = buildNetSpec(cfg);
+  } catch {
+    // Data not loaded yet (the digits file, a CSV the page does not have) or a CSV it cannot use: no line.
+    return null;
+  }
   specCache.set(key, spec);
   if (specCache.size > 8) specCache.delete(specCache.keys().next().value as string);
   return spec;
@@ -445,6 +455,7 @@ const specCache = new Map<string, NetSpec>();
 function buildNetSpec(cfg: RunConfig): NetSpec {
   const { data, idx } = firstBatch(cfg);
   const batch = batchInputs(data.xTrain, data.inputSize, idx);
+  if (data.task === 'regression') batch.targetSquare = Float64Array.from(idx, (i) => data.tTrain[i] ** 2);
   const avg = (xs: Float64Array) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
   return {
     inputSize: data.inputSize,

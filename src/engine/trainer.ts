@@ -17,7 +17,7 @@ import * as tf from './tf.ts';
 import type { RunConfig } from './config.ts';
 import { rebuildNeeded } from './fields.ts';
 import { withChangesAt, type ConfigChange } from './changes.ts';
-import { BatchStream, makeDataset, type Dataset } from './data/datasets.ts';
+import { BatchStream, makeDataset, sumSquaredDeviations, targetRange, type Dataset } from './data/datasets.ts';
 import { buildModel, disposeModel, forward, type Model } from './model.ts';
 import { OPTIMIZER_RULES, learningRateAt } from './optimizers.ts';
 import type { StepRecord } from './records.ts';
@@ -57,11 +57,13 @@ export class Trainer implements RunTrainer {
 
   private readonly batches: BatchStream;
   private readonly xTrain: tf.Tensor;
-  private readonly yTrain: tf.Tensor; // one-hot
+  private readonly yTrain: tf.Tensor; // one-hot, or [n, 1] targets of a regression
   private readonly labelsTrain: tf.Tensor1D;
   private readonly xTest: tf.Tensor | null;
   private readonly yTest: tf.Tensor | null;
   private readonly labelsTest: tf.Tensor1D | null;
+  /** A regression's Σ(t − mean t)² over the test targets (float64), for R². */
+  private readonly testSst: number | undefined;
   private readonly probes: tf.Variable[];
   private slots: tf.Variable[][];
   private readonly iteration: tf.Variable<tf.Rank.R0>;
@@ -95,13 +97,15 @@ export class Trainer implements RunTrainer {
     this.batches = new BatchStream(d.nTrain, cfg.seed);
     this.optimizerName = cfg.optimizer.name;
 
+    const reg = d.task === 'regression';
     this.xTrain = tf.tensor(d.xTrain, [d.nTrain, ...d.inputShape], 'float32');
     this.labelsTrain = tf.tensor1d(d.yTrain, 'int32');
-    this.yTrain = tf.tidy(() => tf.cast(tf.oneHot(this.labelsTrain, d.nClasses), 'float32'));
+    this.yTrain = reg ? tf.tensor2d(d.tTrain, [d.nTrain, 1]) : tf.tidy(() => tf.cast(tf.oneHot(this.labelsTrain, d.nClasses), 'float32'));
     if (d.nTest > 0) {
       this.xTest = tf.tensor(d.xTest, [d.nTest, ...d.inputShape], 'float32');
       this.labelsTest = tf.tensor1d(d.yTest, 'int32');
-      this.yTest = tf.tidy(() => tf.cast(tf.oneHot(this.labelsTest!, d.nClasses), 'float32'));
+      this.yTest = reg ? tf.tensor2d(d.tTest, [d.nTest, 1]) : tf.tidy(() => tf.cast(tf.oneHot(this.labelsTest!, d.nClasses), 'float32'));
+      this.testSst = reg ? sumSquaredDeviations(d.tTest) : undefined;
     } else {
       this.xTest = this.yTest = this.labelsTest = null;
     }
@@ -196,11 +200,11 @@ export class Trainer implements RunTrainer {
 
     // Evaluate before the update, on the weights this record describes.
     const evalDue = this.isEvalStep(step);
-    const [testLoss, testAcc] = evalDue ? evaluate(model, this.xTest!, this.yTest!, this.labelsTest!, this.data.nTest) : [tf.scalar(0), tf.scalar(0)];
+    const [testLoss, testAcc] = evalDue ? evaluate(model, this.xTest!, this.yTest!, this.labelsTest!, this.data.nTest, this.testSst) : [tf.scalar(0), tf.scalar(0)];
 
     const { l1, l2 } = cfg.stabilizers;
     this.onPhase('gradients');
-    const { result, dataLoss, penalty, correct, batchStats, kept } = gradients(model, this.probes, xb, yb, labels, l1, l2);
+    const { result, dataLoss, penalty, acc, batchStats, kept } = gradients(model, this.probes, xb, yb, labels, l1, l2, this.data.task);
     // Kept tensors now belong to this (outer) tidy scope's caller: track them for disposal.
     try {
       const { value: loss, grads } = result;
@@ -287,7 +291,7 @@ export class Trainer implements RunTrainer {
         loss,
         dataLoss,
         penalty,
-        tf.div(correct!, B),
+        acc,
         gNorm,
         gNormClipped,
         status,
@@ -363,13 +367,18 @@ export class Trainer implements RunTrainer {
 
   /**
    * Class-1 probability on an n×n grid over [lo, hi]² (2-D data sets only),
-   * row-major from (lo, lo); for the decision-boundary view.
+   * row-major from (lo, lo); for the decision-boundary view. A regression gives
+   * its prediction mapped to 0..1 over the training targets' range.
    */
   async predictGrid(n: number, lo = -1.5, hi = 1.5): Promise<Float32Array> {
     if (this.data.inputSize !== 2) throw new Error('predictGrid needs a 2-D data set');
     const pts = gridPoints(n, lo, hi);
     const probs = tf.tidy(() => {
       const logits = forward(this.model, tf.tensor2d(pts, [n * n, 2]), { training: false });
+      if (this.data.task === 'regression') {
+        const [lo, hi] = targetRange(this.data.tTrain);
+        return tf.reshape(tf.clipByValue(tf.div(tf.sub(logits, lo), hi - lo || 1), 0, 1), [-1]);
+      }
       return tf.reshape(tf.slice(tf.softmax(logits), [0, 1], [-1, 1]), [-1]);
     });
     try {

@@ -4,13 +4,18 @@
  * variable's next value before the commit.
  */
 import * as tf from './tf.ts';
-import { BN_MOMENTUM, correctCount, crossEntropy, forward, type Model } from './model.ts';
+import { BN_MOMENTUM, correctCount, crossEntropy, forward, meanSquaredError, rSquared, type Model } from './model.ts';
+import type { TaskKind } from './data/datasets.ts';
 import { OPTIMIZER_RULES, type OptimizerConfig } from './optimizers.ts';
 
 const EVAL_CHUNK = 512;
 
-/** Test loss and accuracy over the held-out set, in chunks (inference mode). */
-export function evaluate(model: Model, xTest: tf.Tensor, yTest: tf.Tensor, labelsTest: tf.Tensor1D, n: number): [tf.Scalar, tf.Scalar] {
+/**
+ * Test loss and accuracy over the held-out set, in chunks (inference mode). A
+ * regression (`testSst`: Σ(t − mean t)² of the test targets, from the host in
+ * float64) gives its mean squared error and R² = 1 − SSE/testSst.
+ */
+export function evaluate(model: Model, xTest: tf.Tensor, yTest: tf.Tensor, labelsTest: tf.Tensor1D, n: number, testSst?: number): [tf.Scalar, tf.Scalar] {
   let lossSum: tf.Scalar = tf.scalar(0);
   let correct: tf.Scalar = tf.scalar(0);
   for (let s = 0; s < n; s += EVAL_CHUNK) {
@@ -18,9 +23,14 @@ export function evaluate(model: Model, xTest: tf.Tensor, yTest: tf.Tensor, label
     const x = tf.slice(xTest, s, size);
     const logits = forward(model, x, { training: false });
     const y = tf.slice(yTest, s, size);
-    lossSum = tf.add(lossSum, tf.mul(crossEntropy(logits, y), size));
-    correct = tf.add(correct, correctCount(logits, tf.slice(labelsTest, s, size)));
+    if (testSst !== undefined) {
+      lossSum = tf.add(lossSum, tf.sum(tf.square(tf.sub(logits, y))));
+    } else {
+      lossSum = tf.add(lossSum, tf.mul(crossEntropy(logits, y), size));
+      correct = tf.add(correct, correctCount(logits, tf.slice(labelsTest, s, size)));
+    }
   }
+  if (testSst !== undefined) return [tf.div(lossSum, n), testSst > 0 ? tf.sub(1, tf.div(lossSum, testSst)) : tf.scalar(0)];
   return [tf.div(lossSum, n), tf.div(correct, n)];
 }
 
@@ -30,10 +40,11 @@ export type BatchStats = Map<number, [tf.Tensor, tf.Tensor]>;
 /** What the forward and backward pass leaves: `kept` tensors outlive its tidy scope (the caller disposes them). */
 export interface Gradients {
   result: { value: tf.Scalar; grads: tf.NamedTensorMap };
-  /** The cross-entropy alone, and the L1/L2 penalty alone (the loss is their sum, added in the loss's own order). */
+  /** The cross-entropy (a regression: the mean squared error) alone, and the L1/L2 penalty alone (the loss is their sum, added in the loss's own order). */
   dataLoss: tf.Scalar;
   penalty: tf.Scalar;
-  correct: tf.Scalar;
+  /** The batch's accuracy (a regression: its R²). */
+  acc: tf.Scalar;
   batchStats: BatchStats;
   kept: tf.Tensor[];
 }
@@ -42,10 +53,10 @@ export interface Gradients {
  * The training-mode forward pass over a batch, its loss (cross-entropy plus the L1/L2
  * penalties) and the gradients of the model variables and activation probes.
  */
-export function gradients(model: Model, probes: tf.Variable[], xb: tf.Tensor, yb: tf.Tensor, labels: tf.Tensor, l1: number, l2: number): Gradients {
+export function gradients(model: Model, probes: tf.Variable[], xb: tf.Tensor, yb: tf.Tensor, labels: tf.Tensor, l1: number, l2: number, task: TaskKind = 'classification'): Gradients {
   const kept: tf.Tensor[] = [];
   const batchStats: BatchStats = new Map();
-  let correct: tf.Scalar | null = null;
+  let acc: tf.Scalar | null = null;
   let dataLoss: tf.Scalar | null = null;
   let penalty: tf.Scalar | null = null;
   const varList = [...model.trainable, ...probes];
@@ -54,13 +65,13 @@ export function gradients(model: Model, probes: tf.Variable[], xb: tf.Tensor, yb
     result = tf.variableGrads(() => {
       const stats = new Map<number, [tf.Tensor, tf.Tensor]>();
       const logits = forward(model, xb, { training: true, probes, batchStats: stats });
-      correct = tf.keep(correctCount(logits, labels));
-      kept.push(correct);
+      acc = tf.keep(task === 'regression' ? rSquared(logits, yb) : tf.div(correctCount(logits, labels), xb.shape[0]));
+      kept.push(acc);
       for (const [li, [m, v]] of stats) {
         batchStats.set(li, [tf.keep(m), tf.keep(v)]);
         kept.push(m, v);
       }
-      const data = crossEntropy(logits, yb);
+      const data = task === 'regression' ? meanSquaredError(logits, yb) : crossEntropy(logits, yb);
       let loss = data;
       // The penalty is summed on its own too, term by term in the loss's order.
       let pen: tf.Scalar = tf.scalar(0);
@@ -84,7 +95,7 @@ export function gradients(model: Model, probes: tf.Variable[], xb: tf.Tensor, yb
     for (const t of kept) t.dispose();
     throw e;
   }
-  return { result, dataLoss: dataLoss!, penalty: penalty!, correct: correct!, batchStats, kept };
+  return { result, dataLoss: dataLoss!, penalty: penalty!, acc: acc!, batchStats, kept };
 }
 
 /**

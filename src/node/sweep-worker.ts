@@ -12,6 +12,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { setNodeBackend, type NodeBackend } from './tf-node.ts';
 import { runTrial } from '../engine/sweep/trial.ts';
+import { loadDigitsInNode } from './digits.ts';
 import type { TrialResult } from '../engine/sweep/result.ts';
 import type { TrialSpec } from '../engine/sweep/planner.ts';
 
@@ -37,5 +38,8 @@ try {
 let queue: Promise<void> = Promise.resolve();
 port.on('message', (m: ToSweepThread) => {
   if (m.type !== 'trial') return;
-  queue = queue.then(async () => post({ type: 'result', result: await runTrial(m.spec) }));
+  queue = queue.then(async () => {
+    if (m.spec.config?.data.name === 'digits') loadDigitsInNode();
+    post({ type: 'result', result: await runTrial(m.spec) });
+  });
 });

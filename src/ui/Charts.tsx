@@ -15,6 +15,7 @@ import { useMetricsVersion } from './useMetrics.ts';
 import { useShallow } from 'zustand/react/shallow';
 import { useStore } from './store.ts';
 import type { Layout } from './state/view.ts';
+import { isRegressionRun } from './datasetCache.ts';
 import { PngButton } from './PngButton.tsx';
 
 export { fmt, fmtTick, UPDATE_RATIO_REFERENCE, type LayerSeries } from './chartData.ts';
@@ -136,7 +137,12 @@ export function RunsChart({ metric, testId }: { metric: RunMetric; testId: strin
   const labels = useStore(useShallow((s) => s.experiment.runs.map((r) => r.label)));
   const runCfgs = useStore(useShallow((s) => s.experiment.runs));
   const batchNorm = useStore((s) => s.experiment.runs.some((r) => r.model.norm === 'batch'));
-  const m = RUN_METRIC[metric];
+  const regression = runCfgs.map((c) => isRegressionRun(c));
+  const accTitle = regression.every(Boolean) ? 'R²' : regression.some(Boolean) ? 'Accuracy / R²' : null;
+  const m =
+    metric === 'acc' && accTitle
+      ? { ...RUN_METRIC.acc, title: accTitle, caption: `${accTitle} (line: training batch; dots: held-out test set${regression.some((r) => !r) ? '; R² for the regression runs' : ''}; R² below 0 is drawn at 0)` }
+      : RUN_METRIC[metric];
   const all = metrics.all();
   const { data, domain } = useMemo(() => {
     const data = runsChartData(metrics.all(), metric, labels, { smoothing, hiddenLayers });

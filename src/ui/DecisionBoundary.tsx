@@ -5,12 +5,13 @@
 import { context2d } from './canvas.ts';
 import { useEffect, useRef } from 'react';
 import { metrics } from './metrics.ts';
-import { boundaryRgba, chartPalette } from './colors.ts';
+import { boundaryRgba, chartPalette, valueColor } from './colors.ts';
 import { useMetricsVersion } from './useMetrics.ts';
 import { useStore } from './store.ts';
 import { PngButton } from './PngButton.tsx';
 import { CLASS_COLORS } from './DataPreview.tsx';
-import { datasetView } from './datasetCache.ts';
+import { datasetView, isProblem, isRegressionRun } from './datasetCache.ts';
+import { targetRange } from '../engine/data/datasets.ts';
 
 /** CSS size of the decision-boundary canvas. */
 const BOUNDARY_SIZE = 200;
@@ -55,14 +56,16 @@ export function DecisionBoundary({ run }: { run: number }) {
       }
     }
     // The training points on top (the grid spans [-1.5, 1.5]², like the data preview).
-    if (cfg && cfg.data.name !== 'shapes') {
-      const d = datasetView(cfg).data;
+    const view = cfg ? datasetView(cfg) : null;
+    if (view && !isProblem(view) && view.data.inputSize === 2) {
+      const d = view.data;
+      const [lo, hi] = d.task === 'regression' ? targetRange(d.tTrain) : [0, 1];
       const px = (v: number) => ((v + 1.5) / 3) * BOUNDARY_SIZE;
       const r = d.nTrain > 2000 ? 1.2 : 2;
       ctx.lineWidth = 0.75;
       ctx.strokeStyle = chartPalette().background;
       for (let i = 0; i < d.nTrain; i++) {
-        ctx.fillStyle = CLASS_COLORS[d.yTrain[i]];
+        ctx.fillStyle = d.task === 'regression' ? valueColor((d.tTrain[i] - lo) / (hi - lo || 1)) : CLASS_COLORS[d.yTrain[i]];
         ctx.beginPath();
         ctx.arc(px(d.xTrain[2 * i]), BOUNDARY_SIZE - px(d.xTrain[2 * i + 1]), r, 0, 2 * Math.PI);
         ctx.fill();
@@ -73,7 +76,11 @@ export function DecisionBoundary({ run }: { run: number }) {
   return (
     <figure ref={figRef} className="chart boundary" aria-label="Decision boundary">
       <figcaption>
-        <span>Decision boundary (shading: predicted class; dots: training points)</span>
+        <span>
+          {cfg && isRegressionRun(cfg)
+            ? 'Prediction (shading: the predicted target over the training range, blue low to orange high; dots: training points)'
+            : 'Decision boundary (shading: predicted class; dots: training points)'}
+        </span>
         <PngButton name={`decision-boundary-${run}`} />
       </figcaption>
       <canvas ref={ref} className="boundary-canvas" data-testid="decision-boundary" />

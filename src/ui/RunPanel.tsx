@@ -13,6 +13,8 @@ import { runVerdict, useStore } from './store.ts';
 import { estimateRun, formatBytes, formatFlops } from '../engine/estimate.ts';
 import { runColor } from './palette.ts';
 import { DataPreview } from './DataPreview.tsx';
+import { CsvInput } from './CsvInput.tsx';
+import { IMAGE_DATASETS } from '../engine/meta.ts';
 import { Check, Field, NumberBox, NumberInput, Select, SliderInput } from './FieldInputs.tsx';
 import { Icon } from './Icon.tsx';
 import { useMediaQuery } from './useMediaQuery.ts';
@@ -180,10 +182,12 @@ export function RunPanel({ i }: { i: number }) {
         <Select field={FIELDS['data.name']} value={data.name} testId={tid('dataset')}
           onChange={(v) => edit((d) => {
             d.data.name = v;
-            if (v !== 'shapes' && d.model.arch === 'cnn') d.model.arch = 'mlp';
+            if (!IMAGE_DATASETS.includes(v) && d.model.arch === 'cnn') d.model.arch = 'mlp';
           })} />
-        <NumberInput field={FIELDS['data.samples']} value={data.samples} onChange={(v) => editNumber((d) => (d.data.samples = v))} />
-        <NumberInput field={FIELDS['data.noise']} value={data.noise} onChange={(v) => editNumber((d) => (d.data.noise = v))} />
+        {data.name === 'csv' ? <CsvInput cfg={cfg} edit={edit} testId={tid('csv')} /> : null}
+        {data.name !== 'csv' ? <NumberInput field={FIELDS['data.samples']} value={data.samples} onChange={(v) => editNumber((d) => (d.data.samples = v))} /> : null}
+        {data.name !== 'csv' && data.name !== 'digits' ? <NumberInput field={FIELDS['data.noise']} value={data.noise} onChange={(v) => editNumber((d) => (d.data.noise = v))} /> : null}
+        <Select field={FIELDS['data.standardize']} value={data.standardize} testId={tid('standardize')} onChange={(v) => edit((d) => (d.data.standardize = v))} />
         <NumberInput field={FIELDS['data.testFraction']} value={data.testFraction} onChange={(v) => editNumber((d) => (d.data.testFraction = v))} />
         <DataPreview cfg={cfg} testId={tid('data-preview')} />
         <div className="row">
@@ -200,7 +204,7 @@ export function RunPanel({ i }: { i: number }) {
           onChange={(v) => edit((d) => {
             d.model.arch = v;
             if (v === 'cnn') {
-              d.data.name = 'shapes';
+              if (!IMAGE_DATASETS.includes(d.data.name)) d.data.name = 'shapes';
               d.model.hidden = d.model.hidden.map((h) => Math.min(h, HIDDEN.cnnItemMax));
             }
           })} />

@@ -2,6 +2,7 @@
  * One run's summary line: its status, step count and speed, its latest loss and
  * accuracies, what its worker is busy with, and its divergence or error.
  */
+import { isRegressionRun } from './datasetCache.ts';
 import { useEffect, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useStore } from './store.ts';
@@ -59,6 +60,9 @@ const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : fm
  */
 function LatestNumbers({ i }: { i: number }) {
   useMetricsVersion(250, undefined, i);
+  const cfg = useStore((st) => st.experiment.runs[i]);
+  const r2 = cfg ? isRegressionRun(cfg) : false;
+  const score = (v: number) => (r2 ? (Number.isFinite(v) ? v.toFixed(3) : String(v)) : pct(v));
   const s = metrics.get(i);
   const row = s?.latest;
   if (!row) return null;
@@ -78,9 +82,9 @@ function LatestNumbers({ i }: { i: number }) {
       </span>{' '}
       ·{' '}
       <span className="nowrap">
-        <span title="Accuracy on the last training batch">batch acc</span>{' '}
+        <span title={r2 ? 'R² on the last training batch (1 − squared error / variance)' : 'Accuracy on the last training batch'}>{r2 ? 'batch R²' : 'batch acc'}</span>{' '}
         <span data-testid="last-acc" data-value={acc}>
-          {pct(acc)}
+          {score(acc)}
         </span>
       </span>
       {ev ? (
@@ -88,9 +92,9 @@ function LatestNumbers({ i }: { i: number }) {
           {' '}
           ·{' '}
           <strong className="nowrap">
-            <span title={`Accuracy on the held-out test set at step ${headValue(ev, 'step')}`}>test acc</span>{' '}
+            <span title={`${r2 ? 'R²' : 'Accuracy'} on the held-out test set at step ${headValue(ev, 'step')}`}>{r2 ? 'test R²' : 'test acc'}</span>{' '}
             <span data-testid="last-test-acc" data-value={testAcc} data-step={headValue(ev, 'step')}>
-              {pct(testAcc)}
+              {score(testAcc)}
             </span>
           </strong>
         </>

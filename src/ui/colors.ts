@@ -144,3 +144,9 @@ export function runColor(i: number): string {
 /** The standard run colours (for code outside the charts; charts call runColor). */
 export const RUN_COLORS = STANDARD_PALETTE.runs;
 export const DIVERGED_COLOR = STANDARD_PALETTE.diverged;
+
+/** A colour of the blue ↔ orange scale (boundaryRgba) as opaque CSS, for a regression target in 0..1. */
+export function valueColor(q: number): string {
+  const [r, g, b] = boundaryRgba(q);
+  return `rgb(${r},${g},${b})`;
+}

@@ -187,6 +187,38 @@ export const PRESETS: Preset[] = [
     expect: ['finite', 'finite', 'finite'],
     checkSteps: 5,
   },
+  {
+    id: 'digits-cnn',
+    title: 'Deep CNN on digits: explode and rescue',
+    watch:
+      'Six 3×3 convolution layers on handwritten digits, initialized with gain 3 and trained with SGD at lr 0.1. Without help the gradient norm jumps to about 10³ in the first steps, the updates kill the ReLUs and the loss sticks at ln 10 ≈ 2.30 (a constant guess among ten digits). ' +
+      'Global-norm clipping at τ = 1 keeps the net alive and its loss falling; BatchNorm removes the explosion at its source, and that run learns fastest.',
+    input: experiment(
+      ...(['gain 3', 'clip τ=1', 'BatchNorm'] as const).map((label) => ({
+        label,
+        data: { name: 'digits' as const, samples: 1000 },
+        model: { arch: 'cnn' as const, hidden: [8, 8, 8, 8, 8, 8], init: 'normal' as const, initGain: 3, norm: label === 'BatchNorm' ? ('batch' as const) : ('none' as const) },
+        optimizer: { name: 'sgd' as const, lr: 0.1 },
+        stabilizers: { clip: label === 'clip τ=1' ? { mode: 'global_norm' as const, threshold: 1 } : { mode: 'none' as const } },
+        train: { steps: 300 },
+      })),
+    ),
+    expect: ['finite', 'finite', 'finite'],
+    checkSteps: 15,
+  },
+  {
+    id: 'scaling',
+    title: 'Unscaled features: standardize to train',
+    watch:
+      'The same regression of house prices twice: floor area in square feet (in the thousands), rooms and age, price in $1000s. With the raw values the first gradient is huge and the run diverges within a few steps, whatever the init. ' +
+      'z-scoring the inputs and the target with the training split’s statistics (data.standardize) makes the same net and learning rate train to an R² near 1.',
+    input: experiment(
+      { label: 'raw features', data: { name: 'housing', standardize: 'none' }, model: { hidden: [16, 16] }, optimizer: { name: 'sgd', lr: 0.01 }, train: { steps: 300 } },
+      { label: 'standardized', data: { name: 'housing', standardize: 'inputs_and_target' }, model: { hidden: [16, 16] }, optimizer: { name: 'sgd', lr: 0.01 }, train: { steps: 300 } },
+    ),
+    expect: ['diverges', 'finite'],
+    checkSteps: 100,
+  },
 ];
 
 /** The validated experiment of a preset (throws if a definition is invalid: the unit test catches that). */

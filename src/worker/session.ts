@@ -38,6 +38,8 @@ export interface SessionHost {
   setupBackend(msg: InitMsg): Promise<BackendSetup>;
   /** Calls back when the GPU device behind the backend is lost (webgpu only). */
   watchDevice?(backend: string, onLost: (reason: string) => void): void;
+  /** Loads what a run's data set needs before it is built (the digits file); rejects with the reason. */
+  loadData?(cfg: RunConfig): Promise<void>;
   /** Destroys the GPU device (fault injection for tests). */
   loseDevice?(): void;
   now?(): number;
@@ -84,6 +86,8 @@ export class RunSession {
   private boundary = new BoundaryPolicy(0);
   private readonly queue = new RecordQueue();
   private readonly rate = new RateMeter();
+  /** Why the data of the config being built could not be loaded (shown instead of "not loaded"). */
+  private dataError: string | null = null;
   /** Messages are handled one at a time, in order. */
   private inbox: Promise<void> = Promise.resolve();
   /** Warm start: the GPU backend warming up beside the run (warmup.ts), while it does. */
@@ -129,6 +133,15 @@ export class RunSession {
 
   private async handle(msg: ToWorker): Promise<void> {
     if (msg.type !== 'init' && msg.gen !== this.gen) return; // stale command
+    if ((msg.type === 'init' || msg.type === 'update-config') && this.host.loadData) {
+      this.dataError = null;
+      if (msg.config.data.name === 'digits') this.post({ type: 'progress', gen: msg.gen, what: 'loading the handwritten digits' });
+      try {
+        await this.host.loadData(msg.config);
+      } catch (e) {
+        this.dataError = message(e);
+      }
+    }
     switch (msg.type) {
       case 'init':
         await this.init(msg);
@@ -198,7 +211,7 @@ export class RunSession {
       this.engineReason = decision.reason;
       this.trainer = createTrainer(cfg, { run: this.run, engine: decision.engine });
     } catch (e) {
-      this.post({ type: 'error', gen: this.gen, kind: 'config', message: message(e), recoverable: true });
+      this.post({ type: 'error', gen: this.gen, kind: 'config', message: this.dataError ?? message(e), recoverable: true });
       return;
     }
     this.stopAt = cfg.train.steps;

@@ -7,6 +7,7 @@
 import './gradients.ts';
 import * as tf from '../engine/tf.ts';
 import { runTrial } from '../engine/sweep/trial.ts';
+import { digitsUrl, loadRunData } from '../engine/data/load.ts';
 import { selectBackend } from './backend.ts';
 import { assertNever } from '../shared/protocol.ts';
 import type { FromSweepWorker, ToSweepWorker } from '../shared/sweepProtocol.ts';
@@ -55,6 +56,8 @@ async function handle(msg: ToSweepWorker): Promise<void> {
       }
       if (!(await ready)) return; // the fatal message was sent by init
       let last = 0;
+      // A trial on digits needs the digits file; a failed load shows as the trial's error.
+      if (msg.spec.config) await loadRunData(msg.spec.config, digitsUrl(self.location.href, true)).catch(() => undefined);
       const result = await runTrial(msg.spec, {
         onProgress: (step) => {
           const now = performance.now();

@@ -10,6 +10,7 @@ import * as tf from '../engine/tf.ts';
 import type { FromWorker, ToWorker } from '../shared/protocol.ts';
 import { setupBackend } from './backend.ts';
 import { RunSession } from './session.ts';
+import { digitsUrl, loadRunData } from '../engine/data/load.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -25,6 +26,7 @@ const session = new RunSession({
     gpuDevice()?.lost.then((info) => onLost(`${info.reason}${info.message ? `: ${info.message}` : ''}`));
   },
   loseDevice: () => gpuDevice()?.destroy(),
+  loadData: (cfg) => loadRunData(cfg, digitsUrl(self.location.href, true)),
 });
 
 self.onmessage = (ev: MessageEvent<ToWorker>) => void session.receive(ev.data);

@@ -1,26 +1,53 @@
 /**
- * Seeded data sets. 2-D toys (two classes) and `shapes`, synthetic 16×16
- * single-channel images of three classes. Pure JS: the same seed gives the same
- * numbers in Node and in every browser backend.
+ * Seeded data sets: 2-D toys (two classes), `shapes` (synthetic 16×16
+ * single-channel images of three classes), `digits` (handwritten, 14×14,
+ * digits.ts), the regression sets `plane` and `housing` (regression.ts) and a
+ * CSV of your own (csv.ts); the train/test split and feature scaling are
+ * common to all. Pure JS: the same seed gives the same numbers in Node and in
+ * every browser backend.
  */
 import type { RunConfig } from '../config.ts';
-import type { DatasetName } from '../meta.ts';
+import type { DatasetName, Standardize } from '../meta.ts';
 import { makeRng, permutation, subRng, type Rng } from '../rng.ts';
+import { DIGITS_CLASSES, DIGITS_MAX_SAMPLES, DIGITS_SIZE, DataNotLoadedError, drawDigits } from './digits.ts';
+import { parseCsvData } from './csv.ts';
+import { regressionExamples } from './regression.ts';
+
+export type TaskKind = 'classification' | 'regression';
+
+/** The z-scores applied (from the training split): x' = (x − mean)/std per input column, and t' likewise. */
+export interface Scaling {
+  inputMean: Float64Array;
+  inputStd: Float64Array;
+  /** 0 and 1 when the target is not scaled. */
+  targetMean: number;
+  targetStd: number;
+}
 
 export interface Dataset {
   name: DatasetName;
+  task: TaskKind;
   /** Shape of one example, e.g. [2] or [16, 16, 1]. */
   inputShape: number[];
   /** Number of values of one example. */
   inputSize: number;
+  /** Output units: the number of classes, 1 for a regression. */
   nClasses: number;
+  /** The classes' names (a regression: the target's name). */
   classNames: string[];
+  /** Names of the input columns of a table (CSV, housing); absent for points and images. */
+  featureNames?: string[];
   xTrain: Float32Array;
+  /** Class indices (classification; zeros for a regression). */
   yTrain: Int32Array;
   xTest: Float32Array;
   yTest: Int32Array;
+  /** Targets of a regression (after scaling; empty for a classification). */
+  tTrain: Float32Array;
+  tTest: Float32Array;
   nTrain: number;
   nTest: number;
+  scaling: Scaling | null;
 }
 
 export const IMAGE_SIZE = 16;
@@ -62,8 +89,8 @@ function point2d(name: DatasetName, label: number, k: number, perClass: number, 
       const [x, y] = label === 0 ? [Math.cos(t), Math.sin(t)] : [1 - Math.cos(t), 0.5 - Math.sin(t)];
       return [(x - 0.5) / 1.5 + jitter(), (y - 0.25) / 1.5 + jitter()];
     }
-    case 'shapes':
-      throw new Error('shapes is an image data set');
+    default:
+      throw new Error(`${name} is not a 2-D classification set`);
   }
 }
 
@@ -120,9 +147,55 @@ export function stratifiedCounts(sizes: readonly number[], nTest: number): numbe
   return out;
 }
 
-export function makeDataset(cfg: Pick<RunConfig, 'data' | 'seed'>): Dataset {
-  const { name, samples: n, noise, testFraction } = cfg.data;
+/** The examples of a run before the split: x row-major, y class indices, t regression targets. */
+interface Examples {
+  task: TaskKind;
+  inputShape: number[];
+  nClasses: number;
+  classNames: string[];
+  featureNames?: string[];
+  x: Float32Array;
+  y: Int32Array;
+  t: Float32Array;
+  n: number;
+}
+
+/** Thrown for a run's data that cannot be made (a bad CSV, a missing file): the message says why. */
+export class DataError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DataError';
+  }
+}
+
+export { DataNotLoadedError };
+
+function generated(cfg: Pick<RunConfig, 'data' | 'seed'>): Examples {
+  const { name, samples, noise } = cfg.data;
   const rng = subRng(cfg.seed, `data:${name}`);
+  if (name === 'csv') {
+    const file = cfg.data.csv;
+    if (!file || file.text === undefined) {
+      throw new DataNotLoadedError(file ? `data: this run needs the file ${file.name} (${file.bytes} bytes); choose it to train` : 'data: a run on csv needs its file');
+    }
+    const r = parseCsvData(file.text, cfg.data.target, cfg.data.task);
+    if (!r.ok) throw new DataError(`${file.name}: ${r.error}`);
+    const c = r.value;
+    return { task: c.task, inputShape: [c.features.length], nClasses: c.task === 'regression' ? 1 : c.classNames.length, classNames: c.classNames, featureNames: c.features, x: c.x, y: c.y, t: c.t, n: c.nRows };
+  }
+  if (name === 'plane' || name === 'housing') {
+    const r = regressionExamples(name, samples, noise, rng);
+    return { task: 'regression', inputShape: [r.features.length], nClasses: 1, classNames: [r.target], featureNames: name === 'housing' ? r.features : undefined, x: r.x, y: new Int32Array(samples), t: r.t, n: samples };
+  }
+  if (name === 'digits') {
+    const n = Math.min(samples, DIGITS_MAX_SAMPLES);
+    const d = DIGITS_SIZE * DIGITS_SIZE;
+    const x = new Float32Array(n * d);
+    const y = new Int32Array(n);
+    drawDigits(n, rng, x, y);
+    return { task: 'classification', inputShape: [DIGITS_SIZE, DIGITS_SIZE, 1], nClasses: DIGITS_CLASSES.length, classNames: DIGITS_CLASSES, x, y, t: new Float32Array(0), n };
+  }
+  const n = samples;
   const isImage = name === 'shapes';
   const nClasses = isImage ? SHAPE_CLASSES.length : 2;
   const inputShape = isImage ? [IMAGE_SIZE, IMAGE_SIZE, 1] : [2];
@@ -139,12 +212,57 @@ export function makeDataset(cfg: Pick<RunConfig, 'data' | 'seed'>): Dataset {
       x[i * 2 + 1] = b;
     }
   }
+  return { task: 'classification', inputShape, nClasses, classNames: isImage ? SHAPE_CLASSES : ['0', '1'], x, y, t: new Float32Array(0), n };
+}
+
+/**
+ * z-scores from the training examples only: every input column (`inputs`), and
+ * a regression's target too (`inputs_and_target`), applied in place to both
+ * splits. A constant column keeps its values minus the mean (std taken as 1).
+ */
+export function standardizeSplits(mode: Standardize, task: TaskKind, d: number, train: { x: Float32Array; t: Float32Array; n: number }, test: { x: Float32Array; t: Float32Array; n: number }): Scaling | null {
+  if (mode === 'none') return null;
+  const mean = new Float64Array(d);
+  const std = new Float64Array(d);
+  for (let i = 0; i < train.n; i++) for (let j = 0; j < d; j++) mean[j] += train.x[i * d + j];
+  for (let j = 0; j < d; j++) mean[j] /= Math.max(1, train.n);
+  for (let i = 0; i < train.n; i++) for (let j = 0; j < d; j++) std[j] += (train.x[i * d + j] - mean[j]) ** 2;
+  for (let j = 0; j < d; j++) {
+    const s = Math.sqrt(std[j] / Math.max(1, train.n));
+    std[j] = s > 1e-12 ? s : 1;
+  }
+  for (const split of [train, test]) for (let i = 0; i < split.n; i++) for (let j = 0; j < d; j++) split.x[i * d + j] = (split.x[i * d + j] - mean[j]) / std[j];
+  let targetMean = 0;
+  let targetStd = 1;
+  if (mode === 'inputs_and_target' && task === 'regression') {
+    for (let i = 0; i < train.n; i++) targetMean += train.t[i];
+    targetMean /= Math.max(1, train.n);
+    let v = 0;
+    for (let i = 0; i < train.n; i++) v += (train.t[i] - targetMean) ** 2;
+    const s = Math.sqrt(v / Math.max(1, train.n));
+    targetStd = s > 1e-12 ? s : 1;
+    for (const split of [train, test]) for (let i = 0; i < split.n; i++) split.t[i] = (split.t[i] - targetMean) / targetStd;
+  }
+  return { inputMean: mean, inputStd: std, targetMean, targetStd };
+}
+
+/**
+ * A run's data set. Throws DataNotLoadedError for `digits` before its host
+ * loaded the asset (or a CSV whose text the config does not carry), and
+ * DataError for a CSV that cannot be used.
+ */
+export function makeDataset(cfg: Pick<RunConfig, 'data' | 'seed'>): Dataset {
+  const { name, testFraction } = cfg.data;
+  const ex = generated(cfg);
+  const { n, x, y, t, task } = ex;
+  const d = ex.inputShape.reduce((a, b) => a * b, 1);
   const order = permutation(n, makeRng(`${cfg.seed}:split`));
   const nTest = Math.min(n - 1, Math.round(n * testFraction));
   const nTrain = n - nTest;
   // Stratified: walking the shuffled order, a sample goes to the test set while
-  // its class still owes test samples, so each class keeps its share in both sets.
-  const owed = stratifiedCounts(classSizes(y, nClasses), nTest);
+  // its class still owes test samples, so each class keeps its share in both sets
+  // (a regression is one class: the first nTest of the shuffled order).
+  const owed = stratifiedCounts(classSizes(y, ex.nClasses), nTest);
   const toTest = new Uint8Array(n);
   for (const src of order) {
     if (owed[y[src]] > 0) {
@@ -154,31 +272,63 @@ export function makeDataset(cfg: Pick<RunConfig, 'data' | 'seed'>): Dataset {
   }
   const trainIdx = order.filter((src) => !toTest[src]);
   const testIdx = order.filter((src) => toTest[src]);
+  const reg = task === 'regression';
   const xTrain = new Float32Array(nTrain * d);
   const yTrain = new Int32Array(nTrain);
   const xTest = new Float32Array(nTest * d);
   const yTest = new Int32Array(nTest);
+  const tTrain = new Float32Array(reg ? nTrain : 0);
+  const tTest = new Float32Array(reg ? nTest : 0);
   trainIdx.forEach((src, j) => {
     xTrain.set(x.subarray(src * d, src * d + d), j * d);
     yTrain[j] = y[src];
+    if (reg) tTrain[j] = t[src];
   });
-  testIdx.forEach((src, t) => {
-    xTest.set(x.subarray(src * d, src * d + d), t * d);
-    yTest[t] = y[src];
+  testIdx.forEach((src, k) => {
+    xTest.set(x.subarray(src * d, src * d + d), k * d);
+    yTest[k] = y[src];
+    if (reg) tTest[k] = t[src];
   });
+  const scaling = standardizeSplits(cfg.data.standardize ?? 'none', task, d, { x: xTrain, t: tTrain, n: nTrain }, { x: xTest, t: tTest, n: nTest });
   return {
     name,
-    inputShape,
+    task,
+    inputShape: ex.inputShape,
     inputSize: d,
-    nClasses,
-    classNames: isImage ? SHAPE_CLASSES : ['0', '1'],
+    nClasses: ex.nClasses,
+    classNames: ex.classNames,
+    featureNames: ex.featureNames,
     xTrain,
     yTrain,
     xTest,
     yTest,
+    tTrain,
+    tTest,
     nTrain,
     nTest,
+    scaling,
   };
+}
+
+/** Σ(t − mean t)² in float64. */
+export function sumSquaredDeviations(t: Float32Array): number {
+  let m = 0;
+  for (const v of t) m += v;
+  m /= Math.max(1, t.length);
+  let s = 0;
+  for (const v of t) s += (v - m) ** 2;
+  return s;
+}
+
+/** The smallest and largest target. */
+export function targetRange(t: Float32Array): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of t) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return Number.isFinite(lo) ? [lo, hi] : [0, 1];
 }
 
 /** The centres of an n×n grid over [lo, hi]², row-major from (lo, lo), as (x, y) pairs: the decision-boundary view's points. */
