@@ -3,9 +3,7 @@
  * (pg.ts); anything else is the directory of an embedded store (embedded.ts),
  * created when missing.
  */
-import { EmbeddedStore } from './embedded.ts';
-import { openPg } from './pg.ts';
-import { SqlStore, type SweepStore } from './sql.ts';
+import type { SweepStore } from './sql.ts';
 
 export function isServerUrl(spec: string): boolean {
   return /^postgres(ql)?:\/\//i.test(spec);
@@ -20,8 +18,11 @@ export function storeSpecProblem(spec: string): string | null {
   return null;
 }
 
+/** Opens the store (the database client is loaded only now: plain `gradscope sweep` does not load it). */
 export async function openStore(spec: string): Promise<SweepStore> {
   if (isServerUrl(spec)) {
+    const { openPg } = await import('./pg.ts');
+    const { SqlStore } = await import('./sql.ts');
     const store = new SqlStore(await openPg(spec));
     try {
       await store.init();
@@ -31,5 +32,6 @@ export async function openStore(spec: string): Promise<SweepStore> {
     }
     return store;
   }
+  const { EmbeddedStore } = await import('./embedded.ts');
   return EmbeddedStore.open(spec);
 }

@@ -1,0 +1,96 @@
+/**
+ * An agent's work on a stored sweep: `threads` slots, each claiming a trial from
+ * the store, training it (in a worker thread), keeping its claim alive with
+ * heartbeats, and recording the outcome, until the sweep is done. Used by
+ * `gradscope agent` and by `gradscope sweep --store`.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { failedResult, scoreOf, type TrialResult } from '../../engine/sweep/result.ts';
+import { parseSweepLine, trialToJson } from '../../engine/sweep/format.ts';
+import type { TrialSpec } from '../../engine/sweep/planner.ts';
+import type { SweepStore, TrialOutcomeRow } from './sql.ts';
+
+/** Default time after its last heartbeat that a claim is handed out again. */
+export const DEFAULT_HEARTBEAT_TIMEOUT_S = 60;
+
+/** A name for this process's claims: host, process id and a random tag (a slot adds /t<k>). */
+export function agentName(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}
+
+/** How the store keeps a trial's result: failed when it could not train, else finished. */
+export function outcomeOf(r: TrialResult): TrialOutcomeRow {
+  const score = scoreOf(r);
+  return {
+    state: r.status === 'error' || r.status === 'invalid' ? 'failed' : 'finished',
+    result: trialToJson(r),
+    score: Number.isFinite(score) ? score : null,
+    diverged: r.diverged,
+    error: r.error ?? null,
+  };
+}
+
+/** A stored trial record back as a TrialResult (non-finite numbers restored). */
+export function storedTrial(line: string): TrialResult {
+  return parseSweepLine(line) as unknown as TrialResult;
+}
+
+export interface WorkOptions {
+  store: SweepStore;
+  sweepId: string;
+  /** Trains one trial (a worker thread of the pool). */
+  execute: (spec: TrialSpec) => Promise<TrialResult>;
+  threads: number;
+  agent: string;
+  /** A claim not renewed for this long is handed out again; heartbeats come 3 times as often. */
+  leaseMs: number;
+  signal?: { readonly aborted: boolean };
+  /** A trial this agent finished and recorded. */
+  onTrial?: (r: TrialResult) => void;
+  /** Called while the agent waits for trials that others hold. */
+  onWait?: () => Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Works on the sweep until it is done (or the signal aborts); resolves with the number of trials recorded. */
+export async function workOn(o: WorkOptions): Promise<number> {
+  let ran = 0;
+  const poll = Math.max(50, Math.min(1000, o.leaseMs / 4));
+  const slot = async (k: number) => {
+    const agent = `${o.agent}/t${k}`;
+    while (!o.signal?.aborted) {
+      const c = await o.store.claim(o.sweepId, agent, o.leaseMs);
+      if (c.kind === 'done') return;
+      if (c.kind === 'wait') {
+        await o.onWait?.();
+        await sleep(poll);
+        continue;
+      }
+      const spec = c.spec;
+      const beat = setInterval(() => {
+        o.store.heartbeat(o.sweepId, spec.index, agent, o.leaseMs).catch(() => {});
+      }, o.leaseMs / 3);
+      let r: TrialResult;
+      try {
+        r = spec.config ? await o.execute(spec) : failedResult(spec, 'invalid', spec.errors?.join('; ') ?? 'invalid trial config');
+      } catch (e) {
+        r = failedResult(spec, o.signal?.aborted ? 'cancelled' : 'error', e instanceof Error ? e.message : String(e));
+      } finally {
+        clearInterval(beat);
+      }
+      if (r.status === 'cancelled') {
+        // Stopped before the trial ended: give it back for another agent (or a later run).
+        await o.store.release(o.sweepId, spec.index, agent);
+        return;
+      }
+      if (await o.store.finish(o.sweepId, spec.index, agent, outcomeOf(r))) {
+        ran++;
+        o.onTrial?.(r);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, o.threads) }, (_, k) => slot(k)));
+  return ran;
+}
