@@ -126,7 +126,7 @@ describe.each(KINDS)('sweep store: $kind', ({ kind, store: storeFor }) => {
     expect(trials).toBe(30);
     const agents = [0, 1, 2].map(() => agent(store, '--sweep', id, '--heartbeat-timeout', '30'));
     const codes = await Promise.all(agents.map((a) => a.exit));
-    expect(codes).toEqual([0, 0, 0]);
+    expect(codes, agents.map((a) => a.stderr.join('')).join('')).toEqual([0, 0, 0]);
     const ran = agents.flatMap((a) => a.lines.map((l) => parseSweepLine(l)));
     expect(ran.every((r) => r.sweep === id)).toBe(true);
     const indices = ran.map((r) => r.trial as number).sort((a, b) => a - b);
@@ -190,5 +190,50 @@ describe.each(KINDS)('sweep store: $kind', ({ kind, store: storeFor }) => {
     expect(summary).toMatchObject({ type: 'summary', trials: 12, finished: 12, sweep: id });
     const after = await status(store, id);
     expect(after).toMatchObject({ finished: 12, reclaimed: 0, done: true });
+  });
+});
+
+describe('Bayesian search with 3 agents on the embedded store', () => {
+  // The single-process test's problem (sweep.train.test.ts): the learning rate of a
+  // small net on two overlapping Gaussian blobs, a third of the grid's trials.
+  const base = {
+    seed: 1,
+    data: { name: 'gauss', samples: 512, noise: 0.6 },
+    model: { hidden: [16, 16] },
+    optimizer: { name: 'sgd' },
+    train: { batchSize: 32, evalEvery: 0 },
+  };
+  const lr = { path: 'optimizer.lr', scale: 'log', min: 1e-3, max: 30 } as const;
+  const GRID_STEPS = 18;
+  const BUDGET = GRID_STEPS / 3;
+  const SEEDS = [1, 2, 3];
+
+  test(`3 agents, ${BUDGET} trials per search: within 5% of an ${GRID_STEPS}-point grid's best, averaged over ${SEEDS.length} seeds`, SLOW, async () => {
+    const gridRun = await run(['sweep', JSON.stringify({ v: 1, base, params: [{ ...lr, steps: GRID_STEPS }], method: 'grid', stepsPerTrial: 80 }), '--workers', '2']);
+    expect(gridRun.code).toBe(0);
+    const gridBest = (parseSweepLine(gridRun.lines.at(-1)!).best as { objective: number }).objective;
+    const store = join(TMP, 'bayes');
+    const ids: string[] = [];
+    for (const seed of SEEDS) ids.push((await create(store, { v: 1, base, params: [lr], method: 'bayes', budget: BUDGET, seed, stepsPerTrial: 80 })).sweep);
+    // Agents without --sweep take every open sweep in turn.
+    const agents = [0, 1, 2].map(() => agent(store, '--heartbeat-timeout', '30'));
+    const codes = await Promise.all(agents.map((a) => a.exit));
+    expect(codes, agents.map((a) => a.stderr.join('')).join('')).toEqual([0, 0, 0]);
+    const bests: number[] = [];
+    for (const id of ids) {
+      const r = await run(['sweep', 'results', id, '--store', store]);
+      const trials = r.lines.map(parseSweepLine);
+      expect(trials.map((t) => t.trial)).toEqual([...Array(BUDGET).keys()]);
+      expect(trials.slice(3).every((t) => t.chosenBy === 'bayes')).toBe(true);
+      // No two agents probed the same point.
+      expect(new Set(trials.map((t) => (t.values as number[])[0])).size).toBe(BUDGET);
+      bests.push(Math.min(...trials.filter((t) => t.status === 'ok').map((t) => t.objective as number)));
+    }
+    const mean = bests.reduce((a, b) => a + b, 0) / bests.length;
+    process.stdout.write(
+      `# lr sweep, 3 agents: grid best ${gridBest.toFixed(4)} (${GRID_STEPS} trials); bayes best per seed ${bests.map((b) => b.toFixed(4)).join(', ')} ` +
+        `(${BUDGET} trials each), mean ratio ${(mean / gridBest).toFixed(3)}\n`,
+    );
+    expect(mean).toBeLessThanOrEqual(1.05 * gridBest);
   });
 });

@@ -120,6 +120,10 @@ class Holder {
   /** Binds the port and opens the database; null when another process holds the port. */
   static async start(dir: string, f: StoreFile): Promise<Holder | null> {
     const server = createServer();
+    // Connections that come while the database opens are greeted at once; their requests wait for it.
+    let holder: Holder | null = null;
+    const early: Socket[] = [];
+    server.on('connection', (s) => (holder ? holder.serve(s, dir, f.key) : early.push(s)));
     const bound = await new Promise<boolean>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE' ? resolve(false) : reject(e)));
       server.listen({ port: f.port, host: HOST, exclusive: true }, () => resolve(true));
@@ -129,11 +133,13 @@ class Holder {
     try {
       db = await openPglite(join(dir, 'pgdata'));
     } catch (e) {
+      for (const s of early) s.destroy();
       server.close();
       throw new Error(`cannot open the embedded store in ${dir}: ${(e as Error).message}`, { cause: e });
     }
     const h = new Holder(server, new SqlStore(db));
-    server.on('connection', (s) => h.serve(s, dir, f.key));
+    holder = h;
+    for (const s of early) h.serve(s, dir, f.key);
     await h.store.init();
     return h;
   }
@@ -193,7 +199,8 @@ class Holder {
     await this.chain;
     await this.store.close();
     for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // The port is free once the listening socket is closed (not when the last connection has ended).
+    this.server.close();
   }
 }
 
@@ -218,7 +225,11 @@ class Client {
     });
   }
 
-  /** Connects and says hello: a client, 'gone' (nobody listens, or the holder is closing) or 'foreign'. */
+  /**
+   * Connects and says hello: a client; 'gone' (nobody listens, the holder is closing,
+   * or no answer in time: a holder busy starting, try again) or 'foreign' (another
+   * program answered).
+   */
   static connect(dir: string, f: StoreFile): Promise<Client | 'gone' | 'foreign'> {
     return new Promise((resolve) => {
       const sock = createConnection({ port: f.port, host: HOST });
@@ -231,7 +242,7 @@ class Client {
         if (typeof r === 'string') sock.destroy();
         resolve(r);
       };
-      const timer = setTimeout(() => done('foreign'), 10_000);
+      const timer = setTimeout(() => done('gone'), 10_000);
       sock.on('error', () => done('gone'));
       sock.on('close', () => done('gone'));
       sock.on('connect', () => sock.write(JSON.stringify({ hello: PROTOCOL, key: f.key, dir }) + '\n'));
@@ -320,7 +331,7 @@ export class EmbeddedStore implements SweepStore {
         if (c === 'foreign') {
           throw new Error(`the embedded store's port ${this.file.port} (${join(this.dir, 'store.json')}) is taken by another program; stop it, or delete store.json while no gradscope uses the store`);
         }
-        if (Date.now() > deadline) throw new Error(`cannot reach the embedded store in ${this.dir}`);
+        if (Date.now() > deadline) throw new Error(`no answer from the process holding the embedded store in ${this.dir} (port ${this.file.port})`);
         await sleep(30 + Math.random() * 120);
       }
     })().finally(() => {
