@@ -16,6 +16,8 @@ import { openPglite } from './pglite.ts';
 import { SqlStore, type SweepStore, type TrialOutcomeRow } from './sql.ts';
 import { EmbeddedStore } from './embedded.ts';
 import { sweepId } from './id.ts';
+import { retrying, workOn } from './work.ts';
+import { baseResult, type TrialResult } from '../../engine/sweep/result.ts';
 
 const TMP = mkdtempSync(join(tmpdir(), 'gradscope-store-'));
 afterAll(() => rmSync(TMP, { recursive: true, force: true }));
@@ -155,6 +157,45 @@ describe('SqlStore', () => {
     expect(best).toBeLessThan(0.25 ** 2);
     const units = (await store.results(id)).map((r) => r.index);
     expect(units).toEqual([...Array(12).keys()]);
+  });
+});
+
+describe('an agent\'s work (workOn)', () => {
+  const fakeRun = async (spec: TrialSpec): Promise<TrialResult> => ({
+    ...baseResult(spec),
+    objective: spec.index,
+    status: 'ok',
+    diverged: false,
+    divergedAt: null,
+    finalLoss: spec.index,
+    testAcc: null,
+    trainLoss: 1,
+    trainAcc: 0.5,
+    maxGradNorm: 1,
+    stepsRun: 5,
+    ms: 1,
+  });
+
+  test('slots claim, run and record every trial once; a server that drops out for a moment costs nothing', async () => {
+    const cfg = sweepOrThrow({ ...GRID, seed: 4 });
+    const id = sweepId(cfg);
+    const store = await memoryStore();
+    await store.createSweep(id, sweepToJson(cfg));
+    // A store whose every third claim fails as a dropped connection would.
+    let calls = 0;
+    const flaky: SweepStore = Object.create(store) as SweepStore;
+    flaky.claim = (...a) => (++calls % 3 === 0 ? Promise.reject(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })) : store.claim(...a));
+    const seen: number[] = [];
+    const n = await workOn({ store: flaky, sweepId: id, execute: fakeRun, threads: 3, agent: 'w', leaseMs: 5000, onTrial: (r) => seen.push(r.index) });
+    expect(n).toBe(6);
+    expect(seen.sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(await store.progress(id)).toMatchObject({ finished: 6, reclaimed: 0, done: true });
+  });
+
+  test('retrying: other failures are thrown at once', async () => {
+    let n = 0;
+    await expect(retrying(() => (n++, Promise.reject(new Error('no sweep x in the store'))), 5000)).rejects.toThrow('no sweep x');
+    expect(n).toBe(1);
   });
 });
 

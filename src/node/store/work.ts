@@ -54,14 +54,42 @@ export interface WorkOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A failure of the connection to a server (not of the request): worth sending the request again. */
+export function isTransient(e: unknown): boolean {
+  const err = e as { code?: unknown; message?: unknown };
+  const code = typeof err?.code === 'string' ? err.code : '';
+  // Node's socket errors; Postgres's "connection exception" (08…) and "operator intervention" (57P…) classes.
+  if (/^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|08|57P0[1-3])/.test(code)) return true;
+  return typeof err?.message === 'string' && /Connection terminated|connection timeout|Client has encountered a connection error/i.test(err.message);
+}
+
+/**
+ * Runs a store operation, sending it again while the server cannot be reached, for
+ * up to `ms` (every operation is safe to repeat); any other failure is thrown at once.
+ */
+export async function retrying<T>(f: () => Promise<T>, ms: number): Promise<T> {
+  const end = Date.now() + ms;
+  for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
+    try {
+      return await f();
+    } catch (e) {
+      if (!isTransient(e) || Date.now() + wait > end) throw e;
+      await sleep(wait);
+    }
+  }
+}
+
 /** Works on the sweep until it is done (or the signal aborts); resolves with the number of trials recorded. */
 export async function workOn(o: WorkOptions): Promise<number> {
   let ran = 0;
   const poll = Math.max(50, Math.min(1000, o.leaseMs / 4));
+  // A server that goes away for less than a heartbeat timeout costs nothing.
+  const patience = Math.max(o.leaseMs, 10_000);
+  const retry = <T>(f: () => Promise<T>) => retrying(f, patience);
   const slot = async (k: number) => {
     const agent = `${o.agent}/t${k}`;
     while (!o.signal?.aborted) {
-      const c = await o.store.claim(o.sweepId, agent, o.leaseMs);
+      const c = await retry(() => o.store.claim(o.sweepId, agent, o.leaseMs));
       if (c.kind === 'done') return;
       if (c.kind === 'wait') {
         await o.onWait?.();
@@ -82,10 +110,10 @@ export async function workOn(o: WorkOptions): Promise<number> {
       }
       if (r.status === 'cancelled') {
         // Stopped before the trial ended: give it back for another agent (or a later run).
-        await o.store.release(o.sweepId, spec.index, agent);
+        await retry(() => o.store.release(o.sweepId, spec.index, agent));
         return;
       }
-      if (await o.store.finish(o.sweepId, spec.index, agent, outcomeOf(r))) {
+      if (await retry(() => o.store.finish(o.sweepId, spec.index, agent, outcomeOf(r)))) {
         ran++;
         o.onTrial?.(r);
       }
