@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseSweepLine } from '../../engine/sweep/format.ts';
 import type { SweepInput } from '../../engine/sweep/schema.ts';
 import { openStore } from './open.ts';
+import { EmbeddedStore } from './embedded.ts';
 import type { Progress, SweepStore } from './sql.ts';
 import { startPostgres, type TestPostgres } from './testPostgres.ts';
 
@@ -98,6 +99,15 @@ async function resultIndices(store: string, id: string): Promise<number[]> {
   return r.lines.map((l) => parseSweepLine(l).trial as number);
 }
 
+/**
+ * Holds an embedded store in this process for the length of a test, so that the
+ * commands it starts use it as clients instead of each opening the database
+ * (seconds per process on a busy machine). Nothing for a server.
+ */
+async function keep(store: string): Promise<{ close(): Promise<void> }> {
+  return store.startsWith('postgres') ? { close: async () => {} } : EmbeddedStore.open(store);
+}
+
 const agent = (store: string, ...more: string[]) => gradscope(['agent', '--store', store, '--threads', '1', ...more]);
 
 let pg: TestPostgres | null = null;
@@ -122,6 +132,7 @@ describe.each(KINDS)('sweep store: $kind', ({ kind, store: storeFor }) => {
   test('3 agents finish a sweep of 30 trials, every trial run exactly once', SLOW, async (ctx) => {
     if (skip()) return ctx.skip(pgSkip);
     const store = storeFor('three');
+    const keeper = await keep(store);
     const { sweep: id, trials } = await create(store, grid(10, [0.5, 1, 2], 10, 11));
     expect(trials).toBe(30);
     const agents = [0, 1, 2].map(() => agent(store, '--sweep', id, '--heartbeat-timeout', '30'));
@@ -134,12 +145,14 @@ describe.each(KINDS)('sweep store: $kind', ({ kind, store: storeFor }) => {
     const p = await status(store, id);
     expect(p).toMatchObject({ trials: 30, finished: 30, failed: 0, claimed: 0, planned: 0, reclaimed: 0, done: true });
     expect(await resultIndices(store, id)).toEqual([...Array(30).keys()]);
+    await keeper.close();
     process.stdout.write(`# ${kind}: trials per agent ${agents.map((a) => a.lines.length).join(', ')}\n`);
   });
 
   test('an agent killed mid-trial: its trial runs again on another agent after the heartbeat timeout; the results are complete', SLOW, async (ctx) => {
     if (skip()) return ctx.skip(pgSkip);
     const store = storeFor('killed');
+    // The first agent holds the embedded store: killing it also tests the takeover after a crash.
     // Longer trials (thousands of steps, about half a second each), so the kill lands in one.
     const { sweep: id, trials } = await create(store, grid(5, [1, 2], 6000, 12));
     const a = agent(store, '--sweep', id, '--heartbeat-timeout', '2');
@@ -170,6 +183,7 @@ describe.each(KINDS)('sweep store: $kind', ({ kind, store: storeFor }) => {
   test('a sweep stopped with SIGINT continues where it stopped when started again', SLOW, async (ctx) => {
     if (skip()) return ctx.skip(pgSkip);
     const store = storeFor('resume');
+    const keeper = await keep(store);
     const cfg = JSON.stringify(grid(6, [1, 2], 400, 13));
     const first = gradscope(['sweep', cfg, '--store', store, '--workers', '1']);
     await until('three trials of the first run', () => first.lines.length >= 3);
@@ -190,6 +204,7 @@ describe.each(KINDS)('sweep store: $kind', ({ kind, store: storeFor }) => {
     expect(summary).toMatchObject({ type: 'summary', trials: 12, finished: 12, sweep: id });
     const after = await status(store, id);
     expect(after).toMatchObject({ finished: 12, reclaimed: 0, done: true });
+    await keeper.close();
   });
 });
 
@@ -213,6 +228,7 @@ describe('Bayesian search with 3 agents on the embedded store', () => {
     expect(gridRun.code).toBe(0);
     const gridBest = (parseSweepLine(gridRun.lines.at(-1)!).best as { objective: number }).objective;
     const store = join(TMP, 'bayes');
+    const keeper = await keep(store);
     const ids: string[] = [];
     for (const seed of SEEDS) ids.push((await create(store, { v: 1, base, params: [lr], method: 'bayes', budget: BUDGET, seed, stepsPerTrial: 80 })).sweep);
     // Agents without --sweep take every open sweep in turn.
@@ -229,6 +245,7 @@ describe('Bayesian search with 3 agents on the embedded store', () => {
       expect(new Set(trials.map((t) => (t.values as number[])[0])).size).toBe(BUDGET);
       bests.push(Math.min(...trials.filter((t) => t.status === 'ok').map((t) => t.objective as number)));
     }
+    await keeper.close();
     const mean = bests.reduce((a, b) => a + b, 0) / bests.length;
     process.stdout.write(
       `# lr sweep, 3 agents: grid best ${gridBest.toFixed(4)} (${GRID_STEPS} trials); bayes best per seed ${bests.map((b) => b.toFixed(4)).join(', ')} ` +
