@@ -82,6 +82,25 @@ describe('store commands: help and bad arguments', () => {
 });
 
 describe('a stored sweep from the command line', () => {
+  test('a 20×20×5 grid (2,000 points) is too large for one process but not for a store', async () => {
+    const big: SweepInput = {
+      ...SWEEP,
+      params: [
+        { path: 'optimizer.lr', scale: 'log', min: 0.001, max: 1, steps: 20 },
+        { path: 'model.initGain', scale: 'log', min: 0.25, max: 4, steps: 20 },
+        { path: 'model.hidden.width', scale: 'list', values: [2, 4, 8, 16, 32] },
+      ],
+    };
+    const plain = await call('sweep', JSON.stringify(big));
+    expect(plain.code).toBe(2);
+    expect(plain.stderr).toBe('params: the grid has 2000 points, at most 1024 allowed (lower steps)\n');
+    const t0 = Date.now();
+    const created = await call('sweep', JSON.stringify(big), '--store', join(TMP, 'big'), '--create-only');
+    expect(created.stderr).toBe('');
+    expect(JSON.parse(created.stdout)).toMatchObject({ trials: 2000 });
+    process.stdout.write(`# created a 2,000-trial sweep in an embedded store in ${Date.now() - t0} ms\n`);
+  });
+
   test('create-only prints the id and the trials; status and results read the store; an unknown id is one line, exit 2', async () => {
     const dir = join(TMP, 'store');
     const created = await call('sweep', JSON.stringify(SWEEP), '--store', dir, '--create-only');

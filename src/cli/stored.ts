@@ -6,7 +6,7 @@
  * stderr and exit 2.
  */
 import { availableParallelism } from 'node:os';
-import { parseSweep, sweepToJson, type SweepConfig } from '../engine/sweep/schema.ts';
+import { STORED_SWEEP_LIMITS, parseSweep, sweepToJson, type SweepConfig } from '../engine/sweep/schema.ts';
 import { better, bestTrial, type TrialResult } from '../engine/sweep/result.ts';
 import { summaryToJson, trialToJson, trialUrl, trialsToCsv } from '../engine/sweep/format.ts';
 import type { NodeBackend } from '../node/tf-node.ts';
@@ -114,7 +114,7 @@ export function heartbeatOption(v: string | undefined): number {
 async function sweepConfigOf(store: SweepStore, id: string): Promise<SweepConfig> {
   const info = await store.getSweep(id);
   if (!info) throw new UsageError(`no sweep ${JSON.stringify(id)} in the store`);
-  const r = parseSweep(info.config);
+  const r = parseSweep(info.config, STORED_SWEEP_LIMITS);
   if (!r.ok) throw new Error(`stored sweep ${id} does not validate: ${r.errors.join('; ')}`);
   return r.value;
 }

@@ -8,7 +8,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { DEFAULT_BASE_URL } from '../engine/shareLink.ts';
-import { MAX_STEPS_PER_TRIAL, OBJECTIVES, METHODS, parseSweep, sweepToJson } from '../engine/sweep/schema.ts';
+import { MAX_STEPS_PER_TRIAL, MAX_POINTS, MAX_STORED_GRID_POINTS, OBJECTIVES, METHODS, STORED_SWEEP_LIMITS, parseSweep, sweepToJson } from '../engine/sweep/schema.ts';
 import { PARAM_CHOICES as CHOICES, METHOD_HELP, OBJECTIVE_HELP } from '../engine/sweep/meta.ts';
 import { better, type TrialResult } from '../engine/sweep/result.ts';
 import { summaryToJson, trialToJson, trialUrl, trialsToCsv } from '../engine/sweep/format.ts';
@@ -50,7 +50,8 @@ a sweep (#…&sweep=…). The config:
      {"path": "optimizer.lr", "scale": "log", "min": 0.001, "max": 3, "steps": 8},
      {"path": "model.hidden.length", "scale": "list", "values": [2, 4, 8]}],
    "method": "grid",                        ${METHODS.join(' | ')}
-   "budget": 20,                            points for random / bayes (grid: the whole grid)
+   "budget": 20,                            points for random / bayes (grid: the whole grid,
+                                            at most ${MAX_POINTS} points; ${MAX_STORED_GRID_POINTS} with --store)
    "stepsPerTrial": 200,                    training steps of each trial (sets train.steps)
    "objective": "final_loss",               ${OBJECTIVES.join(' | ')}
    "seed": 1,                               the same config gives the same trials
@@ -153,8 +154,10 @@ async function sweep(argv: string[]): Promise<number> {
   const backendOpt = backendOption(values.backend);
   const base = baseOption(values.base);
 
-  let cfg = validated(loadSweepArg(positionals[0]));
-  if (steps !== undefined) cfg = validated(parseSweep({ ...sweepToJson(cfg), stepsPerTrial: steps }));
+  // A stored sweep may be a larger grid: agents on many machines share it.
+  const limits = storeSpec === undefined ? {} : STORED_SWEEP_LIMITS;
+  let cfg = validated(loadSweepArg(positionals[0], limits));
+  if (steps !== undefined) cfg = validated(parseSweep({ ...sweepToJson(cfg), stepsPerTrial: steps }, limits));
   const backend = backendFor(backendOpt, cfg.base.model.arch);
 
   if (storeSpec !== undefined) {

@@ -27,7 +27,7 @@
  * one back; finishing a trial twice records it once.
  */
 import { proposeWithPending, pointSpecs, SweepPlanner, type TrialSpec } from '../../engine/sweep/planner.ts';
-import { parseSweep, type SweepConfig, type SweepInput } from '../../engine/sweep/schema.ts';
+import { STORED_SWEEP_LIMITS, parseSweep, type SweepConfig, type SweepInput } from '../../engine/sweep/schema.ts';
 
 /** A query runner: rows as objects (PGlite and pg agree on int4, float8, text, jsonb, timestamptz). */
 export interface Sql {
@@ -149,7 +149,7 @@ export const STORE_OPS = ['createSweep', 'getSweep', 'openSweeps', 'claim', 'hea
 export type StoreOp = (typeof STORE_OPS)[number];
 
 function configOf(input: unknown): SweepConfig {
-  const r = parseSweep(input);
+  const r = parseSweep(input, STORED_SWEEP_LIMITS);
   if (!r.ok) throw new Error(`stored sweep config does not validate: ${r.errors.join('; ')}`);
   return r.value;
 }
