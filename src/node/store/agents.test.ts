@@ -5,6 +5,7 @@
  *  - 3 agents finish a 30-trial sweep, every trial run exactly once;
  *  - an agent killed (SIGKILL) mid-trial: its trial is handed to another agent
  *    once its heartbeat timeout has passed, and the result set is complete;
+ *  - (embedded) the process holding the database killed: another takes it over;
  *  - a sweep stopped (SIGINT) and started again continues where it stopped;
  *  - (embedded) a Bayesian search run by 3 agents reaches the grid's best within
  *    the tolerance of the single-process test (sweep.train.test.ts: 5%).
@@ -19,7 +20,7 @@ import { parseSweepLine } from '../../engine/sweep/format.ts';
 import type { SweepInput } from '../../engine/sweep/schema.ts';
 import { openStore } from './open.ts';
 import { EmbeddedStore } from './embedded.ts';
-import type { Progress, SweepStore } from './sql.ts';
+import type { Progress } from './sql.ts';
 import { startPostgres, type TestPostgres } from './testPostgres.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -152,32 +153,63 @@ describe.each(KINDS)('sweep store: $kind', ({ kind, store: storeFor }) => {
   test('an agent killed mid-trial: its trial runs again on another agent after the heartbeat timeout; the results are complete', SLOW, async (ctx) => {
     if (skip()) return ctx.skip(pgSkip);
     const store = storeFor('killed');
-    // The first agent holds the embedded store: killing it also tests the takeover after a crash.
-    // Longer trials (thousands of steps, about half a second each), so the kill lands in one.
-    const { sweep: id, trials } = await create(store, grid(5, [1, 2], 6000, 12));
-    const a = agent(store, '--sweep', id, '--heartbeat-timeout', '2');
-    await until('the first agent to finish a trial', () => a.lines.length >= 1);
-    const b = agent(store, '--sweep', id, '--heartbeat-timeout', '2');
-    // The first agent holds a claim (it is training): kill it there.
-    let s: SweepStore | null = null;
+    // This process holds an embedded store (the next test kills a holder), so it can look while an agent is stopped.
+    const keeper = await keep(store);
+    const s = await openStore(store);
     try {
-      s = await openStore(store);
-      const st = s;
-      await until('the first agent to hold a claim', async () => (await st.progress(id)).agents.some((g) => g.includes(`:${a.child.pid}:`)));
+      // Trials of a few thousand steps, so the kill lands in one.
+      const { sweep: id, trials } = await create(store, grid(5, [1, 2], 4000, 12));
+      const a = agent(store, '--sweep', id, '--heartbeat-timeout', '2');
+      await until('the first agent to finish a trial', () => a.lines.length >= 1);
+      const b = agent(store, '--sweep', id, '--heartbeat-timeout', '2');
+      // Stop the first agent, and kill it once it is stopped holding a claim (not between two trials).
+      const mine = (p: Progress) => p.agents.some((g) => g.includes(`:${a.child.pid}:`));
+      await until('the first agent to be stopped holding a claim', async () => {
+        a.child.kill('SIGSTOP');
+        if (mine(await s.progress(id))) return true;
+        a.child.kill('SIGCONT');
+        return false;
+      });
+      a.child.kill('SIGKILL');
+      expect(await a.exit).toBe('SIGKILL');
+      expect(await b.exit).toBe(0);
+      const p = await status(store, id);
+      expect(p).toMatchObject({ finished: trials, claimed: 0, done: true, reclaimed: 1 });
+      expect(await resultIndices(store, id)).toEqual([...Array(trials).keys()]);
+      // The killed agent's trial is among the second agent's.
+      const byA = new Set(a.lines.map((l) => parseSweepLine(l).trial as number));
+      const byB = b.lines.map((l) => parseSweepLine(l).trial as number);
+      expect(byB.filter((t) => byA.has(t))).toEqual([]);
+      expect(byA.size + byB.length).toBe(trials);
     } finally {
-      await s?.close();
+      await s.close();
+      await keeper.close();
     }
-    a.child.kill('SIGKILL');
-    expect(await a.exit).toBe('SIGKILL');
-    expect(await b.exit).toBe(0);
-    const p = await status(store, id);
-    expect(p).toMatchObject({ finished: trials, claimed: 0, done: true, reclaimed: 1 });
-    expect(await resultIndices(store, id)).toEqual([...Array(trials).keys()]);
-    // The killed agent's trial is among the second agent's.
-    const byA = new Set(a.lines.map((l) => parseSweepLine(l).trial as number));
-    const byB = b.lines.map((l) => parseSweepLine(l).trial as number);
-    expect(byB.filter((t) => byA.has(t))).toEqual([]);
-    expect(byA.size + byB.length).toBeGreaterThanOrEqual(trials - 1);
+  });
+
+  test('the process holding the embedded store killed: another takes the database over, nothing is lost', SLOW, async (ctx) => {
+    if (kind !== 'embedded') return ctx.skip('a server has no holder');
+    const store = storeFor('holder');
+    const { sweep: id, trials } = await create(store, grid(4, [1, 2], 10, 14));
+    // The agent opens the store first: it holds the database (PGlite) and serves this process.
+    const a = agent(store, '--sweep', id, '--heartbeat-timeout', '2');
+    await until('the agent to finish a trial', () => a.lines.length >= 1);
+    const s = await EmbeddedStore.open(store);
+    try {
+      expect(s.holding).toBe(false);
+      a.child.kill('SIGKILL');
+      expect(await a.exit).toBe('SIGKILL');
+      // The next request takes the database over (Postgres recovers it after the crash).
+      const p = await s.progress(id);
+      expect(s.holding).toBe(true);
+      expect(p.finished).toBeGreaterThanOrEqual(a.lines.length);
+      const b = agent(store, '--sweep', id, '--heartbeat-timeout', '2');
+      expect(await b.exit).toBe(0);
+      expect(await s.results(id).then((rs) => rs.map((r) => r.index))).toEqual([...Array(trials).keys()]);
+      expect((await s.progress(id)).done).toBe(true);
+    } finally {
+      await s.close();
+    }
   });
 
   test('a sweep stopped with SIGINT continues where it stopped when started again', SLOW, async (ctx) => {
