@@ -237,6 +237,13 @@ describe.each(KINDS)('sweep store: $kind', ({ kind, store: storeFor }) => {
     const after = await status(store, id);
     expect(after).toMatchObject({ finished: 12, reclaimed: 0, done: true });
     await keeper.close();
+    // The same lines as a sweep without a store (but for the times; the summary adds the sweep's id).
+    const plain = await run(['sweep', cfg, '--workers', '2']);
+    expect(plain.code).toBe(0);
+    const strip = (l: string) => JSON.parse(JSON.stringify(parseSweepLine(l)), (k, v: unknown) => (k === 'ms' || k === 'sweep' || k === 'workers' ? undefined : v)) as unknown;
+    const byIndex = (ls: string[]) => [...ls.slice(0, -1)].sort((x, y) => (parseSweepLine(x).index as number) - (parseSweepLine(y).index as number));
+    expect(byIndex(again.lines).map(strip)).toEqual(byIndex(plain.lines).map(strip));
+    expect(strip(again.lines.at(-1)!)).toEqual(strip(plain.lines.at(-1)!));
   });
 });
 

@@ -6,7 +6,9 @@
  *                      config, id.ts), the config, how many points and trials it
  *                      has and how many points are planned so far (a Bayesian
  *                      search plans its points one at a time).
- *   gradscope_trials   one row per trial: its spec (TrialSpec as JSON) and state
+ *   gradscope_trials   one row per trial: its spec (TrialSpec as JSON: json, not
+ *                      jsonb, which would reorder the run config's keys and so
+ *                      change the trial's line and share URL) and state
  *                        planned    waiting for an agent
  *                        claimed    agent X claimed it at claimed_at; the claim
  *                                   holds until lease_until, which the agent's
@@ -60,7 +62,7 @@ export const SCHEMA_SQL = [
      idx integer NOT NULL,
      point integer NOT NULL,
      variant integer NOT NULL,
-     spec jsonb NOT NULL,
+     spec json NOT NULL,
      state text NOT NULL DEFAULT 'planned' CHECK (state IN ('planned', 'claimed', 'finished', 'failed')),
      agent text,
      claimed_at timestamptz,
