@@ -10,6 +10,7 @@ import { STORED_SWEEP_LIMITS, parseSweep, sweepToJson, type SweepConfig } from '
 import { better, bestTrial, type TrialResult } from '../engine/sweep/result.ts';
 import { summaryToJson, trialToJson, trialUrl, trialsToCsv } from '../engine/sweep/format.ts';
 import type { NodeBackend } from '../node/tf-node.ts';
+import type { TrialSpec } from '../engine/sweep/planner.ts';
 import type { SweepStore } from '../node/store/sql.ts';
 import { DEFAULT_HEARTBEAT_TIMEOUT_S, agentName, storedTrial, workOn } from '../node/store/work.ts';
 import { openStore, storeSpecProblem } from '../node/store/open.ts';
@@ -179,26 +180,44 @@ export async function cmdSweepResults(argv: string[]): Promise<number> {
 
 // ---------------------------------------------------------------- running trials
 
-/** Worker threads per backend, started when first needed. */
+type Pool = import('../node/sweep-pool.ts').ThreadPool;
+
+/** Worker threads that could not start: the agent stops (its claim goes back), the trial does not fail. */
+class PoolStartError extends Error {}
+const isPoolStartError = (e: unknown) => e instanceof PoolStartError;
+
+/** Worker threads per backend, started when the first trial needs them (a finished sweep starts none). */
 class Pools {
-  private readonly pools = new Map<NodeBackend, import('../node/sweep-pool.ts').ThreadPool>();
+  private readonly pools = new Map<NodeBackend, Promise<Pool>>();
+  private readonly started: Pool[] = [];
+  private closed = false;
   constructor(readonly threads: number) {}
-  async get(backend: NodeBackend) {
+  get(backend: NodeBackend): Promise<Pool> {
     let p = this.pools.get(backend);
     if (!p) {
-      const { ThreadPool } = await import('../node/sweep-pool.ts');
-      p = new ThreadPool(this.threads, backend);
+      p = (async () => {
+        const { ThreadPool } = await import('../node/sweep-pool.ts');
+        if (this.closed) throw new Error('cancelled');
+        const pool = new ThreadPool(this.threads, backend);
+        this.started.push(pool);
+        try {
+          await pool.started();
+        } catch (e) {
+          throw new PoolStartError(`cannot start the sweep's worker threads: ${(e as Error).message}`, { cause: e });
+        }
+        return pool;
+      })();
       this.pools.set(backend, p);
-      try {
-        await p.started();
-      } catch (e) {
-        throw new Error(`cannot start the sweep's worker threads: ${(e as Error).message}`, { cause: e });
-      }
     }
     return p;
   }
+  /** Trains a trial on the backend's threads. */
+  run(backend: NodeBackend, spec: TrialSpec): Promise<TrialResult> {
+    return this.get(backend).then((pool) => pool.run(spec));
+  }
   async close(): Promise<void> {
-    await Promise.all([...this.pools.values()].map((p) => p.close()));
+    this.closed = true;
+    await Promise.all(this.started.map((p) => p.close()));
   }
 }
 
@@ -281,11 +300,11 @@ export async function storedSweep(o: StoredSweepOptions): Promise<number> {
     try {
       await catchUp();
       if (tty) process.stderr.write(o.progress!(results.length, total, diverged, best, workers, t0));
-      const pool = await pools.get(backend);
       await workOn({
         store,
         sweepId: id,
-        execute: (spec) => pool.run(spec),
+        execute: (spec) => pools.run(backend, spec),
+        fatal: isPoolStartError,
         threads: workers,
         agent: agentName(),
         leaseMs: o.leaseMs,
@@ -368,11 +387,11 @@ export async function cmdAgent(argv: string[]): Promise<number> {
       if (id === undefined || done.has(id)) break;
       const cfg = await sweepConfigOf(store, id);
       const backend = backendFor(backendOpt, cfg.base.model.arch);
-      const pool = await pools.get(backend);
       await workOn({
         store,
         sweepId: id,
-        execute: (s) => pool.run(s),
+        execute: (s) => pools.run(backend, s),
+        fatal: isPoolStartError,
         threads,
         agent: name,
         leaseMs,

@@ -41,6 +41,8 @@ export interface WorkOptions {
   sweepId: string;
   /** Trains one trial (a worker thread of the pool). */
   execute: (spec: TrialSpec) => Promise<TrialResult>;
+  /** A failure of `execute` that is the agent's, not the trial's: the claim is given back and the failure thrown. */
+  fatal?: (e: unknown) => boolean;
   threads: number;
   agent: string;
   /** A claim not renewed for this long is handed out again; heartbeats come 3 times as often. */
@@ -104,6 +106,11 @@ export async function workOn(o: WorkOptions): Promise<number> {
       try {
         r = spec.config ? await o.execute(spec) : failedResult(spec, 'invalid', spec.errors?.join('; ') ?? 'invalid trial config');
       } catch (e) {
+        if (o.fatal?.(e)) {
+          clearInterval(beat);
+          await retry(() => o.store.release(o.sweepId, spec.index, agent));
+          throw e;
+        }
         r = failedResult(spec, o.signal?.aborted ? 'cancelled' : 'error', e instanceof Error ? e.message : String(e));
       } finally {
         clearInterval(beat);
