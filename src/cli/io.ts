@@ -11,7 +11,7 @@ import { nodeBackendFor, type Arch } from '../engine/backends.ts';
 import { capProblems, parseExperimentJson, type Experiment, type ValidationResult } from '../engine/config.ts';
 import { DEFAULT_BASE_URL, parseFragment } from '../engine/shareLink.ts';
 import { exportedExperiment, parseExperimentOrExport } from '../engine/exportDoc.ts';
-import { parseSweepFragment, parseSweepJson, type SweepConfig } from '../engine/sweep/schema.ts';
+import { parseSweepFragment, parseSweepJson, type SweepConfig, type SweepLimits } from '../engine/sweep/schema.ts';
 import type { NodeBackend } from '../node/tf-node.ts';
 
 /** Bad usage: an option, an argument or an output file. Exit 2 with one line. */
@@ -83,21 +83,23 @@ const EXPERIMENT: ArgKind<Experiment> = {
   link: (url) => parseFragment(url).experiment ?? { ok: false, errors: ['share URL: the link holds no experiment (no #e=… fragment)'] },
 };
 
-const SWEEP: ArgKind<SweepConfig> = {
-  noun: 'sweep',
-  json: parseSweepJson,
-  link: (url) =>
-    parseSweepFragment(url) ?? { ok: false, errors: ['share URL: the link holds no sweep (no sweep=… in the fragment; share it from the page’s sweep panel)'] },
-};
+function sweepKind(limits: SweepLimits): ArgKind<SweepConfig> {
+  return {
+    noun: 'sweep',
+    json: (text) => parseSweepJson(text, limits),
+    link: (url) =>
+      parseSweepFragment(url, limits) ?? { ok: false, errors: ['share URL: the link holds no sweep (no sweep=… in the fragment; share it from the page’s sweep panel)'] },
+  };
+}
 
 /** An experiment argument: JSON text, a share URL, or a file holding either. */
 export function loadConfigArg(arg: string): ValidationResult<Experiment> {
   return loadArg(arg, EXPERIMENT);
 }
 
-/** A sweep argument: JSON text, a page link with `sweep=`, or a file holding either. */
-export function loadSweepArg(arg: string): ValidationResult<SweepConfig> {
-  return loadArg(arg, SWEEP);
+/** A sweep argument: JSON text, a page link with `sweep=`, or a file holding either (`limits`: a stored sweep's). */
+export function loadSweepArg(arg: string, limits: SweepLimits = {}): ValidationResult<SweepConfig> {
+  return loadArg(arg, sweepKind(limits));
 }
 
 // ---------------------------------------------------------------- options

@@ -4,6 +4,7 @@
  *   gradscope url <config|file|url> [--base URL]
  *   gradscope sweep <sweep|file|url> [options]   (sweep.ts)
  *   gradscope theory <config|file|url> [--backend auto|cpu|wasm]   (theory.ts)
+ *   gradscope agent --store <dir|url> [options]   (stored.ts)
  * Arguments, options, output and failures: io.ts.
  */
 import { DEFAULT_BASE_URL, shareUrl } from '../engine/shareLink.ts';
@@ -39,6 +40,7 @@ Usage:
   gradscope url <config> [options]   print the share URL of an experiment
   gradscope sweep <sweep> [options]  hyper-parameter sweep in parallel threads, one line per trial
   gradscope theory <config>          the theory line at initialization, one line per run
+  gradscope agent --store <dir|url>  run trials of sweeps kept in a store (many agents, many machines)
   gradscope <command> --help         help for a command
 
 <config> is a path to a JSON file, a JSON string, or a share URL (anything with
@@ -224,6 +226,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdUrl(rest);
       case 'theory':
         return await (await import('./theory.ts')).cmdTheory(rest);
+      case 'agent':
+        return await (await import('./stored.ts')).cmdAgent(rest);
       case undefined:
       case '-h':
       case '--help':
@@ -231,7 +235,7 @@ export async function main(argv: string[]): Promise<number> {
         await printOut(MAIN_HELP);
         return cmd === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command ${JSON.stringify(cmd)} (commands: run, url, sweep, theory; see gradscope --help)`);
+        throw new UsageError(`unknown command ${JSON.stringify(cmd)} (commands: run, url, sweep, theory, agent; see gradscope --help)`);
     }
   } catch (e) {
     return reportFailure(e);

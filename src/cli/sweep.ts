@@ -9,11 +9,12 @@
 import { resolveRunData } from './data.ts';
 import { availableParallelism } from 'node:os';
 import { DEFAULT_BASE_URL } from '../engine/shareLink.ts';
-import { MAX_STEPS_PER_TRIAL, OBJECTIVES, METHODS, parseSweep, sweepToJson } from '../engine/sweep/schema.ts';
+import { MAX_STEPS_PER_TRIAL, MAX_POINTS, MAX_STORED_GRID_POINTS, OBJECTIVES, METHODS, STORED_SWEEP_LIMITS, parseSweep, sweepToJson } from '../engine/sweep/schema.ts';
 import { PARAM_CHOICES as CHOICES, METHOD_HELP, OBJECTIVE_HELP } from '../engine/sweep/meta.ts';
 import { better, type TrialResult } from '../engine/sweep/result.ts';
 import { summaryToJson, trialToJson, trialUrl, trialsToCsv } from '../engine/sweep/format.ts';
 import { ThreadPool } from '../node/sweep-pool.ts';
+import { STORED_SWEEP_OPTIONS_HELP, STORE_HELP, cmdSweepResults, cmdSweepStatus, heartbeatOption, storeOption, storedSweep } from './stored.ts';
 import {
   UsageError,
   backendFor,
@@ -33,6 +34,8 @@ import {
 const MAX_WORKERS = 64;
 
 export const SWEEP_HELP = `gradscope sweep <sweep-config> [options]
+gradscope sweep status <id> --store <dir|url>     progress of a stored sweep
+gradscope sweep results <id> --store <dir|url>    its finished trials (JSONL or CSV)
 
 Runs a hyper-parameter sweep: trains one short run per trial, in parallel worker
 threads, and writes one JSON line per finished trial (in the order they finish),
@@ -48,7 +51,8 @@ a sweep (#…&sweep=…). The config:
      {"path": "optimizer.lr", "scale": "log", "min": 0.001, "max": 3, "steps": 8},
      {"path": "model.hidden.length", "scale": "list", "values": [2, 4, 8]}],
    "method": "grid",                        ${METHODS.join(' | ')}
-   "budget": 20,                            points for random / bayes (grid: the whole grid)
+   "budget": 20,                            points for random / bayes (grid: the whole grid,
+                                            at most ${MAX_POINTS} points; ${MAX_STORED_GRID_POINTS} with --store)
    "stepsPerTrial": 200,                    training steps of each trial (sets train.steps)
    "objective": "final_loss",               ${OBJECTIVES.join(' | ')}
    "seed": 1,                               the same config gives the same trials
@@ -78,6 +82,7 @@ Options:
   --out FILE         write the JSON lines to FILE instead of stdout
   --csv FILE         also write every trial as CSV (one row per trial) at the end
   --base URL         page address for the trials' share URLs (default ${DEFAULT_BASE_URL})
+${STORED_SWEEP_OPTIONS_HELP}
   -h, --help         this help
 
 Trial line: {"type":"trial", index, point, variant, variantLabel, params{path:value},
@@ -87,6 +92,11 @@ finalLoss, testAcc, trainLoss, trainAcc, maxGradNorm, stepsRun, ms, config, url}
 Summary line: {"type":"summary", trials, finished, diverged, invalid, errors, best,
 bestUrl, variants[{label, best, trials, diverged}], ms, workers, backend}.
 
+Sweeps across machines: create the sweep in a store, then start agents
+(gradscope agent --help) here and on other machines; with --store the sweep
+command itself also runs trials and prints the lines above for every trial.
+
+${STORE_HELP}
 Example:
   gradscope sweep '{"base":{"model":{"hidden":[32,32,32,32,32,32]}},"params":[{"path":"optimizer.lr","scale":"log","min":0.001,"max":3,"steps":8},{"path":"model.initGain","scale":"log","min":0.25,"max":4,"steps":8}],"stepsPerTrial":200}'
 `;
@@ -110,6 +120,8 @@ function progressLine(done: number, total: number, diverged: number, best: Trial
 
 export async function cmdSweep(argv: string[]): Promise<number> {
   try {
+    if (argv[0] === 'status') return await cmdSweepStatus(argv.slice(1));
+    if (argv[0] === 'results') return await cmdSweepResults(argv.slice(1));
     return await sweep(argv);
   } catch (e) {
     return reportFailure(e);
@@ -124,23 +136,49 @@ async function sweep(argv: string[]): Promise<number> {
     out: { type: 'string' },
     csv: { type: 'string' },
     base: { type: 'string' },
+    store: { type: 'string' },
+    'create-only': { type: 'boolean' },
+    'heartbeat-timeout': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
     await printOut(SWEEP_HELP);
     return 0;
   }
+  const storeSpec = values.store === undefined ? undefined : storeOption(values.store, 'sweep');
+  if (storeSpec === undefined && values['create-only']) throw new UsageError('--create-only: needs --store <dir|url>');
+  if (storeSpec === undefined && values['heartbeat-timeout'] !== undefined) throw new UsageError('--heartbeat-timeout: needs --store <dir|url>');
+  const leaseMs = heartbeatOption(values['heartbeat-timeout']);
   if (positionals.length !== 1) throw new UsageError('sweep: expects exactly one <sweep-config> (see gradscope sweep --help)');
   const workersOpt = intOption('workers', values.workers, 1, MAX_WORKERS);
   const steps = intOption('steps', values.steps, 1, MAX_STEPS_PER_TRIAL);
   const backendOpt = backendOption(values.backend);
   const base = baseOption(values.base);
 
-  let cfg = validated(loadSweepArg(positionals[0]));
-  if (steps !== undefined) cfg = validated(parseSweep({ ...sweepToJson(cfg), stepsPerTrial: steps }));
+  // A stored sweep may be a larger grid: agents on many machines share it.
+  const limits = storeSpec === undefined ? {} : STORED_SWEEP_LIMITS;
+  let cfg = validated(loadSweepArg(positionals[0], limits));
+  if (steps !== undefined) cfg = validated(parseSweep({ ...sweepToJson(cfg), stepsPerTrial: steps }, limits));
   // A CSV named by data.path is read (and checked) once, here; its text travels in every trial's config.
   resolveRunData({ v: 1, runs: [cfg.base] }, undefined);
   const backend = backendFor(backendOpt, cfg.base.model.arch);
+
+  if (storeSpec !== undefined) {
+    if (values.csv) writeFileOption(values.csv, '--csv', '');
+    const csv = values.csv;
+    return storedSweep({
+      cfg,
+      storeSpec,
+      createOnly: !!values['create-only'],
+      workers: workersOpt,
+      backend: backendOpt,
+      leaseMs,
+      out: () => (values.out ? fileOut(values.out, '--out') : stdoutOut()),
+      base,
+      csv: csv ? (rs) => writeFileOption(csv, '--csv', trialsToCsv(rs, cfg.params.map((p) => p.path), base)) : undefined,
+      progress: progressLine,
+    });
+  }
 
   const out = values.out ? fileOut(values.out, '--out') : stdoutOut();
   if (values.csv) writeFileOption(values.csv, '--csv', '');

@@ -60,6 +60,91 @@ export interface TrialOutcome {
   score: number;
 }
 
+/**
+ * The trials of one parameter point, one per variant: trial index = point × variants
+ * + variant, the numbering SweepPlanner uses (a store that plans points one at a
+ * time numbers them the same way).
+ */
+export function pointSpecs(cfg: SweepConfig, point: number, values: number[], chosenBy: ChosenBy, round: number, cell?: number[]): TrialSpec[] {
+  const vs = variants(cfg);
+  const unit = cfg.params.map((p, k) => toUnit(p, values[k]));
+  return vs.map((v) => {
+    const r = trialConfig(cfg, v, values, point);
+    return {
+      index: point * vs.length + v.index,
+      point,
+      variant: v.index,
+      variantLabel: v.label,
+      values,
+      params: Object.fromEntries(cfg.params.map((p, k) => [p.path, values[k]])),
+      objective: cfg.objective,
+      unit,
+      ...(cell ? { cell } : {}),
+      chosenBy,
+      round,
+      config: r.ok ? r.value : null,
+      ...(r.ok ? {} : { errors: r.errors }),
+    };
+  });
+}
+
+/** Candidate points in the unit cube: seeded uniform draws plus perturbations of the best points. */
+function candidates(cfg: SweepConfig, rng: Rng, best: number[][]): number[][] {
+  const d = cfg.params.length;
+  const m = cfg.bayes.candidates;
+  const out: number[][] = [];
+  const local = best.length ? Math.floor(m / 4) : 0;
+  for (let i = 0; i < m - local; i++) out.push(Array.from({ length: d }, () => rng.next()));
+  for (let i = 0; i < local; i++) {
+    const c = best[i % best.length];
+    const width = [0.02, 0.05, 0.1][i % 3];
+    out.push(c.map((u) => Math.min(1, Math.max(0, u + width * rng.normal()))));
+  }
+  // Snap to what the parameters can take (integers, list values).
+  return out.map((u) => cfg.params.map((p, k) => (p.integer || p.scale === 'list' ? toUnit(p, fromUnit(p, u[k])) : u[k])));
+}
+
+/**
+ * The next point of a Bayesian search run by many agents at once: expected
+ * improvement under a Gaussian process fitted to every finished point, with each
+ * pending point (planned or running, no result yet) added as a fantasy at the
+ * model's predicted mean (the "kriging believer" rule of a round), so agents that
+ * ask one after another do not all probe the same point. `observed` scores are
+ * the planner's (scoreOf: lower is better; NaN for a diverged or failed point,
+ * which counts as the worst finite value seen). Candidates are drawn from a
+ * generator seeded by the sweep's seed and `point`. Returns the point's values,
+ * or null without a finished point to model.
+ */
+export function proposeWithPending(cfg: SweepConfig, observed: readonly { unit: number[]; score: number }[], pending: readonly number[][], point: number): number[] | null {
+  if (!observed.length) return null;
+  const rng = makeRng(`sweep:${cfg.seed}:point:${point}`);
+  const X = observed.map((o) => o.unit);
+  const finite = observed.map((o) => o.score).filter(Number.isFinite);
+  const worst = finite.length ? Math.max(...finite) : 0;
+  const y = observed.map((o) => (Number.isFinite(o.score) ? o.score : worst));
+  const order = y.map((v, i) => [v, i]).sort((a, b) => a[0] - b[0]);
+  const best = order.slice(0, 3).map(([, i]) => X[i]);
+  const cands = candidates(cfg, rng, best);
+  const taken = new Set([...X, ...pending].map((x) => x.join(',')));
+  let gp = fitGp(X, y);
+  const yBest = Math.min(...y);
+  const spread = Math.max(...y) - yBest || 1;
+  for (const u of pending) gp = gp.withObservation(u, gp.predict([u]).mean[0]);
+  const pred = gp.predict(cands);
+  let arg = -1;
+  let bestEi = -Infinity;
+  for (let j = 0; j < cands.length; j++) {
+    if (taken.has(cands[j].join(','))) continue;
+    const ei = expectedImprovement(pred.mean[j], pred.sd[j], yBest, 0.01 * spread);
+    if (ei > bestEi) {
+      bestEi = ei;
+      arg = j;
+    }
+  }
+  const u = arg >= 0 ? cands[arg] : cfg.params.map(() => rng.next());
+  return cfg.params.map((p, k) => fromUnit(p, u[k]));
+}
+
 export function defaultInitial(cfg: SweepConfig): number {
   return Math.min(cfg.budget, Math.max(3, 2 * cfg.params.length + 1));
 }
@@ -127,28 +212,11 @@ export class SweepPlanner {
 
   private addPoint(values: number[], chosenBy: ChosenBy, cell?: number[]): void {
     const point = this.nextPoint++;
-    const unit = this.cfg.params.map((p, k) => toUnit(p, values[k]));
-    this.pointUnits.push(unit);
+    const specs = pointSpecs(this.cfg, point, values, chosenBy, this.round, cell);
+    this.pointUnits.push(specs[0].unit);
     this.pointRound.push(this.round);
-    for (const v of this.variants) {
-      const index = this.nextIndex++;
-      const r = trialConfig(this.cfg, v, values, point);
-      this.queue.push({
-        index,
-        point,
-        variant: v.index,
-        variantLabel: v.label,
-        values,
-        params: Object.fromEntries(this.cfg.params.map((p, k) => [p.path, values[k]])),
-        objective: this.cfg.objective,
-        unit,
-        ...(cell ? { cell } : {}),
-        chosenBy,
-        round: this.round,
-        config: r.ok ? r.value : null,
-        ...(r.ok ? {} : { errors: r.errors }),
-      });
-    }
+    this.nextIndex += specs.length;
+    this.queue.push(...specs);
   }
 
   /** The next trial to run; 'wait' when the search needs results first; null when none is left. */
@@ -163,22 +231,6 @@ export class SweepPlanner {
 
   report(o: TrialOutcome): void {
     if (o.variant === 0) this.scores.set(o.point, o.score);
-  }
-
-  /** Candidate points in the unit cube: seeded uniform draws plus perturbations of the best points. */
-  private candidates(rng: Rng, best: number[][]): number[][] {
-    const d = this.cfg.params.length;
-    const m = this.cfg.bayes.candidates;
-    const out: number[][] = [];
-    const local = best.length ? Math.floor(m / 4) : 0;
-    for (let i = 0; i < m - local; i++) out.push(Array.from({ length: d }, () => rng.next()));
-    for (let i = 0; i < local; i++) {
-      const c = best[i % best.length];
-      const width = [0.02, 0.05, 0.1][i % 3];
-      out.push(c.map((u) => Math.min(1, Math.max(0, u + width * rng.normal()))));
-    }
-    // Snap to what the parameters can take (integers, list values).
-    return out.map((u) => this.cfg.params.map((p, k) => (p.integer || p.scale === 'list' ? toUnit(p, fromUnit(p, u[k])) : u[k])));
   }
 
   private proposeRound(): void {
@@ -196,7 +248,7 @@ export class SweepPlanner {
     const y = yRaw.map((v) => (Number.isFinite(v) ? v : worst));
     const order = y.map((v, i) => [v, i]).sort((a, b) => a[0] - b[0]);
     const best = order.slice(0, 3).map(([, i]) => X[i]);
-    const cands = this.candidates(rng, best);
+    const cands = candidates(this.cfg, rng, best);
     const taken = new Set(X.map((x) => x.join(',')));
     let gp = fitGp(X, y);
     const batch = Math.min(this.cfg.bayes.batch, this.points - this.nextPoint);

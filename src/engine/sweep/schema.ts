@@ -22,6 +22,19 @@ export const SWEEP_VERSION = 1;
 export const SWEEP_FRAGMENT_KEY = 'sweep';
 /** Most parameter points in one sweep (a grid's size or the budget). */
 export const MAX_POINTS = 1024;
+/**
+ * Most points of a grid kept in a sweep store (`gradscope sweep --store`), where
+ * agents on many machines share the work: a 20×20×5 grid is 2,000.
+ */
+export const MAX_STORED_GRID_POINTS = 20_000;
+
+/** Limits that depend on where a sweep runs (default: the page's and a plain `gradscope sweep`'s). */
+export interface SweepLimits {
+  /** Most points of a grid (default MAX_POINTS). */
+  maxGridPoints?: number;
+}
+
+export const STORED_SWEEP_LIMITS: SweepLimits = { maxGridPoints: MAX_STORED_GRID_POINTS };
 export const MAX_PARAMS = 3;
 export const MAX_STEPS_PER_TRIAL = 100_000;
 export const DEFAULT_GRID_STEPS = 8;
@@ -224,7 +237,7 @@ export function applyCompare(base: RunConfig, compare: Record<string, unknown>):
 }
 
 /** Validates a sweep config: fills defaults, refuses unknown fields and out-of-range values. */
-export function parseSweep(input: unknown): ValidationResult<SweepConfig> {
+export function parseSweep(input: unknown, limits: SweepLimits = {}): ValidationResult<SweepConfig> {
   if (!isPlainObject(input)) return { ok: false, errors: [`(sweep): must be an object, got ${describeInput(input)}`] };
   const obj = { v: SWEEP_VERSION, ...input };
   if (obj.v !== SWEEP_VERSION) {
@@ -275,16 +288,17 @@ export function parseSweep(input: unknown): ValidationResult<SweepConfig> {
   }
   if (cfg.method === 'grid') {
     const n = gridSize(cfg);
-    if (n > MAX_POINTS) {
-      return { ok: false, errors: [`params: the grid has ${n} points, at most ${MAX_POINTS} allowed (lower steps)`] };
+    const max = limits.maxGridPoints ?? MAX_POINTS;
+    if (n > max) {
+      return { ok: false, errors: [`params: the grid has ${n} points, at most ${max} allowed (lower steps)`] };
     }
   }
   return { ok: true, value: cfg };
 }
 
-export function parseSweepJson(text: string): ValidationResult<SweepConfig> {
+export function parseSweepJson(text: string, limits: SweepLimits = {}): ValidationResult<SweepConfig> {
   const r = parseJsonText(text, '(sweep)');
-  return r.ok ? refuseDeep(parseSweep(r.value), r.deep) : r;
+  return r.ok ? refuseDeep(parseSweep(r.value, limits), r.deep) : r;
 }
 
 export class SweepConfigError extends Error {
@@ -359,7 +373,7 @@ export function encodeSweep(cfg: SweepConfig): string {
 }
 
 /** Decodes the value of a `sweep=` fragment key (lz-string or URL-encoded JSON). */
-export function decodeSweep(value: string): ValidationResult<SweepConfig> {
+export function decodeSweep(value: string, limits: SweepLimits = {}): ValidationResult<SweepConfig> {
   const v = value.trim();
   let json: string;
   if (v.startsWith('{')) json = v;
@@ -370,13 +384,13 @@ export function decodeSweep(value: string): ValidationResult<SweepConfig> {
     if (!d.ok) return { ok: false, errors: [decodeFailure('sweep', d)] };
     json = d.text;
   }
-  const r = parseSweepJson(json);
+  const r = parseSweepJson(json, limits);
   return r.ok ? r : { ok: false, errors: r.errors.map((e) => `share URL: sweep ${e}`) };
 }
 
 /** The sweep held by a URL or fragment; null when it holds none. */
-export function parseSweepFragment(fragmentOrUrl: string): ValidationResult<SweepConfig> | null {
+export function parseSweepFragment(fragmentOrUrl: string, limits: SweepLimits = {}): ValidationResult<SweepConfig> | null {
   const { options } = parseFragment(fragmentOrUrl);
   const value = options[SWEEP_FRAGMENT_KEY];
-  return value === undefined ? null : decodeSweep(value);
+  return value === undefined ? null : decodeSweep(value, limits);
 }
