@@ -21,6 +21,7 @@ import { RateMeter, RecordQueue } from './queue.ts';
 import { Pace } from './pace.ts';
 import { BOUNDARY_N, BoundaryPolicy } from './boundary.ts';
 import { estimateRun } from '../engine/estimate.ts';
+import { UnitsPolicy } from './units.ts';
 
 /** At most this many record batches per second. */
 export const POST_INTERVAL_MS = 33;
@@ -66,6 +67,9 @@ export class RunSession {
   deviceLost = false;
   private lastPost = 0;
   private boundary = new BoundaryPolicy(0);
+  /** The page's network view is open: send per-unit snapshots (units.ts). */
+  private watchUnits = false;
+  private units = new UnitsPolicy();
   private readonly queue = new RecordQueue();
   private readonly rate = new RateMeter();
   /** Messages are handled one at a time, in order. */
@@ -123,6 +127,10 @@ export class RunSession {
       case 'update-config':
         this.updateConfig(msg.config);
         break;
+      case 'watch-units':
+        this.watchUnits = msg.on;
+        if (msg.on) await this.maybeUnits(true);
+        break;
       case 'export': {
         const { rows, count, keptEvery } = this.queue.exportHistory();
         this.post({ type: 'history', gen: this.gen, requestId: msg.requestId, rows, count, keptEvery }, [rows.buffer]);
@@ -139,6 +147,7 @@ export class RunSession {
   private async init(msg: InitMsg): Promise<void> {
     this.gen = msg.gen;
     this.run = msg.run;
+    this.watchUnits = msg.units === true;
     // A backend forced by name is the one that trains: the tfjs engine, unless the
     // typed engine is asked for by name too.
     this.engineChoice = msg.engine ?? (msg.backend === 'auto' ? 'auto' : 'tfjs');
@@ -195,7 +204,10 @@ export class RunSession {
       rowLength: t.rowLength,
     });
     this.postStatus();
-    void this.maybeBoundary(true);
+    this.units = new UnitsPolicy();
+    void this.maybeBoundary(true)
+      .then(() => this.maybeUnits(true))
+      .catch((e) => this.reportInternal(e));
   }
 
   private updateConfig(cfg: RunConfig): void {
@@ -315,6 +327,7 @@ export class RunSession {
             this.postStatus();
           }
           await this.maybeBoundary(this.status !== 'training');
+          await this.maybeUnits(this.status !== 'training');
           await this.pace.rest(c.ms, this.backend === 'wasm' || this.backend === 'cpu');
           if (current()) this.checkFault();
           return this.status === 'training' && current();
@@ -356,6 +369,7 @@ export class RunSession {
     this.flushRecords();
     this.postStatus();
     await this.maybeBoundary(true);
+    await this.maybeUnits(true);
   }
 
   private async maybeBoundary(force = false): Promise<void> {
@@ -368,6 +382,19 @@ export class RunSession {
     this.boundary.took(this.now() - t0);
     if (myGen !== this.gen || t !== this.trainer) return;
     this.post({ type: 'boundary', gen: this.gen, step: t.step, n: BOUNDARY_N, probs }, [probs.buffer]);
+  }
+
+  /** A per-unit snapshot for the network view, when it is open and one is due (units.ts). */
+  private async maybeUnits(force = false): Promise<void> {
+    const t = this.trainer;
+    if (!t || !this.watchUnits || this.status === 'error') return;
+    const t0 = this.now();
+    if (!this.units.due(t0, force)) return;
+    const myGen = this.gen;
+    const snapshot = await t.unitSnapshot();
+    this.units.took(this.now() - t0);
+    if (myGen !== this.gen || t !== this.trainer) return;
+    this.post({ type: 'units', gen: this.gen, snapshot });
   }
 
   reportDeviceLost(reason: string): void {
