@@ -9,6 +9,7 @@ import { useStore } from './store.ts';
 import { LayerNormChart, RunsChart } from './Charts.tsx';
 import { LayerHeatmap } from './LayerHeatmap.tsx';
 import { DecisionBoundary } from './DecisionBoundary.tsx';
+import { NetworkView } from './NetworkView.tsx';
 import { runColor } from './palette.ts';
 
 /**
@@ -56,6 +57,7 @@ export function ChartsArea() {
                 <RunLabel i={i} />
               </h3>
             ) : null}
+            <NetworkView run={i} testId={k === 0 ? 'network-view' : `network-view-${i}`} />
             <GradientFlowSlot run={i} testId={k === 0 ? 'gradient-flow' : `gradient-flow-${i}`} />
             <LayerNormChart run={i} field="gradNorm" testId={k === 0 ? 'grad-norm-chart' : `grad-norm-chart-${i}`} title="Per-layer gradient norm ‖∂L/∂θ‖ over weights and biases, what clipping acts on (black: global; dashed: after clipping)" />
             <LayerNormChart run={i} field="actGradNorm" testId={k === 0 ? 'act-grad-chart' : `act-grad-chart-${i}`} title="Back-propagated signal ‖∂L/∂h‖ per layer" />
