@@ -44,7 +44,7 @@ export async function tfUnitSnapshot(s: TfSnapshotInputs): Promise<UnitSnapshot>
   const flat = tf.tidy(() => {
     const out: tf.Tensor[] = [];
     const push = (layer: number, key: Part['key'], t: tf.Tensor) => {
-      out.push(tf.reshape(tf.cast(t, 'float32'), [-1]));
+      out.push(tf.reshape(t, [-1]));
       parts.push({ layer, key, size: t.size });
     };
     const xb = tf.slice(s.xTrain, 0, B);
@@ -61,7 +61,8 @@ export async function tfUnitSnapshot(s: TfSnapshotInputs): Promise<UnitSnapshot>
         const conv = layer.kind === 'conv';
         const axes = conv ? [0, 1, 2] : [0];
         push(li, 'signal', tf.gather(tf.sqrt(tf.div(tf.sum(tf.square(dh), axes), B)), drawn));
-        push(li, 'dead', tf.gather(tf.equal(tf.max(tf.abs(h), axes), 0), drawn));
+        // The largest |h| of each unit over the batch (0: dead); compared in JS (bool tensors are not gathered on every backend).
+        push(li, 'dead', tf.gather(tf.max(tf.abs(h), axes), drawn));
         const kernel = layer.kernel as tf.Tensor;
         const gk = grads[layer.kernel.name] ?? tf.zerosLike(kernel);
         if (conv) {
@@ -134,7 +135,7 @@ export async function tfUnitSnapshot(s: TfSnapshotInputs): Promise<UnitSnapshot>
     const v = values.slice(at, at + p.size);
     at += p.size;
     const l = layers[p.layer];
-    if (p.key === 'dead') l.dead = Uint8Array.from(v);
+    if (p.key === 'dead') l.dead = Uint8Array.from(v, (m) => (m === 0 ? 1 : 0));
     else l[p.key] = v;
   }
   for (const [li, l] of layers.entries()) {

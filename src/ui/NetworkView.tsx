@@ -143,6 +143,8 @@ export function NetworkView({ run, testId }: { run: number; testId: string }) {
       };
       const layout = layoutNetwork(snap, boxWidth, font, legendItems(snap, quantity), measure);
       layoutRef.current = layout;
+      // Where each column's first unit is, for tests that hover or tap one.
+      canvas.dataset.spots = JSON.stringify(layout.columns.map((c) => (c.units[0] ? [Math.round(c.units[0].x), Math.round(c.units[0].y)] : null)));
       canvas.style.width = `${layout.width}px`;
       canvas.style.height = `${layout.height}px`;
       const dpr = fitCanvas(canvas, layout.width, layout.height);
@@ -233,8 +235,11 @@ export function NetworkView({ run, testId }: { run: number; testId: string }) {
               </button>
             ) : null}
           </div>
-          <div ref={boxRef} className="network-box" style={{ position: 'relative' }}>
-            {snap ? (
+        </>
+      ) : null}
+      {/* Always there (hidden while folded), so that its width is known the moment the view opens. */}
+          <div ref={boxRef} className="network-box" style={{ position: 'relative' }} hidden={!open}>
+            {!open ? null : snap ? (
               <canvas
                 ref={canvasRef}
                 className="network-canvas"
@@ -254,12 +259,12 @@ export function NetworkView({ run, testId }: { run: number; testId: string }) {
             ) : (
               <p className="network-waiting">The network appears with the run’s first numbers.</p>
             )}
-            {snap && hover ? <UnitTip snap={snap} layer={hover.layer} k={hover.k} layout={layoutRef.current} onClose={() => setHover(null)} /> : null}
+            {open && snap && hover ? <UnitTip snap={snap} layer={hover.layer} k={hover.k} layout={layoutRef.current} onClose={() => setHover(null)} /> : null}
           </div>
-          <p className="chart-explain" data-explain={EXPLAIN}>
-            Click a layer to mark it in every chart; hover or tap a unit{cfg?.data.name === 'shapes' ? '' : ' to see its output over the input plane'}.
-          </p>
-        </>
+      {open ? (
+        <p className="chart-explain" data-explain={EXPLAIN}>
+          Click a layer to mark it in every chart; hover or tap a unit{cfg?.data.name === 'shapes' ? '' : ' to see its output over the input plane'}.
+        </p>
       ) : null}
     </figure>
   );

@@ -16,7 +16,7 @@ interface Scale {
   ticks: number[];
 }
 
-function yScale(lo: number, hi: number, log: boolean, top: number, bottom: number): Scale {
+export function yScale(lo: number, hi: number, log: boolean, top: number, bottom: number): Scale {
   if (log) {
     const l0 = Math.log10(lo);
     const l1 = Math.log10(hi);
@@ -106,8 +106,12 @@ export function draw(canvas: HTMLCanvasElement, width: number, p: LineCanvasProp
   ctx.beginPath();
   ctx.rect(left, top - 1, right - left + 1, bottom - top + 2);
   ctx.clip();
-  for (const s of series) {
+  // A highlighted line (a layer picked in the network view or a chart) is drawn last and bold, the others faint.
+  const hl = p.highlight != null && series.some((s) => s.key === p.highlight && !s.hidden) ? p.highlight : null;
+  const ordered = hl === null ? series : [...series.filter((s) => s.key !== hl), ...series.filter((s) => s.key === hl)];
+  for (const s of ordered) {
     if (s.hidden) continue;
+    ctx.globalAlpha = hl !== null && s.key !== hl ? 0.3 : 1;
     ctx.strokeStyle = s.color;
     ctx.fillStyle = s.color;
     for (let i = 0; i < xs.length; i++) {
@@ -128,7 +132,7 @@ export function draw(canvas: HTMLCanvasElement, width: number, p: LineCanvasProp
       }
       continue;
     }
-    ctx.lineWidth = s.width ?? 1.5;
+    ctx.lineWidth = (s.width ?? 1.5) * (s.key === hl ? 2.4 : 1);
     ctx.setLineDash(s.dash ?? []);
     ctx.beginPath();
     let pen = false;
@@ -147,6 +151,7 @@ export function draw(canvas: HTMLCanvasElement, width: number, p: LineCanvasProp
     ctx.stroke();
     ctx.setLineDash([]);
   }
+  ctx.globalAlpha = 1;
   ctx.restore();
   // the marks of clipped values: a triangle at the edge, one per few pixels
   let lastX = -Infinity;

@@ -70,6 +70,8 @@ export class RunSession {
   /** The page's network view is open: send per-unit snapshots (units.ts). */
   private watchUnits = false;
   private units = new UnitsPolicy();
+  /** A forced snapshot put off by the time share (UnitsPolicy.forcedWait), taken when it allows. */
+  private unitsTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly queue = new RecordQueue();
   private readonly rate = new RateMeter();
   /** Messages are handled one at a time, in order. */
@@ -389,9 +391,24 @@ export class RunSession {
     const t = this.trainer;
     if (!t || !this.watchUnits || this.status === 'error') return;
     const t0 = this.now();
-    if (!this.units.due(t0, force)) return;
+    if (!this.units.due(t0, force)) {
+      // The end of a run, a pause or a single step is always pictured, a little later if need be.
+      if (force && !this.unitsTimer)
+        this.unitsTimer = setTimeout(() => {
+          this.unitsTimer = null;
+          if (!this.loopActive) this.maybeUnits(true).catch((e) => this.reportInternal(e));
+        }, this.units.forcedWait(t0) + 1);
+      return;
+    }
     const myGen = this.gen;
-    const snapshot = await t.unitSnapshot();
+    let snapshot;
+    try {
+      snapshot = await t.unitSnapshot();
+    } catch {
+      // The picture is an extra: a backend that cannot compute it leaves training alone (the view waits).
+      this.units.took(60_000);
+      return;
+    }
     this.units.took(this.now() - t0);
     if (myGen !== this.gen || t !== this.trainer) return;
     this.post({ type: 'units', gen: this.gen, snapshot });

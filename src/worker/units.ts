@@ -4,7 +4,8 @@
  * eye follows), and at most a twentieth of the worker's time: the next one waits
  * at least twenty times as long as the last took. A forced one (after a build,
  * a single step, the end of a run) skips the interval, not the time share,
- * unless the last took under 20 ms (slow motion step by step stays exact).
+ * unless the last took under 20 ms (slow motion step by step stays exact); a
+ * forced one refused for now is taken as soon as the share allows (session.ts).
  */
 export const UNITS_MIN_INTERVAL_MS = 250;
 const SHARE = 20;
@@ -16,10 +17,15 @@ export class UnitsPolicy {
   private lastMs = 0;
 
   due(now: number, force: boolean): boolean {
-    const wait = now - this.last;
-    if (wait < this.interval && !(force && (this.lastMs < CHEAP_MS || wait >= SHARE * this.lastMs))) return false;
+    if (now - this.last < this.interval && !(force && this.forcedWait(now) === 0)) return false;
     this.last = now;
     return true;
+  }
+
+  /** Milliseconds until a forced snapshot is allowed (0: now). */
+  forcedWait(now: number): number {
+    if (this.lastMs < CHEAP_MS) return 0;
+    return Math.max(0, SHARE * this.lastMs - (now - this.last));
   }
 
   took(ms: number): void {
