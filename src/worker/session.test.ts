@@ -220,15 +220,16 @@ describe('per-unit snapshots for the network view', () => {
     expect(h.of('units')).toHaveLength(0);
   });
 
-  test('the policy: at most every 250 ms and a twentieth of the time; a forced one skips the interval when cheap', async () => {
+  test('the policy: at most every 250 ms and a fortieth of the time; a forced one skips the interval when cheap', async () => {
     const { UnitsPolicy } = await import('./units.ts');
     const p = new UnitsPolicy();
     expect(p.due(0, false)).toBe(true);
     p.took(5);
     expect(p.due(100, false)).toBe(false);
     expect(p.due(100, true)).toBe(true);
-    p.took(100); // costly: the next waits 2 s, forced or not
+    p.took(100); // costly: the next waits 4 s, forced or not
     expect(p.due(1000, true)).toBe(false);
-    expect(p.due(2100, false)).toBe(true);
+    expect(p.due(3000, true)).toBe(false);
+    expect(p.due(4100, false)).toBe(true);
   });
 });

@@ -1,14 +1,14 @@
 /**
  * When the worker takes a per-unit snapshot for the network view: only while
  * the view is open, at most every 250 ms (a few pictures a second is all the
- * eye follows), and at most a twentieth of the worker's time: the next one waits
- * at least twenty times as long as the last took. A forced one (after a build,
+ * eye follows), and at most a fortieth of the worker’s time: the next one waits
+ * at least forty times as long as the last took. A forced one (after a build,
  * a single step, the end of a run) skips the interval, not the time share,
  * unless the last took under 20 ms (slow motion step by step stays exact); a
  * forced one refused for now is taken as soon as the share allows (session.ts).
  */
 export const UNITS_MIN_INTERVAL_MS = 250;
-const SHARE = 20;
+const SHARE = 40;
 const CHEAP_MS = 20;
 
 export class UnitsPolicy {
