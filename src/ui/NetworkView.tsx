@@ -24,7 +24,7 @@ import { controller, useStore } from './store.ts';
 import { networkViewDefault } from './state/view.ts';
 import { useMetricsVersion } from './useMetrics.ts';
 import { useWidth } from './useWidth.ts';
-import { columnAt, drawNetwork, legendItems, fmtShort, layerSignals, layoutNetwork, planePixels, unitAt, type LayerNorms, type NetLayout } from './networkDraw.ts';
+import { LABEL_PX, MIN_COLUMN_PX, columnAt, drawNetwork, legendItems, fmtShort, layerSignals, layoutNetwork, planePixels, unitAt, type LayerNorms, type NetLayout } from './networkDraw.ts';
 
 /** The network view follows new snapshots at most this often. */
 const REDRAW_MS = 250;
@@ -108,6 +108,8 @@ export function NetworkView({ run, testId }: { run: number; testId: string }) {
     const shownMax = series.divergedAt ?? Infinity;
     const row = rowFor(series, Math.min(snap.step, shownMax));
     const clip = cfg.stabilizers.clip;
+    // The norms come from the history: the row of the snapshot's step, or the last one before it.
+    const normsAt = row ? `Layer norms above: step ${head(row, 'step')}. ` : '';
     let clipText = 'No clipping.';
     if (clip.mode !== 'none') {
       clipText = `Clipping: ${CLIP_NAMES[clip.mode] ?? clip.mode}, threshold τ = ${clip.threshold}`;
@@ -121,7 +123,7 @@ export function NetworkView({ run, testId }: { run: number; testId: string }) {
       row,
       norms: normsOf(row, snap.layers.length),
       diverged: divergedLayers(row, snap),
-      clipText,
+      clipText: normsAt + clipText,
     };
     // `version` stands for the metrics' contents, which are mutated in place
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -190,6 +192,8 @@ export function NetworkView({ run, testId }: { run: number; testId: string }) {
   };
 
   const signals = snap ? layerSignals(snap) : [];
+  const columns = snap ? snap.layers.length + 1 : 0;
+  const scrolls = boxWidth > 0 && LABEL_PX + columns * MIN_COLUMN_PX + 8 > boxWidth;
   const title = 'Network: the gradient unit by unit';
   return (
     <figure ref={figRef} className="chart network-view" data-testid={testId} aria-label="Network view">
@@ -263,7 +267,8 @@ export function NetworkView({ run, testId }: { run: number; testId: string }) {
           </div>
       {open ? (
         <p className="chart-explain" data-explain={EXPLAIN}>
-          Click a layer to mark it in every chart; hover or tap a unit{cfg?.data.name === 'shapes' ? '' : ' to see its output over the input plane'}.
+          {scrolls ? `Scroll sideways for all ${columns} columns. ` : ''}Click a layer to mark it in every chart; hover or tap a unit
+          {cfg?.data.name === 'shapes' ? '' : ' to see its output over the input plane'}.
         </p>
       ) : null}
     </figure>

@@ -20,6 +20,8 @@ export const MAX_POINTS = 4096;
 export const MAX_EVAL_POINTS = 1024;
 /** Per-unit snapshots kept per run for the network view's step slider (a ring: the oldest goes). */
 export const MAX_UNIT_SNAPSHOTS = 120;
+/** Only the latest few keep their unit outputs over the plane (the largest part of a snapshot). */
+export const UNIT_PLANES_KEPT = 10;
 
 export interface RunSeries {
   run: number;
@@ -163,6 +165,8 @@ export class MetricsStore {
     if (u.length && u[u.length - 1].step >= snap.step) u.pop();
     u.push(snap);
     if (u.length > MAX_UNIT_SNAPSHOTS) u.shift();
+    const old = u[u.length - 1 - UNIT_PLANES_KEPT];
+    if (old) for (const l of old.layers) l.plane = null;
     this.changed(run);
   }
 

@@ -90,7 +90,7 @@ describe('scales', () => {
 
   test('the legend gives both scales’ numbers and says how many units a wide layer shows', () => {
     const items = legendItems(snap, 'grad');
-    expect(items[0]).toMatchObject({ mark: 'ramp', lo: '1.0e-3', hi: '10' });
+    expect(items[1]).toMatchObject({ mark: 'ramp', lo: '1.0e-3', hi: '10' });
     expect(items.map((i) => i.text).join(' ')).toContain('gradient ∂L/∂W');
     expect(items.some((i) => i.text.includes('16 evenly spread units'))).toBe(true);
   });
@@ -147,4 +147,20 @@ test('a unit’s output over the plane: y up, orange for positive, blue for nega
   expect(at(PLANE_N - 1, 0)).toEqual([0xd5, 0x5e, 0x00]);
   expect(at(0, PLANE_N - 1)).toEqual([0x00, 0x72, 0xb2]);
   expect(at(5, 5)).toEqual([255, 255, 255]);
+});
+
+test('the page keeps a bounded ring of snapshots, unit outputs over the plane only in the latest few', async () => {
+  const { metrics, MAX_UNIT_SNAPSHOTS, UNIT_PLANES_KEPT } = await import('./metrics.ts');
+  metrics.reset(9, 'X', ['dense1'], 0);
+  for (let step = 0; step < MAX_UNIT_SNAPSHOTS + 30; step++) {
+    const layer = dense('dense1', 4, 2, 1, { plane: new Float32Array(4 * PLANE_N * PLANE_N) });
+    metrics.addUnits(9, { ...snap, step, layers: [layer] });
+  }
+  const u = metrics.get(9)!.units;
+  expect(u).toHaveLength(MAX_UNIT_SNAPSHOTS);
+  expect(u[0].step).toBe(30);
+  expect(u.filter((s) => s.layers[0].plane).length).toBe(UNIT_PLANES_KEPT);
+  // A snapshot of a step already shown replaces the last one.
+  metrics.addUnits(9, { ...snap, step: MAX_UNIT_SNAPSHOTS + 29, layers: [dense('dense1', 4, 2, 1)] });
+  expect(u).toHaveLength(MAX_UNIT_SNAPSHOTS);
 });

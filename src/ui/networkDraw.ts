@@ -261,7 +261,7 @@ const RAMP_W = 80;
 function itemWidth(item: LegendItem, font: number, measure: Measure): number {
   const f = `${font}px ${FONT_FAMILY}`;
   const text = measure(item.text, f);
-  if (item.mark === 'ramp') return text + 8 + measure(item.lo ?? '', f) + 4 + RAMP_W + 4 + measure(item.hi ?? '', f);
+  if (item.mark === 'ramp') return measure(item.lo ?? '', f) + 4 + RAMP_W + 4 + measure(item.hi ?? '', f);
   if (item.mark === 'none') return text;
   return 22 + text;
 }
@@ -272,7 +272,8 @@ export function legendItems(snap: UnitSnapshot, q: EdgeQuantity): LegendItem[] {
   const wide = snap.layers.find((l) => l.kind === 'dense' && l.units > l.drawn.length);
   const update = q === 'update' ? (snap.updateSteps > 1 ? ` (per step, mean of the last ${snap.updateSteps})` : snap.updateSteps === 0 ? ' (none yet)' : '') : '';
   return [
-    { mark: 'ramp', text: 'Unit fill: |∂L/∂h|, RMS over the batch (log)', lo: signal ? fmtShort(signal.lo) : '–', hi: signal ? fmtShort(signal.hi) : '–' },
+    { mark: 'none', text: 'Unit fill: |∂L/∂h|, RMS over the batch (log):' },
+    { mark: 'ramp', text: '', lo: signal ? fmtShort(signal.lo) : '–', hi: signal ? fmtShort(signal.hi) : '–' },
     { mark: 'none', text: `Lines: ${QUANTITY_LABEL[q]}${update}, thickness = |value| (log):`, newRow: true },
     { mark: 'thin', text: edge ? fmtShort(edge.lo) : '–' },
     { mark: 'thick', text: edge ? fmtShort(edge.hi) : '–' },
@@ -527,8 +528,6 @@ function drawLegendItem(ctx: CanvasRenderingContext2D, item: LegendItem, x0: num
   };
   switch (item.mark) {
     case 'ramp': {
-      ctx.fillText(item.text, x, y);
-      x += ctx.measureText(item.text).width + 8;
       ctx.fillText(item.lo ?? '', x, y);
       x += ctx.measureText(item.lo ?? '').width + 4;
       for (let i = 0; i < RAMP_W; i++) {

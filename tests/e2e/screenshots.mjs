@@ -79,6 +79,8 @@ async function scene(browser, server, { name, preset, steps, element }, screen) 
     // The phone shot of the default page keeps its old name.
     const path = name === 'default' && screen.suffix === '-phone' ? join(OUT, 'phone.png') : file;
     if (element) {
+      // The sticky training bar would cover part of an element taller than the window.
+      await page.addStyleTag({ content: '.toolbar { position: static !important; }' });
       await page.locator(element).scrollIntoViewIfNeeded();
       await page.waitForTimeout(500);
       await page.locator(element).screenshot({ path });
