@@ -224,12 +224,16 @@ describe('per-unit snapshots for the network view', () => {
     const { UnitsPolicy } = await import('./units.ts');
     const p = new UnitsPolicy();
     expect(p.due(0, false)).toBe(true);
+    p.took(3000); // the first (cold) one does not count
+    expect(p.due(300, false)).toBe(true);
     p.took(5);
-    expect(p.due(100, false)).toBe(false);
-    expect(p.due(100, true)).toBe(true);
-    p.took(100); // costly: the next waits 4 s, forced or not
-    expect(p.due(1000, true)).toBe(false);
+    expect(p.due(400, false)).toBe(false);
+    expect(p.due(400, true)).toBe(true);
+    p.took(100); // costly twice: the next waits 40 × 100 ms, forced or not
+    expect(p.due(700, false)).toBe(true); // …after the shorter of the last two (5 ms)
+    p.took(100);
+    expect(p.due(1500, true)).toBe(false);
     expect(p.due(3000, true)).toBe(false);
-    expect(p.due(4100, false)).toBe(true);
+    expect(p.due(4800, false)).toBe(true);
   });
 });

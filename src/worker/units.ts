@@ -15,6 +15,8 @@ export class UnitsPolicy {
   private last = -Infinity;
   private interval = UNITS_MIN_INTERVAL_MS;
   private lastMs = 0;
+  private samples: number[] = [];
+  private cold = true;
 
   due(now: number, force: boolean): boolean {
     if (now - this.last < this.interval && !(force && this.forcedWait(now) === 0)) return false;
@@ -28,8 +30,20 @@ export class UnitsPolicy {
     return Math.max(0, SHARE * this.lastMs - (now - this.last));
   }
 
+  /**
+   * The last snapshot took `ms`. The first of a trainer is not counted (a backend
+   * sets up the kernels of a pass on first use: seconds on the cpu backend for a
+   * conv net), and of the last two the shorter one counts (a pause of the machine
+   * does not hold the pictures back for long).
+   */
   took(ms: number): void {
-    this.lastMs = ms;
-    this.interval = Math.max(UNITS_MIN_INTERVAL_MS, SHARE * ms);
+    if (this.cold) {
+      this.cold = false;
+      return;
+    }
+    this.samples.push(ms);
+    if (this.samples.length > 2) this.samples.shift();
+    this.lastMs = Math.min(...this.samples);
+    this.interval = Math.max(UNITS_MIN_INTERVAL_MS, SHARE * this.lastMs);
   }
 }
