@@ -57,9 +57,9 @@ export function ChartsArea() {
                 <RunLabel i={i} />
               </h3>
             ) : null}
-            <NetworkView run={i} testId={k === 0 ? 'network-view' : `network-view-${i}`} />
             <GradientFlowSlot run={i} testId={k === 0 ? 'gradient-flow' : `gradient-flow-${i}`} />
             <LayerNormChart run={i} field="gradNorm" testId={k === 0 ? 'grad-norm-chart' : `grad-norm-chart-${i}`} title="Per-layer gradient norm ‖∂L/∂θ‖ over weights and biases, what clipping acts on (black: global; dashed: after clipping)" />
+            <NetworkView run={i} testId={k === 0 ? 'network-view' : `network-view-${i}`} />
             <LayerNormChart run={i} field="actGradNorm" testId={k === 0 ? 'act-grad-chart' : `act-grad-chart-${i}`} title="Back-propagated signal ‖∂L/∂h‖ per layer" />
             <LayerNormChart run={i} field="updateRatio" testId={k === 0 ? 'update-ratio-chart' : `update-ratio-chart-${i}`} title="Update ratio ‖ΔW‖/‖W‖ of each layer's weight matrix (dotted: 1e‑3)" />
             <LayerHeatmap run={i} testId={k === 0 ? 'layer-heatmap' : `layer-heatmap-${i}`} />
