@@ -62,6 +62,8 @@ async function scene(browser, server, { name, preset, steps, element }, screen) 
         await page.click('[data-testid="step-once"]');
         await page.waitForFunction((n) => document.querySelector('[data-testid="step-count"]')?.textContent === String(n), i, { timeout: T });
       }
+      // A chart off screen does not redraw: bring the view into sight first.
+      await page.locator(element).scrollIntoViewIfNeeded();
       await page.waitForFunction((n) => document.querySelector(`[data-testid="network-view"] canvas`)?.dataset.step === String(n), steps, { timeout: T });
     } else {
       await page.click('[data-testid="train-toggle"]');
