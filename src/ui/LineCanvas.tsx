@@ -23,7 +23,7 @@ import { useWidth } from './useWidth.ts';
 import { CHART_FONT_PX } from './canvas.ts';
 import { chartPalette } from './colors.ts';
 import { logTicks, niceTicks, yRange, type Range } from './chartScale.ts';
-import { PAD, draw, yScale } from './lineCanvasDraw.ts';
+import { PAD, draw, pickLine } from './lineCanvasDraw.ts';
 
 export { logTicks, niceTicks, yRange };
 
@@ -137,19 +137,7 @@ export function LineCanvas(props: LineCanvasProps) {
     const rect = e.currentTarget.getBoundingClientRect();
     const f = (e.clientX - rect.left - PAD.left) / (width - PAD.left - PAD.right);
     const i = nearest(xs, xs[0] + Math.min(1, Math.max(0, f)) * (xs[xs.length - 1] - xs[0]));
-    const ys = yScale(range[0], range[1], log, PAD.top, height - PAD.bottom);
-    const y = e.clientY - rect.top;
-    let best: string | null = null;
-    let bestD = 12;
-    for (const s of series) {
-      const v = s.values[i];
-      if (s.hidden || v === null || v === undefined || !Number.isFinite(v) || (log && v <= 0)) continue;
-      const d = Math.abs(ys.toPx(Math.min(range[1], Math.max(range[0], v))) - y);
-      if (d < bestD) {
-        bestD = d;
-        best = s.key;
-      }
-    }
+    const best = pickLine(series, i, e.clientY - rect.top, range, log, height);
     if (best !== null) props.onPick(best);
   };
   const onKey = (e: KeyboardEvent<HTMLCanvasElement>) => {

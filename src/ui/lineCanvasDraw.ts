@@ -27,6 +27,34 @@ export function yScale(lo: number, hi: number, log: boolean, top: number, bottom
   return { toPx: (v) => bottom - ((v - lo) / span) * (bottom - top), ticks: niceTicks(lo, hi) };
 }
 
+/**
+ * The key of the visible line nearest to the pointer's y (CSS px from the top of
+ * a chart `height` px tall) at x index `i`, within `reach` px; null: none.
+ */
+export function pickLine(
+  series: readonly { key: string; values: readonly (number | null)[]; hidden?: boolean }[],
+  i: number,
+  y: number,
+  range: Range,
+  log: boolean,
+  height: number,
+  reach = 12,
+): string | null {
+  const ys = yScale(range[0], range[1], log, PAD.top, height - PAD.bottom);
+  let best: string | null = null;
+  let bestD = reach;
+  for (const s of series) {
+    const v = s.values[i];
+    if (s.hidden || v === null || v === undefined || !Number.isFinite(v) || (log && v <= 0)) continue;
+    const d = Math.abs(ys.toPx(Math.min(range[1], Math.max(range[0], v))) - y);
+    if (d < bestD) {
+      bestD = d;
+      best = s.key;
+    }
+  }
+  return best;
+}
+
 /** Boxes already taken by labels at the top of the plot: a new label goes to the first free row. */
 class LabelRows {
   private boxes: { x0: number; x1: number; row: number }[] = [];
