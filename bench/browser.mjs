@@ -372,6 +372,55 @@ export async function appPace(browser, server, experiment, { engine = 'auto', ba
   }
 }
 
+/**
+ * Training speed with the network view open ÷ folded, in the real app: run 0
+ * trains to a step count it will not reach while the view is opened and folded
+ * in alternating windows of `windowMs` (after `warmMs`), `rounds` of each; the
+ * worker takes per-unit snapshots only while the view is open, and the page
+ * draws them (the view is scrolled into sight). Ratio: median steps/s open ÷
+ * median steps/s folded.
+ */
+export async function netviewSession(browser, server, experiment, backend, { warmMs = 2000, windowMs = 4000, rounds = 3 } = {}) {
+  const { context, page, runtime: rt0 } = await openApp(browser, server, experiment, backend);
+  const out = { backend: rt0[0].backend, requested: backend, model: experiment.runs[0].model };
+  try {
+    if (rt0[0].error) return { ...out, error: rt0[0].error };
+    const toggle = page.locator('[data-testid="network-view-toggle"]');
+    await toggle.scrollIntoViewIfNeeded();
+    const setOpen = async (open) => {
+      if ((await toggle.getAttribute('aria-expanded')) !== String(open)) await toggle.click();
+      await page.locator('[data-testid="network-view"]').scrollIntoViewIfNeeded();
+    };
+    await setOpen(true);
+    await page.click('[data-testid="train-toggle"]');
+    await sleep(warmMs);
+    const rates = { open: [], folded: [] };
+    let snapshots = 0;
+    for (let i = 0; i < rounds; i++) {
+      for (const open of i % 2 ? [false, true] : [true, false]) {
+        await setOpen(open);
+        await sleep(300);
+        const before = open ? await page.evaluate(() => window.gradscope.metrics.get(0)?.units?.length ?? 0) : 0;
+        const a = await stepNow(page);
+        await sleep(windowMs);
+        const b = await stepNow(page);
+        if (b.status !== 'training') return { ...out, error: `run stopped (${b.status}) at step ${b.step}` };
+        rates[open ? 'open' : 'folded'].push(((b.step - a.step) * 1000) / (b.t - a.t));
+        if (open) snapshots = Math.max(snapshots, (await page.evaluate(() => window.gradscope.metrics.get(0)?.units?.length ?? 0)) - before);
+      }
+    }
+    const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+    out.engine = await page.evaluate(() => window.gradscope.store.getState().runtime[0].engine);
+    out.stepsPerSec = { open: rates.open, folded: rates.folded };
+    out.ratio = median(rates.open) / median(rates.folded);
+    out.snapshotsPerWindow = snapshots;
+    out.windowMs = windowMs;
+    return out;
+  } finally {
+    await context.close();
+  }
+}
+
 export async function withServer(dir, fn) {
   const server = await serveDir(dir);
   try {

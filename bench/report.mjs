@@ -353,6 +353,9 @@ frames from a requestAnimationFrame counter, records = step rows delivered to th
 Headless Chromium composites with SwiftShader here, so frames cost CPU that training also needs.
 
 ${uiTable(r)}
+## 4b. Training with the network view open
+
+${netviewSection(r)}
 ## 5. Memory
 
 ${memorySection(r)}
@@ -383,6 +386,29 @@ Load average (1 min) at start ${f1(r.load.start)}, at end ${f1(r.load.end)}: oth
 rates are noisy; read the ratios of loops measured side by side.
 
 ${only.map((s) => `## ${parts[s][0]}\n\n${parts[s][1](r)}`).join('\n')}`;
+}
+
+function netviewSection(r) {
+  const rows = r.netview ?? [];
+  if (!rows.length) return '_not measured_\n';
+  const lines = [
+    'Real app, run 0 training while its network view is opened and folded in alternating windows (the worker takes per-unit',
+    'snapshots only while the view is open; the page draws them with the view on screen). Ratio: median steps/s open ÷ median',
+    'steps/s folded; goal ≥ 0.8×.',
+    '',
+    '| model | backend (engine) | steps/s open | steps/s folded | open ÷ folded | pictures per window |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const x of rows) {
+    const model = x.model ? `${x.model.arch ?? 'mlp'} ${(x.model.hidden ?? []).join('-')}` : '?';
+    if (x.error) {
+      lines.push(`| ${model} | ${x.requested} | – | – | failed: ${x.error.replace(/\|/g, '/').slice(0, 120)} | – |`);
+      continue;
+    }
+    const list = (v) => v.map((n) => (n >= 100 ? n.toFixed(0) : n.toFixed(1))).join(', ');
+    lines.push(`| ${model} | ${x.backend} (${x.engine}) | ${list(x.stepsPerSec.open)} | ${list(x.stepsPerSec.folded)} | **${x.ratio.toFixed(2)}×** | ${x.snapshotsPerWindow} in ${x.windowMs / 1000} s |`);
+  }
+  return lines.join('\n') + '\n';
 }
 
 function fastestSection(r) {

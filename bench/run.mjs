@@ -17,12 +17,12 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { APP_DIST, BENCH_PAGE_OUT, appPace, appSession, appUi, buildBenchPage, dispatchesInPage, fastestInPage, openBrowser, overheadInPage, paceInWorker, playgroundInWorker, tfjsInitInPage, withServer } from './browser.mjs';
+import { APP_DIST, BENCH_PAGE_OUT, appPace, appSession, appUi, buildBenchPage, dispatchesInPage, fastestInPage, netviewSession, openBrowser, overheadInPage, paceInWorker, playgroundInWorker, tfjsInitInPage, withServer } from './browser.mjs';
 import { measureSize } from './size.mjs';
 import { paceRatios, partialMarkdown, profileMarkdown, resultsMarkdown, summaryMarkdown } from './report.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const ALL = ['node', 'typed', 'profile', 'memory', 'page', 'fastest', 'pace', 'dispatch', 'app', 'ui', 'size'];
+const ALL = ['node', 'typed', 'profile', 'memory', 'page', 'fastest', 'pace', 'dispatch', 'app', 'netview', 'ui', 'size'];
 
 function parseArgs(argv) {
   const out = { quick: false, chromeFlags: [], only: null, skip: [], build: 'auto', outDir: join(ROOT, 'bench/results') };
@@ -222,7 +222,7 @@ await section('memory', async () => {
   );
 });
 
-if (['app', 'ui', 'size', 'pace'].some(want)) {
+if (['app', 'netview', 'ui', 'size', 'pace'].some(want)) {
   await section('build', async () => {
     const appInputs = ['src', 'index.html', 'vite.config.ts', 'public', 'package.json'];
     if (opts.build === 'always' || (opts.build === 'auto' && (!quick || stale(join(APP_DIST, 'index.html'), appInputs)))) {
@@ -242,7 +242,7 @@ async function ensureBenchPage(name) {
 }
 
 let browser = null;
-if (['page', 'fastest', 'pace', 'dispatch', 'app', 'ui'].some(want)) {
+if (['page', 'fastest', 'pace', 'dispatch', 'app', 'netview', 'ui'].some(want)) {
   browser = await openBrowser({ chromeFlags: ['--enable-precise-memory-info', ...opts.chromeFlags] });
   results.machine.chromium = `Chromium ${browser.version()}`;
 }
@@ -389,6 +389,31 @@ try {
           results.app.push({ kind: 'session', ...(await appSession(browser, server, exp, p.backend, p)) });
         } catch (e) {
           results.app.push({ kind: 'session', requested: p.backend, error: String(e?.message ?? e).slice(0, 500) });
+        }
+      }
+    });
+  });
+
+  await section('netview', async () => {
+    // The network view open vs folded: the bench's spiral net on the tfjs engine (wasm forced) and the typed engine (auto),
+    // and a CNN on shapes (tfjs, cpu: wasm cannot train conv nets).
+    const mlp = { ...SPIRAL_APP, label: 'A', train: { ...SPIRAL_APP.train, steps: 1_000_000 } };
+    const cnn = { label: 'A', data: { name: 'shapes', samples: 512 }, model: { arch: 'cnn', hidden: [8, 16] }, optimizer: { name: 'adam', lr: 0.001 }, train: { batchSize: 32, steps: 1_000_000 } };
+    const plan = quick
+      ? [{ exp: mlp, backend: 'wasm', rounds: 2, windowMs: 3000 }]
+      : [
+          { exp: mlp, backend: 'wasm', rounds: 3, windowMs: 5000 },
+          { exp: mlp, backend: 'auto', rounds: 3, windowMs: 5000 },
+          { exp: cnn, backend: 'cpu', rounds: 3, windowMs: 6000 },
+        ];
+    results.netview = [];
+    await withServer(APP_DIST, async (server) => {
+      for (const p of plan) {
+        say(`netview: ${p.exp.model?.arch ?? 'mlp'} on ${p.backend}, ${p.rounds} × (open, folded) windows of ${p.windowMs / 1000} s`);
+        try {
+          results.netview.push(await netviewSession(browser, server, { v: 1, runs: [p.exp] }, p.backend, p));
+        } catch (e) {
+          results.netview.push({ requested: p.backend, error: String(e?.message ?? e).slice(0, 500) });
         }
       }
     });

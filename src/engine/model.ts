@@ -201,6 +201,8 @@ export interface ForwardOptions {
   probes?: tf.Tensor[];
   /** Filled with each BatchNorm layer's batch [mean, variance] when training. */
   batchStats?: Map<number, [tf.Tensor, tf.Tensor]>;
+  /** Filled with each layer's output h (the logits for the output layer), input → output. */
+  outputs?: tf.Tensor[];
 }
 
 function normalize(layer: Layer, li: number, z: tf.Tensor, model: Model, opts: ForwardOptions): tf.Tensor {
@@ -250,6 +252,7 @@ export function forward(model: Model, x: tf.Tensor, opts: ForwardOptions): tf.Te
       if (layer.residual) out = tf.add(out, h);
     }
     if (opts.probes) out = tf.add(out, opts.probes[li]);
+    opts.outputs?.push(out);
     h = out;
   });
   return h;

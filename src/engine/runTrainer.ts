@@ -10,6 +10,7 @@ import type { Dataset } from './data/datasets.ts';
 import type { ChunkedTrainer } from './loop.ts';
 import type { StepRecord } from './records.ts';
 import { decodeRows, type RowMeta } from './rows.ts';
+import type { UnitSnapshot } from './unitSnapshot.ts';
 
 export type EngineName = 'tfjs' | 'typed';
 
@@ -31,6 +32,11 @@ export interface RunTrainer extends ChunkedTrainer {
   runSteps(k: number): Promise<StepRecord[]>;
   /** Class-1 probability on an n×n grid over [lo, hi]² (2-D data sets), row-major from (lo, lo). */
   predictGrid(n: number, lo?: number, hi?: number): Promise<Float32Array>;
+  /**
+   * Per-unit signals, edges and filter norms at the current weights on a fixed
+   * batch, for the network view (unitSnapshot.ts); does not change training.
+   */
+  unitSnapshot(): Promise<UnitSnapshot>;
   /** Current values of every trainable variable, in the tfjs engine's variable order (for tests). */
   snapshot(): Promise<Float32Array[]>;
   dispose(): void;

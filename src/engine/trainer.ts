@@ -26,6 +26,8 @@ import { decodeEngineRows, isEvalStep, type RunTrainer } from './runTrainer.ts';
 import { clipGradients, createAdaptiveState, disposeAdaptiveState, layerMatrixOf, type AdaptiveState } from './stabilizers.ts';
 import { selectAll, sgdSelectAll, sgdSelectAvailable, slotMaskOf, sumSquaresBySlot } from './fused.ts';
 import { evaluate, gradients, nextValues } from './trainerStep.ts';
+import { UpdateTracker, type UnitSnapshot } from './unitSnapshot.ts';
+import { tfUnitSnapshot } from './unitSnapshotTf.ts';
 
 /**
  * The parts of a step, in order: the batch gathered (and held-out metrics on
@@ -85,6 +87,8 @@ export class Trainer implements RunTrainer {
   /** The config's mid-run changes (changes.ts), applied as their steps come. */
   private readonly replay: readonly ConfigChange[];
   private disposed = false;
+  private readonly unitTracker = new UpdateTracker();
+  private readonly unitKernels = new Map<number, { step: number; kernel: tf.Tensor }>();
   private readonly onPhase: (phase: StepPhase) => void;
 
   constructor(cfg: RunConfig, opts: TrainerOptions = {}) {
@@ -388,6 +392,25 @@ export class Trainer implements RunTrainer {
     }
   }
 
+  /** Per-unit snapshot at the current weights for the network view (unitSnapshot.ts); one readback. */
+  async unitSnapshot(): Promise<UnitSnapshot> {
+    if (this.disposed) throw new Error('trainer is disposed');
+    return tfUnitSnapshot({
+      model: this.model,
+      probes: this.probes,
+      xTrain: this.xTrain,
+      yTrain: this.yTrain,
+      labelsTrain: this.labelsTrain,
+      batch: this.batchSize,
+      task: this.data.task,
+      cfg: this.cfg,
+      step: this.step,
+      names: this.layerNames,
+      tracker: this.unitTracker,
+      prevKernels: this.unitKernels,
+    });
+  }
+
   /** Current values of every trainable variable (for tests). */
   async snapshot(): Promise<Float32Array[]> {
     return Promise.all(this.model.trainable.map(async (v) => (await v.data()) as Float32Array));
@@ -399,6 +422,7 @@ export class Trainer implements RunTrainer {
     disposeModel(this.model);
     for (const t of [this.xTrain, this.yTrain, this.labelsTrain, this.xTest, this.yTest, this.labelsTest, this.varLayer, this.layerMatrix, this.telemetryMatrix, this.updateMatrix, this.iteration]) t?.dispose();
     for (const p of this.probes) p.dispose();
+    for (const k of this.unitKernels.values()) k.kernel.dispose();
     for (const s of this.slots) for (const v of s) v.dispose();
     disposeAdaptiveState(this.adaptive);
   }

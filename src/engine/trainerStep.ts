@@ -53,7 +53,18 @@ export interface Gradients {
  * The training-mode forward pass over a batch, its loss (cross-entropy plus the L1/L2
  * penalties) and the gradients of the model variables and activation probes.
  */
-export function gradients(model: Model, probes: tf.Variable[], xb: tf.Tensor, yb: tf.Tensor, labels: tf.Tensor, l1: number, l2: number, task: TaskKind = 'classification'): Gradients {
+export function gradients(
+  model: Model,
+  probes: tf.Variable[],
+  xb: tf.Tensor,
+  yb: tf.Tensor,
+  labels: tf.Tensor,
+  l1: number,
+  l2: number,
+  task: TaskKind = 'classification',
+  /** Receives each layer's output h (kept: the caller disposes them with `kept`). */
+  outputs?: tf.Tensor[],
+): Gradients {
   const kept: tf.Tensor[] = [];
   const batchStats: BatchStats = new Map();
   let acc: tf.Scalar | null = null;
@@ -64,7 +75,15 @@ export function gradients(model: Model, probes: tf.Variable[], xb: tf.Tensor, yb
   try {
     result = tf.variableGrads(() => {
       const stats = new Map<number, [tf.Tensor, tf.Tensor]>();
-      const logits = forward(model, xb, { training: true, probes, batchStats: stats });
+      const outs: tf.Tensor[] | undefined = outputs ? [] : undefined;
+      const logits = forward(model, xb, { training: true, probes, batchStats: stats, outputs: outs });
+      if (outputs && outs) {
+        for (const o of outs) {
+          const k = tf.keep(o);
+          outputs.push(k);
+          kept.push(k);
+        }
+      }
       acc = tf.keep(task === 'regression' ? rSquared(logits, yb) : tf.div(correctCount(logits, labels), xb.shape[0]));
       kept.push(acc);
       for (const [li, [m, v]] of stats) {

@@ -8,6 +8,9 @@ import type { RunConfig } from '../engine/config.ts';
 import type { BackendSpeed } from '../engine/backendSpeed.ts';
 import type { BackendAttempt, BackendChoice, BackendName } from '../engine/backends.ts';
 import type { EngineChoice, EngineName } from '../engine/engines.ts';
+import type { UnitSnapshot } from '../engine/unitSnapshot.ts';
+
+export type { UnitSnapshot };
 
 export type { BackendSpeed };
 
@@ -30,6 +33,8 @@ export interface InitMsg {
    * (engine/engines.ts); with a backend forced by name the default is 'tfjs'.
    */
   engine?: EngineChoice;
+  /** Send per-unit snapshots for the network view (UnitsMsg); see WatchUnitsMsg. */
+  units?: boolean;
 }
 export interface StartMsg {
   type: 'start';
@@ -66,6 +71,16 @@ export interface ExportMsg {
   requestId: number;
 }
 /**
+ * The network view is open (`on`) or closed: while open, the worker sends a
+ * per-unit snapshot (UnitsMsg) a few times a second at most, within a small
+ * share of its time (src/worker/units.ts).
+ */
+export interface WatchUnitsMsg {
+  type: 'watch-units';
+  gen: number;
+  on: boolean;
+}
+/**
  * Fault injection and introspection for tests: not used by the UI.
  * 'handover-always': a warm start hands the run to the GPU whatever it measures.
  */
@@ -76,7 +91,7 @@ export interface DebugMsg {
   action: DebugAction;
 }
 
-export type ToWorker = InitMsg | StartMsg | PauseMsg | StepOnceMsg | UpdateConfigMsg | ExportMsg | DebugMsg;
+export type ToWorker = InitMsg | StartMsg | PauseMsg | StepOnceMsg | UpdateConfigMsg | ExportMsg | WatchUnitsMsg | DebugMsg;
 
 // ---------------------------------------------------------------- worker → page
 
@@ -148,6 +163,13 @@ export interface BoundaryMsg {
   probs: Float32Array;
 }
 
+/** Per-unit signals, edges and filter norms at a step, for the network view (engine/unitSnapshot.ts). */
+export interface UnitsMsg {
+  type: 'units';
+  gen: number;
+  snapshot: UnitSnapshot;
+}
+
 export interface HistoryMsg {
   type: 'history';
   gen: number;
@@ -201,7 +223,7 @@ export interface BackendMsg {
   step: number;
 }
 
-export type FromWorker = AppliedMsg | ProgressMsg | ReadyMsg | RecordsMsg | StatusMsg | ErrorMsg | BoundaryMsg | HistoryMsg | MemoryMsg | BackendMsg;
+export type FromWorker = AppliedMsg | ProgressMsg | ReadyMsg | RecordsMsg | StatusMsg | ErrorMsg | BoundaryMsg | UnitsMsg | HistoryMsg | MemoryMsg | BackendMsg;
 
 export function assertNever(x: never): never {
   throw new Error(`unhandled message ${JSON.stringify(x)}`);

@@ -77,8 +77,16 @@ export function LayerNormChart({ run, field, testId, title }: { run: number; fie
   const figRef = useRef<HTMLElement>(null);
   const shared = useSharedScales();
   const version = useMetricsVersion(400, figRef, shared ? undefined : run);
-  const { smoothing, logScale, hiddenLayers, showClipped, toggleLayer } = useStore(
-    useShallow((s) => ({ smoothing: s.smoothing, logScale: s.logScale, hiddenLayers: s.hiddenLayers, showClipped: s.showClipped, toggleLayer: s.toggleLayer })),
+  const { smoothing, logScale, hiddenLayers, showClipped, toggleLayer, highlight, setHighlight } = useStore(
+    useShallow((s) => ({
+      smoothing: s.smoothing,
+      logScale: s.logScale,
+      hiddenLayers: s.hiddenLayers,
+      showClipped: s.showClipped,
+      toggleLayer: s.toggleLayer,
+      highlight: s.highlightLayer,
+      setHighlight: s.setHighlightLayer,
+    })),
   );
   const clipsOfRuns = useStore(useShallow((s) => s.experiment.runs.map((r) => r.stabilizers.clip)));
   const runCfg = useStore((s) => s.experiment.runs[run]);
@@ -113,6 +121,11 @@ export function LayerNormChart({ run, field, testId, title }: { run: number; fie
         format={fmt}
         formatTick={fmtTick}
         legendNote={<LayerOrderNote />}
+        highlight={highlight}
+        onPick={(key) => {
+          // A layer's line marks the layer (here, in every chart and in the network view); a second click unmarks it.
+          if (s?.layerNames.includes(key)) setHighlight(key === highlight ? null : key);
+        }}
       />
     </figure>
   );

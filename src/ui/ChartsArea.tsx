@@ -9,6 +9,7 @@ import { useStore } from './store.ts';
 import { LayerNormChart, RunsChart } from './Charts.tsx';
 import { LayerHeatmap } from './LayerHeatmap.tsx';
 import { DecisionBoundary } from './DecisionBoundary.tsx';
+import { NetworkView } from './NetworkView.tsx';
 import { runColor } from './palette.ts';
 
 /**
@@ -58,6 +59,7 @@ export function ChartsArea() {
             ) : null}
             <GradientFlowSlot run={i} testId={k === 0 ? 'gradient-flow' : `gradient-flow-${i}`} />
             <LayerNormChart run={i} field="gradNorm" testId={k === 0 ? 'grad-norm-chart' : `grad-norm-chart-${i}`} title="Per-layer gradient norm ‖∂L/∂θ‖ over weights and biases, what clipping acts on (black: global; dashed: after clipping)" />
+            <NetworkView run={i} testId={k === 0 ? 'network-view' : `network-view-${i}`} />
             <LayerNormChart run={i} field="actGradNorm" testId={k === 0 ? 'act-grad-chart' : `act-grad-chart-${i}`} title="Back-propagated signal ‖∂L/∂h‖ per layer" />
             <LayerNormChart run={i} field="updateRatio" testId={k === 0 ? 'update-ratio-chart' : `update-ratio-chart-${i}`} title="Update ratio ‖ΔW‖/‖W‖ of each layer's weight matrix (dotted: 1e‑3)" />
             <LayerHeatmap run={i} testId={k === 0 ? 'layer-heatmap' : `layer-heatmap-${i}`} />

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { logTicks, niceTicks, yRange, type LineSeries } from './LineCanvas.tsx';
+import { pickLine } from './lineCanvasDraw.ts';
 
 const series = (values: (number | null)[], hidden = false): LineSeries => ({ key: 'k', name: 'k', color: '#000', values, hidden });
 
@@ -35,5 +36,21 @@ describe('y range', () => {
   test('nothing to show gives a default range, never NaN', () => {
     expect(yRange([series([NaN, null])], true, [])).toEqual([0.1, 10]);
     expect(yRange([], false, [])).toEqual([0, 1]);
+  });
+});
+
+describe('pickLine: a click on a chart picks the line under the pointer', () => {
+  const series = [
+    { key: 'dense1', values: [1, 10, 100] },
+    { key: 'dense2', values: [0.01, 0.1, 1] },
+    { key: 'hidden', values: [10, 10, 10], hidden: true },
+  ];
+  // height 224: the plot spans y 12 … 200 (PAD top 12, bottom 24); log range 1e-2 … 1e2 (4 decades, 47 px each)
+  const range: [number, number] = [0.01, 100];
+  test('the nearest visible line within 12 px, on a log axis', () => {
+    expect(pickLine(series, 1, 12 + 47, range, true, 224)).toBe('dense1'); // 10 at x index 1
+    expect(pickLine(series, 1, 12 + 3 * 47 - 5, range, true, 224)).toBe('dense2'); // 0.1, 5 px off
+    expect(pickLine(series, 1, 12 + 2 * 47, range, true, 224)).toBeNull(); // 1: no line there
+    expect(pickLine(series, 0, 12 + 47, range, true, 224)).toBeNull(); // the hidden line is not picked
   });
 });

@@ -23,7 +23,7 @@ import { useWidth } from './useWidth.ts';
 import { CHART_FONT_PX } from './canvas.ts';
 import { chartPalette } from './colors.ts';
 import { logTicks, niceTicks, yRange, type Range } from './chartScale.ts';
-import { PAD, draw } from './lineCanvasDraw.ts';
+import { PAD, draw, pickLine } from './lineCanvasDraw.ts';
 
 export { logTicks, niceTicks, yRange };
 
@@ -67,6 +67,10 @@ export interface LineCanvasProps {
   xName?: string;
   /** Shown before the legend entries (not an entry itself). */
   legendNote?: ReactNode;
+  /** Key of a line to draw bold (the others faint); none when null or absent. */
+  highlight?: string | null;
+  /** A click on the plot picks the visible line nearest to the pointer (within 12 px). */
+  onPick?: (key: string) => void;
 }
 
 /** Hidden from sight, kept for screen readers and tests. */
@@ -128,6 +132,14 @@ export function LineCanvas(props: LineCanvasProps) {
     const x = xs[0] + Math.min(1, Math.max(0, f)) * (xs[xs.length - 1] - xs[0]);
     setCursor(nearest(xs, x));
   };
+  const onClick = (e: PointerEvent<HTMLCanvasElement>) => {
+    if (!props.onPick || !xs.length || width <= PAD.left + PAD.right) return;
+    const rect = e.currentTarget.getBoundingClientRect();
+    const f = (e.clientX - rect.left - PAD.left) / (width - PAD.left - PAD.right);
+    const i = nearest(xs, xs[0] + Math.min(1, Math.max(0, f)) * (xs[xs.length - 1] - xs[0]));
+    const best = pickLine(series, i, e.clientY - rect.top, range, log, height);
+    if (best !== null) props.onPick(best);
+  };
   const onKey = (e: KeyboardEvent<HTMLCanvasElement>) => {
     if (!xs.length) return;
     const last = xs.length - 1;
@@ -154,6 +166,8 @@ export function LineCanvas(props: LineCanvasProps) {
           tabIndex={0}
           aria-label="Chart; arrow keys move the read-out"
           onPointerMove={onPointer}
+          onClick={onClick}
+          data-highlight={props.highlight ?? undefined}
           onPointerLeave={() => setCursor(null)}
           onKeyDown={onKey}
           onBlur={() => setCursor(null)}

@@ -16,7 +16,7 @@ interface Scale {
   ticks: number[];
 }
 
-function yScale(lo: number, hi: number, log: boolean, top: number, bottom: number): Scale {
+export function yScale(lo: number, hi: number, log: boolean, top: number, bottom: number): Scale {
   if (log) {
     const l0 = Math.log10(lo);
     const l1 = Math.log10(hi);
@@ -25,6 +25,34 @@ function yScale(lo: number, hi: number, log: boolean, top: number, bottom: numbe
   }
   const span = hi - lo || 1;
   return { toPx: (v) => bottom - ((v - lo) / span) * (bottom - top), ticks: niceTicks(lo, hi) };
+}
+
+/**
+ * The key of the visible line nearest to the pointer's y (CSS px from the top of
+ * a chart `height` px tall) at x index `i`, within `reach` px; null: none.
+ */
+export function pickLine(
+  series: readonly { key: string; values: readonly (number | null)[]; hidden?: boolean }[],
+  i: number,
+  y: number,
+  range: Range,
+  log: boolean,
+  height: number,
+  reach = 12,
+): string | null {
+  const ys = yScale(range[0], range[1], log, PAD.top, height - PAD.bottom);
+  let best: string | null = null;
+  let bestD = reach;
+  for (const s of series) {
+    const v = s.values[i];
+    if (s.hidden || v === null || v === undefined || !Number.isFinite(v) || (log && v <= 0)) continue;
+    const d = Math.abs(ys.toPx(Math.min(range[1], Math.max(range[0], v))) - y);
+    if (d < bestD) {
+      bestD = d;
+      best = s.key;
+    }
+  }
+  return best;
 }
 
 /** Boxes already taken by labels at the top of the plot: a new label goes to the first free row. */
@@ -106,8 +134,12 @@ export function draw(canvas: HTMLCanvasElement, width: number, p: LineCanvasProp
   ctx.beginPath();
   ctx.rect(left, top - 1, right - left + 1, bottom - top + 2);
   ctx.clip();
-  for (const s of series) {
+  // A highlighted line (a layer picked in the network view or a chart) is drawn last and bold, the others faint.
+  const hl = p.highlight != null && series.some((s) => s.key === p.highlight && !s.hidden) ? p.highlight : null;
+  const ordered = hl === null ? series : [...series.filter((s) => s.key !== hl), ...series.filter((s) => s.key === hl)];
+  for (const s of ordered) {
     if (s.hidden) continue;
+    ctx.globalAlpha = hl !== null && s.key !== hl ? 0.3 : 1;
     ctx.strokeStyle = s.color;
     ctx.fillStyle = s.color;
     for (let i = 0; i < xs.length; i++) {
@@ -128,7 +160,7 @@ export function draw(canvas: HTMLCanvasElement, width: number, p: LineCanvasProp
       }
       continue;
     }
-    ctx.lineWidth = s.width ?? 1.5;
+    ctx.lineWidth = (s.width ?? 1.5) * (s.key === hl ? 2.4 : 1);
     ctx.setLineDash(s.dash ?? []);
     ctx.beginPath();
     let pen = false;
@@ -147,6 +179,7 @@ export function draw(canvas: HTMLCanvasElement, width: number, p: LineCanvasProp
     ctx.stroke();
     ctx.setLineDash([]);
   }
+  ctx.globalAlpha = 1;
   ctx.restore();
   // the marks of clipped values: a triangle at the edge, one per few pixels
   let lastX = -Infinity;

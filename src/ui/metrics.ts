@@ -12,11 +12,16 @@
  */
 import { decodeRow, head, isDiverged, isEvaluated, layerValue, type HeadField, type LayerField, type RowMeta } from '../engine/rows.ts';
 import type { StepRecord } from '../engine/records.ts';
+import type { UnitSnapshot } from '../engine/unitSnapshot.ts';
 
 export { head as headValue, isEvaluated, layerValue, type LayerField };
 
 export const MAX_POINTS = 4096;
 export const MAX_EVAL_POINTS = 1024;
+/** Per-unit snapshots kept per run for the network view's step slider (a ring: the oldest goes). */
+export const MAX_UNIT_SNAPSHOTS = 120;
+/** Only the latest few keep their unit outputs over the plane (the largest part of a snapshot). */
+export const UNIT_PLANES_KEPT = 10;
 
 export interface RunSeries {
   run: number;
@@ -35,6 +40,8 @@ export interface RunSeries {
   divergedAt: number | null;
   total: number;
   boundary: { n: number; probs: Float32Array; step: number } | null;
+  /** The network view's per-unit snapshots, oldest first (at most MAX_UNIT_SNAPSHOTS). */
+  units: UnitSnapshot[];
 }
 
 export function newSeries(run: number, label: string, layerNames: string[], rowLength: number): RunSeries {
@@ -52,6 +59,7 @@ export function newSeries(run: number, label: string, layerNames: string[], rowL
     divergedAt: null,
     total: 0,
     boundary: null,
+    units: [],
   };
 }
 
@@ -146,6 +154,19 @@ export class MetricsStore {
     const s = this.series.get(run);
     if (!s) return;
     s.boundary = b;
+    this.changed(run);
+  }
+
+  addUnits(run: number, snap: UnitSnapshot): void {
+    const s = this.series.get(run);
+    if (!s) return;
+    const u = s.units;
+    // A snapshot of the same step replaces the last one (a forced one after a pause).
+    if (u.length && u[u.length - 1].step >= snap.step) u.pop();
+    u.push(snap);
+    if (u.length > MAX_UNIT_SNAPSHOTS) u.shift();
+    const old = u[u.length - 1 - UNIT_PLANES_KEPT];
+    if (old) for (const l of old.layers) l.plane = null;
     this.changed(run);
   }
 

@@ -50,6 +50,8 @@ let requestCounter = 0;
 
 export class RunClient {
   private handles = new Map<number, Handle>();
+  /** Runs whose network view is open (their workers send per-unit snapshots). */
+  private unitsWanted = new Set<number>();
   constructor(private events: RunEvents) {}
 
   has(run: number): boolean {
@@ -79,7 +81,7 @@ export class RunClient {
       this.events.onError(run, { type: 'error', gen: h.gen, kind: 'internal', message: ev.message || 'the training worker failed', recoverable: true });
     };
     // 'auto' leaves the worker's default (engines.ts: auto with the auto backend, tfjs with a named one).
-    this.send(h, { type: 'init', gen: h.gen, run, config, backend, disable, ...(engine === 'auto' ? {} : { engine }) });
+    this.send(h, { type: 'init', gen: h.gen, run, config, backend, disable, units: this.unitsWanted.has(run), ...(engine === 'auto' ? {} : { engine }) });
   }
 
   private send(h: Handle, msg: ToWorker): void {
@@ -115,6 +117,9 @@ export class RunClient {
         break;
       case 'boundary':
         metrics.setBoundary(run, { n: msg.n, probs: msg.probs, step: msg.step });
+        break;
+      case 'units':
+        metrics.addUnits(run, msg.snapshot);
         break;
       case 'history': {
         const cb = h.pendingExports.get(msg.requestId);
@@ -157,7 +162,7 @@ export class RunClient {
     h.gen = ++genCounter;
     h.config = config;
     h.label = config.label;
-    this.send(h, { type: 'init', gen: h.gen, run: h.run, config, backend: h.backend, disable: h.disable });
+    this.send(h, { type: 'init', gen: h.gen, run: h.run, config, backend: h.backend, disable: h.disable, units: this.unitsWanted.has(run) });
   }
 
   /** Live hyper-parameter change (no rebuild). */
@@ -188,6 +193,15 @@ export class RunClient {
       });
       this.send(h, { type: 'export', gen: h.gen, requestId });
     });
+  }
+
+  /** The run's network view opened or closed: its worker starts or stops sending per-unit snapshots. */
+  watchUnits(run: number, on: boolean): void {
+    if (on === this.unitsWanted.has(run)) return;
+    if (on) this.unitsWanted.add(run);
+    else this.unitsWanted.delete(run);
+    const h = this.handles.get(run);
+    if (h) this.send(h, { type: 'watch-units', gen: h.gen, on });
   }
 
   debug(run: number, action: Exclude<DebugAction, 'memory'>): void {

@@ -197,3 +197,43 @@ describe('RunSession', () => {
     expect(h.of('ready')).toHaveLength(0);
   });
 });
+
+describe('per-unit snapshots for the network view', () => {
+  test('none while the view is closed; one after the build, each single step and while training once it opens', async () => {
+    const h = new Harness();
+    await h.init(defaultRunConfig(SMALL));
+    await h.until(() => h.of('status').length > 0);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(h.of('units')).toHaveLength(0);
+    await h.send({ type: 'watch-units', gen: 1, on: true });
+    expect(h.of('units').map((m) => m.snapshot.step)).toEqual([0]);
+    await h.send({ type: 'step-once', gen: 1 });
+    expect(h.of('units').map((m) => m.snapshot.step)).toEqual([0, 1]);
+    await h.send({ type: 'start', gen: 1 });
+    await h.until(() => h.lastStatus()?.status === 'done');
+    const steps = h.of('units').map((m) => m.snapshot.step);
+    expect(steps.at(-1)).toBe(40); // the end of the run is pictured
+    await h.send({ type: 'watch-units', gen: 1, on: false });
+    await h.send({ type: 'init', gen: 2, run: 0, config: defaultRunConfig(SMALL), backend: 'auto' });
+    h.gen = 2;
+    await h.send({ type: 'step-once', gen: 2 });
+    expect(h.of('units')).toHaveLength(0);
+  });
+
+  test('the policy: at most every 250 ms and a fortieth of the time; a forced one skips the interval when cheap', async () => {
+    const { UnitsPolicy } = await import('./units.ts');
+    const p = new UnitsPolicy();
+    expect(p.due(0, false)).toBe(true);
+    p.took(3000); // the first (cold) one does not count
+    expect(p.due(300, false)).toBe(true);
+    p.took(5);
+    expect(p.due(400, false)).toBe(false);
+    expect(p.due(400, true)).toBe(true);
+    p.took(100); // costly twice: the next waits 40 × 100 ms, forced or not
+    expect(p.due(700, false)).toBe(true); // …after the shorter of the last two (5 ms)
+    p.took(100);
+    expect(p.due(1500, true)).toBe(false);
+    expect(p.due(3000, true)).toBe(false);
+    expect(p.due(4800, false)).toBe(true);
+  });
+});

@@ -22,6 +22,7 @@ import { RateMeter, RecordQueue } from './queue.ts';
 import { Pace } from './pace.ts';
 import { BOUNDARY_N, BoundaryPolicy } from './boundary.ts';
 import { estimateRun } from '../engine/estimate.ts';
+import { UnitsPolicy } from './units.ts';
 
 /** At most this many record batches per second. */
 export const POST_INTERVAL_MS = 33;
@@ -84,6 +85,11 @@ export class RunSession {
   deviceLost = false;
   private lastPost = 0;
   private boundary = new BoundaryPolicy(0);
+  /** The page's network view is open: send per-unit snapshots (units.ts). */
+  private watchUnits = false;
+  private units = new UnitsPolicy();
+  /** A forced snapshot put off by the time share (UnitsPolicy.forcedWait), taken when it allows. */
+  private unitsTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly queue = new RecordQueue();
   private readonly rate = new RateMeter();
   /** Why the data of the config being built could not be loaded (shown instead of "not loaded"). */
@@ -162,6 +168,10 @@ export class RunSession {
       case 'update-config':
         this.updateConfig(msg.config);
         break;
+      case 'watch-units':
+        this.watchUnits = msg.on;
+        if (msg.on) await this.maybeUnits(true);
+        break;
       case 'export': {
         const { rows, count, keptEvery } = this.queue.exportHistory();
         this.post({ type: 'history', gen: this.gen, requestId: msg.requestId, rows, count, keptEvery }, [rows.buffer]);
@@ -178,6 +188,7 @@ export class RunSession {
   private async init(msg: InitMsg): Promise<void> {
     this.gen = msg.gen;
     this.run = msg.run;
+    this.watchUnits = msg.units === true;
     // A backend forced by name is the one that trains: the tfjs engine, unless the
     // typed engine is asked for by name too.
     this.engineChoice = msg.engine ?? (msg.backend === 'auto' ? 'auto' : 'tfjs');
@@ -235,7 +246,10 @@ export class RunSession {
       rowLength: t.rowLength,
     });
     this.postStatus();
-    void this.maybeBoundary(true);
+    this.units = new UnitsPolicy();
+    void this.maybeBoundary(true)
+      .then(() => this.maybeUnits(true))
+      .catch((e) => this.reportInternal(e));
     this.startWarmup(cfg);
   }
 
@@ -438,6 +452,7 @@ export class RunSession {
             this.postStatus();
           }
           await this.maybeBoundary(this.status !== 'training');
+          await this.maybeUnits(this.status !== 'training');
           await this.pace.rest(c.ms, this.backend === 'wasm' || this.backend === 'cpu');
           await this.yieldToWarmup();
           if (current()) this.checkFault();
@@ -486,9 +501,12 @@ export class RunSession {
     this.flushRecords();
     this.postStatus();
     await this.maybeBoundary(true);
+    await this.maybeUnits(true);
   }
 
   private async maybeBoundary(force = false): Promise<void> {
+    // Not while the warm-up times the GPU (its backend is active then).
+    while (this.held) await this.held;
     const t = this.trainer;
     if (!t || t.data.inputSize !== 2) return;
     const t0 = this.now();
@@ -498,6 +516,35 @@ export class RunSession {
     this.boundary.took(this.now() - t0);
     if (myGen !== this.gen || t !== this.trainer) return;
     this.post({ type: 'boundary', gen: this.gen, step: t.step, n: BOUNDARY_N, probs }, [probs.buffer]);
+  }
+
+  /** A per-unit snapshot for the network view, when it is open and one is due (units.ts). */
+  private async maybeUnits(force = false): Promise<void> {
+    while (this.held) await this.held;
+    const t = this.trainer;
+    if (!t || !this.watchUnits || this.status === 'error') return;
+    const t0 = this.now();
+    if (!this.units.due(t0, force)) {
+      // The end of a run, a pause or a single step is always pictured, a little later if need be.
+      if (force && !this.unitsTimer)
+        this.unitsTimer = setTimeout(() => {
+          this.unitsTimer = null;
+          if (!this.loopActive) this.maybeUnits(true).catch((e) => this.reportInternal(e));
+        }, this.units.forcedWait(t0) + 1);
+      return;
+    }
+    const myGen = this.gen;
+    let snapshot;
+    try {
+      snapshot = await t.unitSnapshot();
+    } catch {
+      // The picture is an extra: a backend that cannot compute it leaves training alone (the view waits).
+      this.units.took(60_000);
+      return;
+    }
+    this.units.took(this.now() - t0);
+    if (myGen !== this.gen || t !== this.trainer) return;
+    this.post({ type: 'units', gen: this.gen, snapshot });
   }
 
   reportDeviceLost(reason: string): void {

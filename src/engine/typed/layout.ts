@@ -80,4 +80,6 @@ export interface NetOptions {
 /** Receives the logits of each chunk of an inference pass. */
 export interface InferSink {
   take(logits: Arr, start: number, count: number): void;
+  /** Receives each hidden layer's output h of the chunk ([count × units], valid during the call only). */
+  layer?(index: number, h: Arr, start: number, count: number): void;
 }

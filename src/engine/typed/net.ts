@@ -246,6 +246,7 @@ export class MlpNet {
           }
           activate(this.spec.activation, nxt, nxt, m * u);
           if (layer.residual) for (let i = 0; i < m * u; i++) nxt[i] = nxt[i] + cur[i];
+          sink.layer?.(layer.index, nxt, s, m);
         }
         const t = cur;
         cur = nxt;

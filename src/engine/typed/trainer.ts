@@ -44,6 +44,8 @@ import { MlpNet, type InferSink } from './net.ts';
 import { sumSquares } from './sums.ts';
 import { typedEngineSupports } from './supports.ts';
 import { applyUpdate, updateMovingStats } from './update.ts';
+import { UpdateTracker, type UnitSnapshot } from '../unitSnapshot.ts';
+import { typedUnitSnapshot } from './unitSnapshot.ts';
 
 const f = Math.fround;
 
@@ -90,6 +92,7 @@ export class TypedTrainer implements RunTrainer {
   private readonly ce = new Float64Array(2);
   private readonly evalSink: InferSink & { lossSum: number; correct: number };
   private disposed = false;
+  private readonly unitTracker = new UpdateTracker();
 
   constructor(cfg: RunConfig, opts: TypedTrainerOptions = {}) {
     const why = typedEngineSupports(cfg);
@@ -332,6 +335,12 @@ export class TypedTrainer implements RunTrainer {
       },
     });
     return probs;
+  }
+
+  /** Per-unit snapshot at the current weights for the network view (../unitSnapshot.ts). */
+  async unitSnapshot(): Promise<UnitSnapshot> {
+    if (this.disposed) throw new Error('trainer is disposed');
+    return typedUnitSnapshot(this.net, this.data, this.cfg, this.step, this.layerNames, this.unitTracker);
   }
 
   /** Copies of every trainable variable, in the tfjs engine's order (kernel, bias[, gamma, beta] per layer). */

@@ -43,6 +43,9 @@ export class FakeClient implements WorkerClient {
   exportRecords() {
     return Promise.resolve({ records: [], keptEvery: 1 });
   }
+  watchUnits(run: number, on: boolean) {
+    this.calls.push([on ? 'watchUnits' : 'unwatchUnits', run]);
+  }
   terminate(run: number) {
     this.workers.delete(run);
     this.calls.push(['terminate', run]);

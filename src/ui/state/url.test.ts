@@ -19,6 +19,7 @@ const noWorkers: WorkerClient = {
   reset: () => {},
   update: () => {},
   exportRecords: () => Promise.resolve({ records: [], keptEvery: 1 }),
+  watchUnits: () => {},
   terminate: () => {},
   terminateAll: () => {},
 };

@@ -30,6 +30,15 @@ export interface ViewSlice {
   showClipped: boolean;
   hiddenLayers: Record<string, boolean>;
   presentation: boolean;
+  /**
+   * The layer picked in the network view or in a chart (its name): its lines are
+   * drawn bold in every chart and its column marked in the network view; null: none.
+   */
+  highlightLayer: string | null;
+  /** The network view of a run shown (true) or folded (false); absent: the default (networkViewDefault). */
+  networkOpen: Record<number, boolean>;
+  setHighlightLayer(name: string | null): void;
+  setNetworkOpen(run: number, open: boolean): void;
   setView(p: Partial<Pick<ViewSlice, 'layout' | 'sharedScales' | 'smoothing' | 'logScale' | 'showClipped'>>): void;
   toggleLayer(name: string): void;
   setPresentation(on: boolean): void;
@@ -95,6 +104,11 @@ export function viewChanged(a: LinkedView, b: LinkedView): boolean {
   return a.layout !== b.layout || a.sharedScales !== b.sharedScales;
 }
 
+/** The network view is shown by default for MLPs of up to 8 hidden layers; folded for deeper nets and CNNs. */
+export function networkViewDefault(model: { arch: string; hidden: readonly number[] }): boolean {
+  return model.arch === 'mlp' && model.hidden.length <= 8;
+}
+
 export const viewSlice: StateCreator<State, [], [], ViewSlice> = (set, get) => ({
   ...DEFAULT_VIEW,
   smoothing: 0,
@@ -102,6 +116,10 @@ export const viewSlice: StateCreator<State, [], [], ViewSlice> = (set, get) => (
   showClipped: true,
   hiddenLayers: {},
   presentation: storedPresentation(),
+  highlightLayer: null,
+  networkOpen: {},
+  setHighlightLayer: (name) => set({ highlightLayer: name }),
+  setNetworkOpen: (run, open) => set({ networkOpen: { ...get().networkOpen, [run]: open } }),
   setView: (p) => set(p),
   toggleLayer(name) {
     const h = { ...get().hiddenLayers };

@@ -29,6 +29,8 @@ export interface WorkerClient {
   /** A live hyper-parameter change (no rebuild). */
   update(run: number, config: RunConfig): void;
   exportRecords(run: number): Promise<RunExport>;
+  /** The run's network view opened or closed (its worker sends per-unit snapshots while open). */
+  watchUnits(run: number, on: boolean): void;
   terminate(run: number): void;
   terminateAll(): void;
 }
