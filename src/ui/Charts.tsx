@@ -158,13 +158,13 @@ export function RunsChart({ metric, testId }: { metric: RunMetric; testId: strin
       : RUN_METRIC[metric];
   const all = metrics.all();
   const { data, domain } = useMemo(() => {
-    const data = runsChartData(metrics.all(), metric, labels, { smoothing, hiddenLayers });
+    const data = runsChartData(metrics.all(), metric, labels, { smoothing, hiddenLayers, regression });
     // The loss axis: one range over the runs, clamped above once one has diverged.
     const runs = metrics.all().map((s) => ({ series: data.series.filter((l) => l.key.endsWith(` ${s.run}`)), diverged: s.divergedAt !== null }));
     const domain = metric === 'acc' ? ([0, 1] as [number, number]) : metric === 'loss' ? runsYRange(runs, true).range : undefined;
     return { data, domain };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [version, smoothing, metric, labels, hiddenLayers]);
+  }, [version, smoothing, metric, labels, hiddenLayers, regression.join()]);
   return (
     <figure ref={figRef} className="chart" data-testid={testId} data-points={data.xs.length} aria-label={m.title}>
       <figcaption>

@@ -71,6 +71,9 @@ describe('runs chart data', () => {
     expect(loss.series[1].values[5]).toBeCloseTo(2 / 6);
     const acc = runsChartData(runs, 'acc', ['A', 'B'], { smoothing: 0, hiddenLayers: {} });
     expect(acc.series.map((s) => s.name)).toEqual(['A batch accuracy', 'A test accuracy', 'B batch accuracy', 'B test accuracy']);
+    // A regression run's 'acc' is R², and its lines say so; the classification run's keep their names.
+    const mixed = runsChartData(runs, 'acc', ['A', 'B'], { smoothing: 0, hiddenLayers: {}, regression: [false, true] });
+    expect(mixed.series.map((s) => s.name)).toEqual(['A batch accuracy', 'A test accuracy', 'B batch R²', 'B test R²']);
     expect(runsChartData(runs, 'lr', ['A', 'B'], { smoothing: 0, hiddenLayers: {} }).series.map((s) => s.name)).toEqual(['A', 'B']);
   });
   test("diverged markers sit at the run's first diverged step, labelled as the banner counts", () => {

@@ -144,8 +144,14 @@ const METRIC_NAMES: Record<RunMetric, { train: string; test: string | null; test
  * steps merged (a run without a row at a step has its previous value there,
  * up to its last row), and the evaluated rows' test values as dots.
  */
-export function runsChartData(all: readonly RunSeries[], metric: RunMetric, labels: readonly (string | undefined)[], o: { smoothing: number; hiddenLayers: Readonly<Record<string, boolean>> }): LineChartData {
+export function runsChartData(
+  all: readonly RunSeries[],
+  metric: RunMetric,
+  labels: readonly (string | undefined)[],
+  o: { smoothing: number; hiddenLayers: Readonly<Record<string, boolean>>; /** By run: a regression, whose 'acc' is R². */ regression?: readonly boolean[] },
+): LineChartData {
   const m = METRIC_NAMES[metric];
+  const names = (run: number) => (metric === 'acc' && o.regression?.[run] ? { train: 'batch R²', test: 'test R²' } : { train: m.train, test: m.test });
   const thinned = all.map((s) => thin(s.rows, CHART_POINTS));
   // Test metrics are sparse: every evaluated row is drawn, whatever the thinning
   // (a lambda: as a filter callback, isEvaluated would take the index for its offset argument).
@@ -171,7 +177,7 @@ export function runsChartData(all: readonly RunSeries[], metric: RunMetric, labe
       }
     }
     const key = `train ${s.run}`;
-    series.push({ key, name: m.train ? `${label} ${m.train}` : label, color, values: train, hidden: !!o.hiddenLayers[`${metric}:${key}`] });
+    series.push({ key, name: m.train ? `${label} ${names(s.run).train}` : label, color, values: train, hidden: !!o.hiddenLayers[`${metric}:${key}`] });
     // With an L1/L2 penalty, the loss is data loss + penalty: each drawn on its own too.
     if (metric === 'loss' && rows.some((r) => headValue(r, 'penalty') > 0)) {
       for (const [field, name, dash] of [
@@ -190,7 +196,7 @@ export function runsChartData(all: readonly RunSeries[], metric: RunMetric, labe
       const test: (number | null)[] = new Array<number | null>(steps.length).fill(null);
       evaluated[k].forEach((r) => (test[index.get(headValue(r, 'step'))!] = headValue(r, field)));
       const tkey = `test ${s.run}`;
-      series.push({ key: tkey, name: `${label} ${m.test}`, color, dots: true, values: test, hidden: !!o.hiddenLayers[`${metric}:${tkey}`] });
+      series.push({ key: tkey, name: `${label} ${names(s.run).test}`, color, dots: true, values: test, hidden: !!o.hiddenLayers[`${metric}:${tkey}`] });
     }
   });
   return { xs: steps, series, refLines: [] };
