@@ -130,7 +130,13 @@ export function proposeWithPending(cfg: SweepConfig, observed: readonly { unit: 
   const yBest = Math.min(...y);
   const spread = Math.max(...y) - yBest || 1;
   for (const u of pending) gp = gp.withObservation(u, gp.predict([u]).mean[0]);
-  const pred = gp.predict(cands);
+  const arg = bestCandidate(gp.predict(cands), cands, taken, yBest, spread);
+  const u = arg >= 0 ? cands[arg] : cfg.params.map(() => rng.next());
+  return cfg.params.map((p, k) => fromUnit(p, u[k]));
+}
+
+/** The candidate not yet taken with the highest expected improvement over yBest (-1: none left). */
+function bestCandidate(pred: { mean: ArrayLike<number>; sd: ArrayLike<number> }, cands: readonly number[][], taken: ReadonlySet<string>, yBest: number, spread: number): number {
   let arg = -1;
   let bestEi = -Infinity;
   for (let j = 0; j < cands.length; j++) {
@@ -141,8 +147,7 @@ export function proposeWithPending(cfg: SweepConfig, observed: readonly { unit: 
       arg = j;
     }
   }
-  const u = arg >= 0 ? cands[arg] : cfg.params.map(() => rng.next());
-  return cfg.params.map((p, k) => fromUnit(p, u[k]));
+  return arg;
 }
 
 export function defaultInitial(cfg: SweepConfig): number {
@@ -256,16 +261,7 @@ export class SweepPlanner {
       const yBest = Math.min(...y);
       const spread = Math.max(...y) - yBest || 1;
       const pred = gp.predict(cands);
-      let arg = -1;
-      let bestEi = -Infinity;
-      for (let j = 0; j < cands.length; j++) {
-        if (taken.has(cands[j].join(','))) continue;
-        const ei = expectedImprovement(pred.mean[j], pred.sd[j], yBest, 0.01 * spread);
-        if (ei > bestEi) {
-          bestEi = ei;
-          arg = j;
-        }
-      }
+      const arg = bestCandidate(pred, cands, taken, yBest, spread);
       const u = arg >= 0 ? cands[arg] : this.cfg.params.map(() => rng.next());
       const values = this.cfg.params.map((p, k) => fromUnit(p, u[k]));
       this.addPoint(values, 'bayes');
