@@ -98,8 +98,10 @@ export function lastFiniteRow(s: RunSeries): Float32Array | null {
 
 const tickStyle = { fontSize: CHART_FONT_PX };
 
-function BarsPanel({ view, title, testId, axisLabel }: { view: BarsView; title: string; testId: string; axisLabel: string }) {
+function BarsPanel({ view, title, testId, axisLabel, highlight = -1 }: { view: BarsView; title: string; testId: string; axisLabel: string; highlight?: number }) {
   const pal = chartPalette();
+  // The layer picked in the network view or a chart: its bars outlined.
+  const picked = (d: Bars) => d.layer === String(highlight + 1);
   const n = view.data.length;
   return (
     <div className="flow-panel" data-testid={testId} data-step={view.step} style={{ minWidth: 0 }}>
@@ -128,12 +130,12 @@ function BarsPanel({ view, title, testId, axisLabel }: { view: BarsView; title: 
           />
           <Bar dataKey="grad" name="‖∂L/∂W‖ (weights)" fill={pal.grad} isAnimationActive={false}>
             {view.data.map((d) => (
-              <Cell key={d.name} fill={Number.isFinite(d.gradRaw) ? pal.grad : pal.diverged} />
+              <Cell key={d.name} fill={Number.isFinite(d.gradRaw) ? pal.grad : pal.diverged} stroke={picked(d) ? pal.text : undefined} strokeWidth={picked(d) ? 2 : 0} />
             ))}
           </Bar>
           <Bar dataKey="act" name="‖∂L/∂h‖ (back-propagated signal)" fill={pal.act} isAnimationActive={false}>
             {view.data.map((d) => (
-              <Cell key={d.name} fill={Number.isFinite(d.actRaw) ? pal.act : pal.diverged} />
+              <Cell key={d.name} fill={Number.isFinite(d.actRaw) ? pal.act : pal.diverged} stroke={picked(d) ? pal.text : undefined} strokeWidth={picked(d) ? 2 : 0} />
             ))}
           </Bar>
           {view.data.some((d) => d.theory !== null) ? (
@@ -164,6 +166,8 @@ export function GradientFlow({ run, testId }: { run: number; testId: string }) {
   const s = metrics.get(run);
   const divergedAt = s?.divergedAt ?? null;
   const names = s?.layerNames ?? [];
+  const highlightName = useStore((st) => st.highlightLayer);
+  const highlight = highlightName === null ? -1 : names.indexOf(highlightName);
   const spec = useMemo(() => (cfg ? netSpecOf(cfg) : null), [cfg]);
 
   const views = useMemo(() => {
@@ -232,9 +236,9 @@ export function GradientFlow({ run, testId }: { run: number; testId: string }) {
       </figcaption>
       {init ? (
         <div className="flow-panels" style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(300px, 1fr))', gap: 8 }}>
-          <BarsPanel view={init} title="Step 0 (initialization) vs theory" testId={`${testId}-init`} axisLabel={`layers 1 … ${names.length} (input → output) · step 0`} />
+          <BarsPanel view={init} title="Step 0 (initialization) vs theory" testId={`${testId}-init`} axisLabel={`layers 1 … ${names.length} (input → output) · step 0`} highlight={highlight} />
           {later ? (
-            <BarsPanel view={later} title={laterTitle} testId={`${testId}-latest`} axisLabel={`layers 1 … ${names.length} (input → output) · step ${later.step}`} />
+            <BarsPanel view={later} title={laterTitle} testId={`${testId}-latest`} axisLabel={`layers 1 … ${names.length} (input → output) · step ${later.step}`} highlight={highlight} />
           ) : (
             <p className="muted small" data-testid={`${testId}-latest`} data-step={init.step} style={{ alignSelf: 'center', margin: 8, fontSize: CHART_FONT_PX }}>
               Latest: step 0. Train to see how the norms move away from initialization.

@@ -12,11 +12,12 @@ import { useMetricsVersion } from './useMetrics.ts';
 import { PngButton } from './PngButton.tsx';
 import { useSharedScales } from './Charts.tsx';
 import { useWidth } from './useWidth.ts';
+import { useStore } from './store.ts';
 
 const HEAT_PAD = { top: 10, bottom: 24, gap: 8, bar: 14 };
 
 /** Layer × step heatmap on its canvas: layer labels, step axis, colour bar (all drawn, so the PNG has them). */
-function drawHeatmap(canvas: HTMLCanvasElement, width: number, height: number, grid: HeatGrid, names: readonly string[], range: [number, number], clipped: boolean): void {
+function drawHeatmap(canvas: HTMLCanvasElement, width: number, height: number, grid: HeatGrid, names: readonly string[], range: [number, number], clipped: boolean, highlight = -1): void {
   const pal = chartPalette();
   const dpr = fitCanvas(canvas, width, height);
   const ctx = context2d(canvas);
@@ -74,6 +75,17 @@ function drawHeatmap(canvas: HTMLCanvasElement, width: number, height: number, g
   ctx.textAlign = 'right';
   ctx.textBaseline = 'middle';
   for (const l of shown) ctx.fillText(layerLabel(names, l), left - 6, top + ((l + 0.5) * plotH) / L);
+  // The layer picked in the network view or a chart: its row outlined, its name in bold.
+  if (highlight >= 0 && highlight < L) {
+    const y0 = top + (highlight * plotH) / L;
+    ctx.strokeStyle = pal.text;
+    ctx.lineWidth = 2;
+    ctx.strokeRect(left - 1, y0 - 1, right - left + 2, plotH / L + 2);
+    ctx.font = `bold ${CHART_FONT}`;
+    ctx.fillText(layerLabel(names, highlight), left - 6, y0 + plotH / L / 2);
+    ctx.font = CHART_FONT;
+    ctx.lineWidth = 1;
+  }
 
   // step axis
   ctx.textBaseline = 'top';
@@ -149,6 +161,8 @@ export function LayerHeatmap({ run, field = 'gradNorm', testId = 'layer-heatmap'
   const width = useWidth(boxRef);
   const s = metrics.get(run);
   const names = s?.layerNames ?? [];
+  const highlightName = useStore((st) => st.highlightLayer);
+  const highlight = highlightName === null ? -1 : names.indexOf(highlightName);
   const height = heatmapPlotHeight(names.length) + HEAT_PAD.top + HEAT_PAD.bottom;
   const { grid, range, clipped } = useMemo(() => {
     const grid = heatGrid(metrics.get(run), field);
@@ -166,8 +180,9 @@ export function LayerHeatmap({ run, field = 'gradNorm', testId = 'layer-heatmap'
     canvas.dataset.colorMin = String(10 ** range[0]);
     canvas.dataset.colorMax = String(10 ** range[1]);
     canvas.dataset.colorClipped = String(clipped);
-    if (width > 0) drawHeatmap(canvas, width, height, grid, metrics.get(run)?.layerNames ?? [], range, clipped);
-  }, [grid, range, clipped, width, height, run]);
+    canvas.dataset.highlight = String(highlight);
+    if (width > 0) drawHeatmap(canvas, width, height, grid, metrics.get(run)?.layerNames ?? [], range, clipped, highlight);
+  }, [grid, range, clipped, width, height, run, highlight]);
   return (
     <figure ref={figRef} className="chart heatmap" data-testid={testId} data-shared-scale={shared ? 'true' : 'false'} aria-label="Layer by step heatmap of the gradient norm">
       <figcaption>

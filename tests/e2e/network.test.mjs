@@ -171,6 +171,7 @@ test('tap a unit: its output over the input plane; click a layer: it is marked i
   await waitFor(page, 'the layer marked in the view', (n) => document.querySelector('[data-testid="network-view"] canvas')?.dataset.highlight === n, name);
   const chart = await page.evaluate(() => document.querySelector('[data-testid="grad-norm-chart"] canvas')?.dataset.highlight);
   assert.equal(chart, name, 'the gradient-norm chart draws the layer bold');
+  await waitFor(page, "the heatmap outlines the layer's row", () => document.querySelector('[data-testid^="layer-heatmap"] canvas')?.dataset.highlight === '1');
   // Folded, the run's worker stops sending pictures; the page keeps working.
   await page.click('[data-testid="network-view-toggle"]');
   assert.equal(await page.locator('[data-testid="network-view"] canvas').count(), 0);
