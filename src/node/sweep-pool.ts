@@ -96,6 +96,8 @@ export class ThreadPool {
   }
 
   run(spec: TrialSpec): Promise<TrialResult> {
+    // After close() a slot looks free but its thread is gone: a trial sent there would never settle.
+    if (this.closing) return Promise.reject(new Error('cancelled'));
     const slot = this.slots.find((s) => !s.job);
     if (!slot) return Promise.reject(new Error('no free worker thread'));
     return new Promise<TrialResult>((resolve, reject) => {
