@@ -76,11 +76,13 @@ export type MemoryBackend = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
  * software GPU's memory is not the GPU's): they are taken as wasm's, the tfjs
  * buffer managers keeping freed buffers for reuse the way the wasm heap does.
  */
+const WASM_PEAK = { perParam: 7.5, perSlot: 5, perActivation: 6, perRunBytes: 24 * 1024 * 1024 };
 export const PEAK_MODEL: Record<MemoryBackend, { perParam: number; perSlot: number; perActivation: number; perRunBytes: number }> = {
-  wasm: { perParam: 7.5, perSlot: 5, perActivation: 6, perRunBytes: 24 * 1024 * 1024 },
+  wasm: WASM_PEAK,
   cpu: { perParam: 5, perSlot: 3.5, perActivation: 2, perRunBytes: 24 * 1024 * 1024 },
-  webgpu: { perParam: 7.5, perSlot: 5, perActivation: 6, perRunBytes: 24 * 1024 * 1024 },
-  webgl: { perParam: 7.5, perSlot: 5, perActivation: 6, perRunBytes: 24 * 1024 * 1024 },
+  // Not measured (see above): as wasm.
+  webgpu: WASM_PEAK,
+  webgl: WASM_PEAK,
 };
 const MEMORY_BACKENDS = Object.keys(PEAK_MODEL) as MemoryBackend[];
 

@@ -104,13 +104,13 @@ function sumSquaresProgram(sizes: number[], slots: number[], nSlots: number, pai
   };
 }
 
-/** out_i = cond ? a_i : b_i, the 0-d condition read in the shader: one dispatch. */
-function selectProgram(shape: number[]): Program {
+/** An elementwise program over `shape`: one thread per element, `body` computing `result[index]`. */
+function elementwiseProgram(shape: number[], variableNames: string[], shaderKey: string, body: string): Program {
   const size = tf.util.sizeFromShape(shape);
   return {
-    variableNames: ['cond', 'A', 'B'],
+    variableNames,
     outputShape: shape.slice(),
-    shaderKey: 'gradscopeSelect',
+    shaderKey,
     dispatchLayout: { x: shape.map((_, i) => i) },
     dispatch: [Math.ceil(size / WG), 1, 1],
     workgroupSize: [WG, 1, 1],
@@ -118,34 +118,28 @@ function selectProgram(shape: number[]): Program {
     getUserCode: () => `
     fn main(index : i32) {
       if (index < uniforms.size) {
-        result[index] = select(B[index], A[index], getCond() != 0.0);
+        ${body}
       }
     }
     `,
   };
 }
 
+/** out_i = cond ? a_i : b_i, the 0-d condition read in the shader: one dispatch. */
+function selectProgram(shape: number[]): Program {
+  return elementwiseProgram(shape, ['cond', 'A', 'B'], 'gradscopeSelect', 'result[index] = select(B[index], A[index], getCond() != 0.0);');
+}
+
 /** out = cond ? W − lr·G : W (plain SGD and the masked commit in one pass; lr·G rounded first, as tf.sub(w, tf.mul(lr, g))). */
 function sgdSelectProgram(shape: number[]): Program {
-  const size = tf.util.sizeFromShape(shape);
-  return {
-    variableNames: ['cond', 'lr', 'W', 'G'],
-    outputShape: shape.slice(),
-    shaderKey: 'gradscopeSgdSelect',
-    dispatchLayout: { x: shape.map((_, i) => i) },
-    dispatch: [Math.ceil(size / WG), 1, 1],
-    workgroupSize: [WG, 1, 1],
-    size: true,
-    getUserCode: () => `
-    fn main(index : i32) {
-      if (index < uniforms.size) {
-        let w = W[index];
+  return elementwiseProgram(
+    shape,
+    ['cond', 'lr', 'W', 'G'],
+    'gradscopeSgdSelect',
+    `let w = W[index];
         let step = getLr() * G[index];
-        result[index] = select(w, w - step, getCond() != 0.0);
-      }
-    }
-    `,
-  };
+        result[index] = select(w, w - step, getCond() != 0.0);`,
+  );
 }
 
 function groupsOf<T>(xs: T[], n: number): T[][] {

@@ -326,6 +326,11 @@ export class RunSession {
       this.holdAsked = null;
       asked(() => {});
     }
+    await this.whileHeld();
+  }
+
+  /** Waits while the warm-up holds the run's steps (the GPU backend is active then). */
+  private async whileHeld(): Promise<void> {
     while (this.held) await this.held;
   }
 
@@ -505,8 +510,7 @@ export class RunSession {
   }
 
   private async maybeBoundary(force = false): Promise<void> {
-    // Not while the warm-up times the GPU (its backend is active then).
-    while (this.held) await this.held;
+    await this.whileHeld();
     const t = this.trainer;
     if (!t || t.data.inputSize !== 2) return;
     const t0 = this.now();
@@ -520,7 +524,7 @@ export class RunSession {
 
   /** A per-unit snapshot for the network view, when it is open and one is due (units.ts). */
   private async maybeUnits(force = false): Promise<void> {
-    while (this.held) await this.held;
+    await this.whileHeld();
     const t = this.trainer;
     if (!t || !this.watchUnits || this.status === 'error') return;
     const t0 = this.now();

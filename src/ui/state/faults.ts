@@ -30,8 +30,9 @@ export function disabledAfter(rt: RunRuntime | undefined): BackendName[] {
  */
 export function explainError(message: string, cfg: RunConfig | undefined, backend: BackendName | undefined): string {
   if (!cfg || !OUT_OF_MEMORY.test(message)) return message;
+  const est = estimateRun(cfg);
   return (
-    `The browser ran out of memory for this model: about ${formatBytes(backend ? estimateRun(cfg).peakBy[backend] : estimateRun(cfg).peak)} were needed` +
+    `The browser ran out of memory for this model: about ${formatBytes(backend ? est.peakBy[backend] : est.peak)} were needed` +
     `${backend ? ` on ${backend}` : ''} (${message}). Make the model or the batch smaller, or Reset: either starts a fresh worker.`
   );
 }
