@@ -5,6 +5,7 @@
 import type { Activation } from '../meta.ts';
 import { LEAKY_ALPHA } from '../model.ts';
 import { noRound, type Arr, type Round } from './layout.ts';
+import { tanhInto32 } from './tanh32.ts';
 
 /** tfjs's SELU constants (backend_util.SELU_SCALE, SELU_SCALEALPHA). */
 export const SELU_SCALE = 1.0507009873554805;
@@ -42,7 +43,9 @@ export function activate(act: Activation, a: Arr, y: Arr, n: number): void {
       }
       return;
     case 'tanh':
-      for (let i = 0; i < n; i++) y[i] = Math.tanh(a[i]);
+      // float32 storage: the same values as Math.tanh, in less time (tanh32.ts)
+      if (y instanceof Float32Array) tanhInto32(a, y, n);
+      else for (let i = 0; i < n; i++) y[i] = Math.tanh(a[i]);
       return;
     case 'sigmoid':
       for (let i = 0; i < n; i++) y[i] = 1 / (1 + Math.exp(-a[i]));
