@@ -9,36 +9,37 @@ import type { Arr, Round } from './layout.ts';
 const BLOCK = 48;
 
 /**
- * out[p·Q + q] = Σ_k A[p·K + k]·Bt[q·K + k] for p < P, q < Q: every row of A and of Bt
- * contiguous along k. Each sum runs over k in order, in float64, in blocks of 48
- * added one by one to the float32 result: the cpu backend's matrix product, so the
- * results are the same bit for bit. Two rows of A and four of Bt at a time (eight
- * independent sums, each still in order) keep the adds from waiting on each other.
+ * out[p·Q + q] = Σ_k A(p, k)·B(q, k) for p < P, q < Q, k < K, where
+ * A(p, k) = A[p·aRow + k·aK] and B(q, k) = Bm[q·bRow + k·bK]: strides let the
+ * same loop read a matrix or its transpose in place (x·W, xᵀ·dz, dz·Wᵀ), with
+ * no transposed copy. Each sum runs over k in order, in float64, in blocks of 48
+ * added one by one to the float32 result: the cpu backend's matrix product, so
+ * the results are the same bit for bit. Two values of p and four of q at a time
+ * (eight independent sums, each still in order) keep the adds from waiting on
+ * each other.
  */
-function gemmNT(A: Arr, P: number, Bt: Arr, Q: number, K: number, out: Arr, r: Round): void {
+function gemm(A: Arr, aRow: number, aK: number, P: number, Bm: Arr, bRow: number, bK: number, Q: number, K: number, out: Arr, r: Round): void {
+  const b2 = 2 * bRow;
+  const b3 = 3 * bRow;
   let p = 0;
   for (; p + 1 < P; p += 2) {
-    const a0 = p * K;
-    const a1 = a0 + K;
     const o0 = p * Q;
     const o1 = o0 + Q;
     let q = 0;
     for (; q + 3 < Q; q += 4) {
-      const b0 = q * K;
-      const b1 = b0 + K;
-      const b2 = b1 + K;
-      const b3 = b2 + K;
       let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
       for (let k0 = 0; k0 < K; k0 += BLOCK) {
         const k1 = Math.min(k0 + BLOCK, K);
         let t00 = 0, t01 = 0, t02 = 0, t03 = 0, t10 = 0, t11 = 0, t12 = 0, t13 = 0;
-        for (let k = k0; k < k1; k++) {
-          const x0 = A[a0 + k];
-          const x1 = A[a1 + k];
-          const w0 = Bt[b0 + k];
-          const w1 = Bt[b1 + k];
-          const w2 = Bt[b2 + k];
-          const w3 = Bt[b3 + k];
+        let ia = p * aRow + k0 * aK;
+        let ib = q * bRow + k0 * bK;
+        for (let k = k0; k < k1; k++, ia += aK, ib += bK) {
+          const x0 = A[ia];
+          const x1 = A[ia + aRow];
+          const w0 = Bm[ib];
+          const w1 = Bm[ib + bRow];
+          const w2 = Bm[ib + b2];
+          const w3 = Bm[ib + b3];
           t00 += x0 * w0;
           t01 += x0 * w1;
           t02 += x0 * w2;
@@ -67,17 +68,18 @@ function gemmNT(A: Arr, P: number, Bt: Arr, Q: number, K: number, out: Arr, r: R
       out[o1 + q + 3] = s13;
     }
     for (; q < Q; q++) {
-      const b0 = q * K;
       let s0 = 0;
       let s1 = 0;
       for (let k0 = 0; k0 < K; k0 += BLOCK) {
         const k1 = Math.min(k0 + BLOCK, K);
         let t0 = 0;
         let t1 = 0;
-        for (let k = k0; k < k1; k++) {
-          const w = Bt[b0 + k];
-          t0 += A[a0 + k] * w;
-          t1 += A[a1 + k] * w;
+        let ia = p * aRow + k0 * aK;
+        let ib = q * bRow + k0 * bK;
+        for (let k = k0; k < k1; k++, ia += aK, ib += bK) {
+          const w = Bm[ib];
+          t0 += A[ia] * w;
+          t1 += A[ia + aRow] * w;
         }
         s0 = r(s0 + t0);
         s1 = r(s1 + t1);
@@ -87,24 +89,21 @@ function gemmNT(A: Arr, P: number, Bt: Arr, Q: number, K: number, out: Arr, r: R
     }
   }
   for (; p < P; p++) {
-    const a0 = p * K;
     const o0 = p * Q;
     let q = 0;
     for (; q + 3 < Q; q += 4) {
-      const b0 = q * K;
-      const b1 = b0 + K;
-      const b2 = b1 + K;
-      const b3 = b2 + K;
       let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
       for (let k0 = 0; k0 < K; k0 += BLOCK) {
         const k1 = Math.min(k0 + BLOCK, K);
         let t0 = 0, t1 = 0, t2 = 0, t3 = 0;
-        for (let k = k0; k < k1; k++) {
-          const x0 = A[a0 + k];
-          t0 += x0 * Bt[b0 + k];
-          t1 += x0 * Bt[b1 + k];
-          t2 += x0 * Bt[b2 + k];
-          t3 += x0 * Bt[b3 + k];
+        let ia = p * aRow + k0 * aK;
+        let ib = q * bRow + k0 * bK;
+        for (let k = k0; k < k1; k++, ia += aK, ib += bK) {
+          const x0 = A[ia];
+          t0 += x0 * Bm[ib];
+          t1 += x0 * Bm[ib + bRow];
+          t2 += x0 * Bm[ib + b2];
+          t3 += x0 * Bm[ib + b3];
         }
         s0 = r(s0 + t0);
         s1 = r(s1 + t1);
@@ -117,12 +116,13 @@ function gemmNT(A: Arr, P: number, Bt: Arr, Q: number, K: number, out: Arr, r: R
       out[o0 + q + 3] = s3;
     }
     for (; q < Q; q++) {
-      const b0 = q * K;
       let s0 = 0;
       for (let k0 = 0; k0 < K; k0 += BLOCK) {
         const k1 = Math.min(k0 + BLOCK, K);
         let t0 = 0;
-        for (let k = k0; k < k1; k++) t0 += A[a0 + k] * Bt[b0 + k];
+        let ia = p * aRow + k0 * aK;
+        let ib = q * bRow + k0 * bK;
+        for (let k = k0; k < k1; k++, ia += aK, ib += bK) t0 += A[ia] * Bm[ib];
         s0 = r(s0 + t0);
       }
       out[o0 + q] = s0;
@@ -130,29 +130,20 @@ function gemmNT(A: Arr, P: number, Bt: Arr, Q: number, K: number, out: Arr, r: R
   }
 }
 
-/** outT[j·rows + i] = m[i·cols + j]. */
-function transpose(m: Arr, rows: number, cols: number, outT: Arr): void {
-  for (let i = 0; i < rows; i++) {
-    const o = i * cols;
-    for (let j = 0; j < cols; j++) outT[j * rows + i] = m[o + j];
-  }
-}
-
-/** out = x·K + bias over n examples: tfjs's add(matMul(x, K), bias). `kt` is scratch for Kᵀ. */
-export function dense(x: Arr, n: number, fanIn: number, K: Arr, bias: Arr, units: number, out: Arr, kt: Arr, r: Round): void {
-  transpose(K, fanIn, units, kt);
-  gemmNT(x, n, kt, units, fanIn, out, r);
+/** out = x·K + bias over n examples: tfjs's add(matMul(x, K), bias). */
+export function dense(x: Arr, n: number, fanIn: number, K: Arr, bias: Arr, units: number, out: Arr, r: Round): void {
+  // A(p, k) = x[p·fanIn + k], B(q, k) = K[k·units + q]
+  gemm(x, fanIn, 1, n, K, 1, units, units, fanIn, out, r);
   for (let b = 0; b < n; b++) {
     const o = b * units;
     for (let j = 0; j < units; j++) out[o + j] = out[o + j] + bias[j];
   }
 }
 
-/** gK[i, j] = Σ_b x[b, i]·dz[b, j]: tfjs's matMul(x, dz, transposeA) (`xT`, `dzT` are scratch). */
-export function kernelGrad(x: Arr, dz: Arr, B: number, fanIn: number, units: number, gK: Arr, xT: Arr, dzT: Arr, r: Round): void {
-  transpose(x, B, fanIn, xT);
-  transpose(dz, B, units, dzT);
-  gemmNT(xT, fanIn, dzT, units, B, gK, r);
+/** gK[i, j] = Σ_b x[b, i]·dz[b, j]: tfjs's matMul(x, dz, transposeA). */
+export function kernelGrad(x: Arr, dz: Arr, B: number, fanIn: number, units: number, gK: Arr, r: Round): void {
+  // A(i, b) = x[b·fanIn + i], B(j, b) = dz[b·units + j]
+  gemm(x, 1, fanIn, fanIn, dz, 1, units, units, B, gK, r);
 }
 
 /** out[j] = Σ_b m[b, j] (in batch order, float64). */
@@ -170,6 +161,7 @@ export function columnSums(m: Arr, B: number, units: number, out: Arr, acc: Floa
  * the residual path's gradient, which tfjs's tape adds to the product's.
  */
 export function inputGrad(dz: Arr, K: Arr, B: number, fanIn: number, units: number, dx: Arr, skip: Arr | null, r: Round): void {
-  gemmNT(dz, B, K, fanIn, units, dx, r);
+  // A(b, j) = dz[b·units + j], B(i, j) = K[i·units + j]
+  gemm(dz, units, 1, B, K, units, 1, fanIn, units, dx, r);
   if (skip) for (let k = 0; k < B * fanIn; k++) dx[k] = skip[k] + dx[k];
 }

@@ -53,10 +53,6 @@ export class MlpNet {
   readonly x: Arr;
   private readonly acc: Float64Array;
   private readonly blk: Float64Array;
-  /** Matrix-product scratch: a transposed kernel, a transposed batch of inputs and of ∂L/∂z. */
-  private readonly kt: Arr;
-  private readonly xT: Arr;
-  private readonly dzT: Arr;
   /** Normalization backward scratch: per-unit or per-example sums. */
   private readonly s1: Float64Array;
   private readonly s2: Float64Array;
@@ -148,11 +144,6 @@ export class MlpNet {
     this.s1 = new Float64Array(scratch);
     this.s2 = new Float64Array(scratch);
     this.s3 = new Float64Array(scratch);
-    let maxKernel = 0;
-    for (const v of vars) if (v.kind === 'kernel') maxKernel = Math.max(maxKernel, v.size);
-    this.kt = new Ctor(maxKernel);
-    this.xT = new Ctor(B * this.maxWidth);
-    this.dzT = new Ctor(B * this.maxWidth);
     this.inferA = new Ctor(INFER_CHUNK * this.maxWidth);
     this.inferB = new Ctor(INFER_CHUNK * this.maxWidth);
   }
@@ -177,7 +168,7 @@ export class MlpNet {
     for (let l = from; l < this.layers.length; l++) {
       const layer = this.layers[l];
       const n = B * layer.units;
-      dense(x, B, layer.fanIn, layer.kernel, layer.bias, layer.units, layer.z, this.kt, r);
+      dense(x, B, layer.fanIn, layer.kernel, layer.bias, layer.units, layer.z, r);
       if (!layer.isOutput) {
         if (layer.xhat) {
           const bn = this.spec.norm === 'batch';
@@ -208,7 +199,7 @@ export class MlpNet {
         if (layer.xhat) normBackward(layer, B, this.spec.norm === 'batch', this.s1, this.s2, this.s3, r);
       }
       const x = l > 0 ? this.layers[l - 1].h : this.x;
-      kernelGrad(x, layer.dz, B, layer.fanIn, U, layer.gKernel, this.xT, this.dzT, r);
+      kernelGrad(x, layer.dz, B, layer.fanIn, U, layer.gKernel, r);
       columnSums(layer.dz, B, U, layer.gBias, this.acc);
       if (l > 0) inputGrad(layer.dz, layer.kernel, B, layer.fanIn, U, this.layers[l - 1].dh, layer.residual ? layer.dh : null, r);
     }
@@ -230,7 +221,7 @@ export class MlpNet {
       for (let i = 0; i < m * d; i++) cur[i] = x[s * d + i];
       for (const layer of this.layers) {
         const u = layer.units;
-        dense(cur, m, layer.fanIn, layer.kernel, layer.bias, u, nxt, this.kt, r);
+        dense(cur, m, layer.fanIn, layer.kernel, layer.bias, u, nxt, r);
         if (!layer.isOutput) {
           if (bn && layer.movingMean) {
             const mm = layer.movingMean;
