@@ -3,7 +3,7 @@
  * with the training points on top, on a canvas.
  */
 import { context2d } from './canvas.ts';
-import { useEffect, useRef } from 'react';
+import { useLayoutEffect, useRef } from 'react';
 import { metrics } from './metrics.ts';
 import { boundaryRgba, chartPalette, valueColor } from './colors.ts';
 import { useMetricsVersion } from './useMetrics.ts';
@@ -23,7 +23,7 @@ export function DecisionBoundary({ run }: { run: number }) {
   const ref = useRef<HTMLCanvasElement>(null);
   const gridRef = useRef<HTMLCanvasElement | null>(null);
   const cfg = useStore((s) => s.experiment.runs[run]);
-  useEffect(() => {
+  useLayoutEffect(() => {
     const canvas = ref.current;
     const b = metrics.get(run)?.boundary;
     if (!canvas) return;

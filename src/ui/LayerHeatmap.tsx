@@ -3,7 +3,7 @@
  * on a canvas (cells, layer labels, step axis, colour bar).
  */
 import { context2d, CHART_FONT, CHART_FONT_PX, fitCanvas } from './canvas.ts';
-import { useEffect, useMemo, useRef } from 'react';
+import { useLayoutEffect, useMemo, useRef } from 'react';
 import { metrics, type LayerField } from './metrics.ts';
 import { chartPalette, heatRgb, nonFiniteRgb } from './colors.ts';
 import { logColorRange, niceTicks } from './chartScale.ts';
@@ -173,7 +173,7 @@ export function LayerHeatmap({ run, field = 'gradNorm', testId = 'layer-heatmap'
     return { grid, range, clipped };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [version, run, field, shared]);
-  useEffect(() => {
+  useLayoutEffect(() => {
     const canvas = ref.current;
     if (!canvas) return;
     canvas.dataset.columns = String(grid.steps.length);

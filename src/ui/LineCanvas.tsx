@@ -18,7 +18,7 @@
  * `data-y-min` / `data-y-max` and the number of such points as `data-clipped`.
  * The canvas pass itself is in lineCanvasDraw.ts.
  */
-import { useEffect, useRef, useState, type CSSProperties, type KeyboardEvent, type PointerEvent, type ReactNode } from 'react';
+import { useLayoutEffect, useRef, useState, type CSSProperties, type KeyboardEvent, type PointerEvent, type ReactNode } from 'react';
 import { useWidth } from './useWidth.ts';
 import { CHART_FONT_PX } from './canvas.ts';
 import { chartPalette } from './colors.ts';
@@ -117,7 +117,7 @@ export function LineCanvas(props: LineCanvasProps) {
   const c = cursor !== null && cursor < xs.length ? cursor : null;
   const range = yRange(series, log, props.refLines ?? [], props.yDomain);
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     const canvas = canvasRef.current;
     if (!canvas) return;
     canvas.dataset.yMin = String(range[0]);

@@ -6,10 +6,11 @@
  * data set's net to see its output over the input plane; click a layer to
  * mark it here and in every chart (and a chart's line marks it here).
  *
- * Drawn at most once per animation frame; while the view is folded the run's
- * worker takes no snapshots at all.
+ * Redrawn on the display clock's ticks (displayClock.ts), with the render's other
+ * changes in one frame; while the view is folded the run's worker takes no
+ * snapshots at all.
  */
-import { useEffect, useMemo, useRef, useState, type PointerEvent } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState, type PointerEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { EdgeQuantity, UnitSnapshot } from '../engine/unitSnapshot.ts';
 import { PLANE_N } from '../engine/unitSnapshot.ts';
@@ -131,43 +132,40 @@ export function NetworkView({ run, testId }: { run: number; testId: string }) {
 
   const highlightIndex = snap && highlight ? snap.layers.findIndex((l) => l.name === highlight) : -1;
 
-  // Draw at most once per animation frame.
-  useEffect(() => {
+  // Drawn with the render's DOM changes, in the same frame (a layout effect).
+  useLayoutEffect(() => {
     const canvas = canvasRef.current;
     if (!open || !canvas || !snap || !picture || boxWidth <= 0) return;
-    const id = requestAnimationFrame(() => {
-      const font = chartTextPx(presentation);
-      const measurer = context2d(canvas);
-      const measure = (text: string, f: string) => {
-        if (!measurer) return text.length * 0.6 * font;
-        measurer.font = f;
-        return measurer.measureText(text).width;
-      };
-      const layout = layoutNetwork(snap, boxWidth, font, legendItems(snap, quantity), measure);
-      layoutRef.current = layout;
-      // Where each column's first unit is, for tests that hover or tap one.
-      canvas.dataset.spots = JSON.stringify(layout.columns.map((c) => (c.units[0] ? [Math.round(c.units[0].x), Math.round(c.units[0].y)] : null)));
-      canvas.style.width = `${layout.width}px`;
-      canvas.style.height = `${layout.height}px`;
-      const dpr = fitCanvas(canvas, layout.width, layout.height);
-      const ctx = context2d(canvas);
-      if (!ctx) return;
-      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-      const pal = chartPalette();
-      drawNetwork(ctx, layout, {
-        snap,
-        quantity,
-        norms: picture.norms,
-        diverged: picture.diverged,
-        highlight: highlightIndex >= 0 ? highlightIndex : null,
-        clipText: picture.clipText,
-        text: pal.text,
-        muted: presentation ? '#333' : '#666',
-        background: pal.background,
-        band: presentation ? '#dde6f7' : '#eaf0fb',
-      });
+    const font = chartTextPx(presentation);
+    const measurer = context2d(canvas);
+    const measure = (text: string, f: string) => {
+      if (!measurer) return text.length * 0.6 * font;
+      measurer.font = f;
+      return measurer.measureText(text).width;
+    };
+    const layout = layoutNetwork(snap, boxWidth, font, legendItems(snap, quantity), measure);
+    layoutRef.current = layout;
+    // Where each column's first unit is, for tests that hover or tap one.
+    canvas.dataset.spots = JSON.stringify(layout.columns.map((c) => (c.units[0] ? [Math.round(c.units[0].x), Math.round(c.units[0].y)] : null)));
+    canvas.style.width = `${layout.width}px`;
+    canvas.style.height = `${layout.height}px`;
+    const dpr = fitCanvas(canvas, layout.width, layout.height);
+    const ctx = context2d(canvas);
+    if (!ctx) return;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const pal = chartPalette();
+    drawNetwork(ctx, layout, {
+      snap,
+      quantity,
+      norms: picture.norms,
+      diverged: picture.diverged,
+      highlight: highlightIndex >= 0 ? highlightIndex : null,
+      clipText: picture.clipText,
+      text: pal.text,
+      muted: presentation ? '#333' : '#666',
+      background: pal.background,
+      band: presentation ? '#dde6f7' : '#eaf0fb',
     });
-    return () => cancelAnimationFrame(id);
   }, [open, snap, picture, boxWidth, presentation, quantity, highlightIndex]);
 
   const pick = (e: PointerEvent<HTMLCanvasElement>, click: boolean) => {

@@ -9,21 +9,34 @@ import { useStore } from './store.ts';
 import { fmt } from './Charts.tsx';
 import { runColor } from './palette.ts';
 import { headValue, isEvaluated, metrics } from './metrics.ts';
-import { useMetricsVersion } from './useMetrics.ts';
+import { useMetricsVersion, useStoreAtTicks } from './useMetrics.ts';
 
 export function RunSummary({ i }: { i: number }) {
-  const { rt, label, presentation } = useStore(useShallow((s) => ({ rt: s.runtime[i], label: s.experiment.runs[i]?.label, presentation: s.presentation })));
-  if (!rt) return null;
+  // What changes rarely re-renders at once; the step count and the speed change with
+  // every record batch and are shown on the display clock's ticks while the run
+  // trains (useStoreAtTicks), exactly at once when it stops.
+  const rt = useStore(
+    useShallow((s) => {
+      const r = s.runtime[i];
+      return { exists: !!r, status: r?.status, progress: r?.progress, divergedAt: r?.divergedAt, divergedReason: r?.divergedReason, error: r?.error };
+    }),
+  );
+  const { label, presentation } = useStore(useShallow((s) => ({ label: s.experiment.runs[i]?.label, presentation: s.presentation })));
+  const tickedStep = useStoreAtTicks((s) => s.runtime[i]?.step);
+  const stepsPerSec = useStoreAtTicks((s) => s.runtime[i]?.stepsPerSec) ?? 0;
+  const stoppedStep = useStore((s) => (s.runtime[i]?.status === 'training' ? undefined : s.runtime[i]?.step));
+  if (!rt.exists || !rt.status) return null;
+  const step = stoppedStep ?? tickedStep ?? 0;
   return (
     <div className="run-summary" style={{ borderColor: runColor(i, presentation) }}>
       <strong>{label}</strong> <span className={`status status-${rt.status}`} data-testid="run-status">{rt.status}</span>{' '}
       {/* A count of steps (0, 1, … are their numbers: a run diverged at step 4 has made 5). */}
       <span className="nowrap" title="Steps made so far; steps are numbered from 0">
-        <span data-testid="step-count">{rt.step}</span> {rt.step === 1 ? 'step' : 'steps'}
+        <span data-testid="step-count">{step}</span> {step === 1 ? 'step' : 'steps'}
       </span>{' '}
       ·{' '}
       <span className="nowrap">
-        <span data-testid="steps-per-sec">{rt.stepsPerSec.toFixed(1)}</span> steps/s
+        <span data-testid="steps-per-sec">{stepsPerSec.toFixed(1)}</span> steps/s
       </span>
       <LatestNumbers i={i} />
       {rt.progress ? <Progress what={rt.progress.what} since={rt.progress.since} /> : null}
