@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { RateMeter, RecordQueue } from './queue.ts';
 
@@ -10,6 +11,51 @@ function rows(first: number, n: number, w: number): Float32Array {
 const stepsOf = (r: { rows: Float32Array; count: number }, w: number) => Array.from({ length: r.count }, (_, i) => r.rows[i * w]);
 
 describe('RecordQueue', () => {
+  test('copies rows in runs with the same outcome as one row at a time: what waits, what is thinned, what the history keeps', () => {
+    // The model: a list of rows, halved to its even positions whenever full before a row joins;
+    // a history that keeps every stride-th step and halves itself when over its budget.
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 30 }), fc.array(fc.boolean(), { minLength: 30, maxLength: 30 }), (sizes, takes) => {
+        const w = 3;
+        const max = 16;
+        const budget = 60 * w;
+        const q = new RecordQueue(max, budget);
+        let waiting: number[] = [];
+        let hist: number[] = [];
+        let stride = 1;
+        let seen = 0;
+        let step = 0;
+        sizes.forEach((k, t) => {
+          const rows = new Float32Array(k * w);
+          for (let i = 0; i < k; i++) rows.set([step + i, -(step + i), 0.5], i * w);
+          q.push(rows, k, w);
+          for (let i = 0; i < k; i++, step++) {
+            if (waiting.length >= max) waiting = waiting.filter((_, j) => j % 2 === 0);
+            waiting.push(step);
+            if (seen++ % stride === 0) {
+              hist.push(step);
+              if (hist.length * w > budget) {
+                hist = hist.filter((_, j) => j % 2 === 0);
+                stride *= 2;
+              }
+            }
+          }
+          if (takes[t]) {
+            const got = q.take();
+            expect(got ? stepsOf(got, w) : []).toEqual(waiting);
+            if (got) expect(Array.from(got.rows.subarray(0, 3))).toEqual([waiting[0], -waiting[0], 0.5]);
+            waiting = [];
+          }
+        });
+        expect(q.pendingCount).toBe(waiting.length);
+        const h = q.exportHistory();
+        expect(stepsOf(h, w)).toEqual(hist);
+        expect(h.keptEvery).toBe(stride);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   test('take returns the waiting rows once, packed', () => {
     const q = new RecordQueue();
     q.push(rows(0, 3, 4), 3, 4);

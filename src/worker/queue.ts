@@ -16,7 +16,10 @@ export const HISTORY_BUDGET_FLOATS = 16 * 1024 * 1024;
 const BLOCK_FLOATS = 1 << 16;
 
 export class RecordQueue {
-  private pending: Float32Array[] = [];
+  /** The waiting rows, back to back (`waiting` of them), in a buffer that grows by doubling. */
+  private pending = new Float32Array(0);
+  private waiting = 0;
+  private rowLength = 0;
   private readonly history: History;
 
   constructor(
@@ -27,27 +30,52 @@ export class RecordQueue {
   }
 
   get pendingCount(): number {
-    return this.pending.length;
+    return this.waiting;
   }
 
   get historyCount(): number {
     return this.history.count;
   }
 
-  /** Queues `count` rows of `rowLength` floats (copied). */
+  /**
+   * Queues `count` rows of `rowLength` floats (copied). Rows are copied in runs, not
+   * one array per row: at the typed engine's 30,000 steps/s a copy per row was a
+   * few percent of the worker's time.
+   */
   push(rows: Float32Array, count: number, rowLength: number): void {
     this.history.add(rows, count, rowLength);
-    for (let i = 0; i < count; i++) {
-      if (this.pending.length >= this.maxPending) this.pending = this.pending.filter((_, j) => j % 2 === 0);
-      this.pending.push(rows.slice(i * rowLength, (i + 1) * rowLength));
+    if (this.waiting > 0 && rowLength !== this.rowLength) throw new Error(`record rows of ${rowLength} floats queued after rows of ${this.rowLength}`);
+    this.rowLength = rowLength;
+    const w = rowLength;
+    let i = 0;
+    while (i < count) {
+      // Full: keep every other waiting row (0, 2, 4, …), as the page is not keeping up.
+      if (this.waiting >= this.maxPending) this.halve();
+      const k = Math.min(count - i, this.maxPending - this.waiting);
+      const need = (this.waiting + k) * w;
+      if (this.pending.length < need) {
+        const grown = new Float32Array(Math.max(need, 2 * this.pending.length));
+        grown.set(this.pending.subarray(0, this.waiting * w));
+        this.pending = grown;
+      }
+      this.pending.set(rows.subarray(i * w, (i + k) * w), this.waiting * w);
+      this.waiting += k;
+      i += k;
     }
+  }
+
+  private halve(): void {
+    const w = this.rowLength;
+    const kept = Math.ceil(this.waiting / 2);
+    for (let j = 1; j < kept; j++) this.pending.copyWithin(j * w, 2 * j * w, (2 * j + 1) * w);
+    this.waiting = kept;
   }
 
   /** The waiting rows packed into one transferable array, or null when none wait. */
   take(): { rows: Float32Array; count: number } | null {
-    if (this.pending.length === 0) return null;
-    const out = { rows: pack(this.pending), count: this.pending.length };
-    this.pending = [];
+    if (this.waiting === 0) return null;
+    const out = { rows: this.pending.slice(0, this.waiting * this.rowLength), count: this.waiting };
+    this.waiting = 0;
     return out;
   }
 
@@ -60,7 +88,7 @@ export class RecordQueue {
   }
 
   clear(): void {
-    this.pending = [];
+    this.waiting = 0;
     this.history.clear();
   }
 }
@@ -78,10 +106,27 @@ class History {
 
   add(rows: Float32Array, count: number, rowLength: number): void {
     this.rowLength = rowLength;
-    for (let i = 0; i < count; i++) {
-      if (this.seen++ % this.stride !== 0) continue;
-      this.append(rows.subarray(i * rowLength, (i + 1) * rowLength));
-      if (this.count * rowLength > this.budget) this.thin();
+    const w = rowLength;
+    let i = 0;
+    while (i < count) {
+      // Every row kept and room in the last block: the rows up to the block's end or the budget in one copy.
+      const last = this.blocks[this.blocks.length - 1];
+      const room = last ? Math.floor((last.length - this.used) / w) : 0;
+      const underBudget = Math.floor(this.budget / w) - this.count;
+      if (this.stride === 1 && room > 1 && underBudget > 1) {
+        const k = Math.min(count - i, room, underBudget);
+        last.set(rows.subarray(i * w, (i + k) * w), this.used);
+        this.used += k * w;
+        this.count += k;
+        this.seen += k;
+        i += k;
+        continue;
+      }
+      if (this.seen++ % this.stride === 0) {
+        this.append(rows.subarray(i * w, (i + 1) * w));
+        if (this.count * w > this.budget) this.thin();
+      }
+      i++;
     }
   }
 
@@ -128,13 +173,6 @@ class History {
     this.stride = 1;
     this.seen = 0;
   }
-}
-
-function pack(rows: Float32Array[]): Float32Array {
-  const w = rows[0]?.length ?? 0;
-  const out = new Float32Array(rows.length * w);
-  rows.forEach((r, i) => out.set(r, i * w));
-  return out;
 }
 
 /** Steps per second over a sliding window of about a second. */
