@@ -117,8 +117,13 @@ test('an exploding net: the unit signals grow toward the input; once it diverges
   await context.close();
 });
 
-test('every MLP preset draws each run’s layers, input to output', async () => {
-  const { page, log, context } = await open();
+test('every MLP preset trains on the typed engine and draws each run’s layers, input to output', async () => {
+  // No backend named in the link (a named backend asks for the tfjs engine on it): as a visitor opens the page.
+  const { page, log, context } = await open('#');
+  // The default experiment, as the page opens.
+  await waitFor(page, 'the default run’s engine', () => window.gradscope.store.getState().runtime[0]?.engine !== undefined);
+  assert.equal(await page.evaluate(() => window.gradscope.store.getState().runtime[0].engine), 'typed', 'the default experiment trains on the typed engine');
+  assert.equal(await page.textContent('[data-testid="engine"]'), 'typed');
   for (const id of PRESET_IDS) {
     await page.click(`[data-testid="preset-${id}"]`);
     await waitFor(page, `preset ${id}`, (p) => document.querySelector('[data-testid="preset-note"]')?.getAttribute('data-preset') === p, id);
@@ -131,6 +136,13 @@ test('every MLP preset draws each run’s layers, input to output', async () => 
       for (let c = 1; c < spots.length; c++) assert.ok(spots[c][0] > spots[c - 1][0], `${id} run ${i}: columns run left to right`);
       assert.ok(JSON.parse(v.signals).every((s) => s > 0), `${id} run ${i}: every layer has a signal`);
     }
+    // Each run's worker has built this preset's model (its picture is there): the engine it said it uses.
+    await waitFor(page, `preset ${id}: every run's engine`, (k) => {
+      const rt = window.gradscope.store.getState().runtime;
+      return rt.length === k && rt.every((r) => r.engine !== undefined);
+    }, n);
+    const engines = await page.evaluate(() => window.gradscope.store.getState().runtime.map((r) => `${r.engine}${r.engine === 'typed' ? '' : ` (${r.engineReason})`}`));
+    assert.deepEqual(engines, Array(n).fill('typed'), `preset ${id}: every run on the typed engine`);
   }
   assert.deepEqual(log.errors, [], log.dump());
   await context.close();
