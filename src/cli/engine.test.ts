@@ -28,6 +28,16 @@ describe('gradscope run --engine', () => {
     expect(withoutEngine(records(typed.stdout))).toEqual(withoutEngine(records(tfjs.stdout)));
   });
 
+  test('auto trains a regression (housing, standardized) on the typed engine: the tfjs engine’s records', async () => {
+    const REG = '{"seed":5,"data":{"name":"housing","samples":160,"standardize":"inputs_and_target"},"model":{"hidden":[8]},"train":{"batchSize":16,"evalEvery":3}}';
+    const auto = await captureMain(['run', REG, '--steps', '7']);
+    const tfjs = await captureMain(['run', REG, '--steps', '7', '--engine', 'tfjs', '--backend', 'cpu']);
+    expect(auto.code).toBe(0);
+    expect(tfjs.code).toBe(0);
+    expect(records(auto.stdout).map((r) => r.engine)).toEqual(Array(7).fill('typed'));
+    expect(withoutEngine(records(auto.stdout))).toEqual(withoutEngine(records(tfjs.stdout)));
+  });
+
   test('auto trains a conv net on tfjs', async () => {
     const r = await captureMain(['run', CNN, '--steps', '2']);
     expect(r.code).toBe(0);

@@ -4,7 +4,8 @@
  *    batch is the whole training set (every batch holds the same examples);
  *  - each unit's ∂L/∂h by central finite differences of the loss in float64;
  *  - Σ_f ‖W_f‖² of a conv layer's filters = the row's ‖kernel‖²;
- *  - the tfjs engine and the typed engine give the same snapshot.
+ *  - the tfjs engine and the typed engine give the same snapshot,
+ * for classifications (cross-entropy) and regressions (mean squared error).
  */
 import { beforeAll, describe, expect, test } from 'vitest';
 import { setNodeBackend } from '../node/tf-node.ts';
@@ -71,12 +72,20 @@ async function checkSignalSum(t: RunTrainer) {
 }
 
 describe('per-unit signal', () => {
-  test('typed engine: Σ_j signal_j² · B = actGradNorm² of the step', async () => {
-    await checkSignalSum(new TypedTrainer(fullBatch()));
+  // a regression: plane, 64 samples, half of them for training
+  const REGRESSION: RunConfigInput = { data: { name: 'plane', samples: 64, testFraction: 0.5 } };
+  test.each([
+    ['a classification', {}],
+    ['a regression', REGRESSION],
+  ] as const)('typed engine, %s: Σ_j signal_j² · B = actGradNorm² of the step', async (_what, extra) => {
+    await checkSignalSum(new TypedTrainer(fullBatch(extra)));
   });
 
-  test('tfjs engine: Σ_j signal_j² · B = actGradNorm² of the step', async () => {
-    const t = new Trainer(fullBatch());
+  test.each([
+    ['a classification', {}],
+    ['a regression', REGRESSION],
+  ] as const)('tfjs engine, %s: Σ_j signal_j² · B = actGradNorm² of the step', async (_what, extra) => {
+    const t = new Trainer(fullBatch(extra));
     await checkSignalSum(t);
     t.dispose();
   });
@@ -147,8 +156,11 @@ describe('per-unit signal', () => {
 });
 
 describe('the two engines agree', () => {
-  test('signals, edges, updates and unit outputs over the plane', async () => {
-    const cfg = defaultRunConfig({ model: { hidden: [20, 8], activation: 'relu' }, optimizer: { name: 'sgd', lr: 0.1 } });
+  test.each([
+    ['a classification', {}],
+    ['a regression (plane)', { data: { name: 'plane' } }],
+  ] as const)('%s: signals, edges, updates and unit outputs over the plane', async (_what, extra: RunConfigInput) => {
+    const cfg = defaultRunConfig({ model: { hidden: [20, 8], activation: 'relu' }, optimizer: { name: 'sgd', lr: 0.1 }, ...extra });
     const a = new TypedTrainer(cfg);
     const b = new Trainer(cfg);
     for (let round = 0; round < 2; round++) {

@@ -171,23 +171,40 @@ describe('engines', () => {
   const csv = `x1,x2,x3,label\n${Array.from({ length: 60 }, (_, i) => `${i % 7},${(i * 3) % 11},${i % 5},${i % 3}`).join('\n')}\n`;
   const file = async (text: string) => ({ name: 'c.csv', bytes: text.length, sha256: (await import('./sha256.ts')).sha256Text(text), text });
 
-  test('a regression trains on tfjs, saying why; a CSV declared a classification may train on the typed engine', async () => {
+  // a CSV whose target takes many values: 'auto' parses it as a regression
+  const csvReg = `x1,x2,price\n${Array.from({ length: 60 }, (_, i) => `${i % 7},${(i * 3) % 11},${((i % 7) * 2.5 + ((i * 3) % 11) * 0.7 + ((i * 5) % 13) / 4).toFixed(2)}`).join('\n')}\n`;
+
+  test('regressions and CSVs of every task are in the typed engine’s domain', async () => {
     const { chooseEngine } = await import('../engines.ts');
-    expect(chooseEngine(defaultRunConfig({ data: { name: 'plane' } }))).toEqual({ engine: 'tfjs', reason: expect.stringMatching(/softmax cross-entropy, not mean squared error/) });
-    expect(chooseEngine(defaultRunConfig({ data: { name: 'csv', csv: await file(csv) } })).engine).toBe('tfjs'); // task auto: not known before parsing
-    expect(chooseEngine(defaultRunConfig({ data: { name: 'csv', task: 'classification', csv: await file(csv) } })).engine).toBe('typed');
+    const { typedEngineSupports } = await import('../typed/supports.ts');
+    for (const name of ['plane', 'housing'] as const) expect(chooseEngine(defaultRunConfig({ data: { name } })).engine).toBe('typed');
+    for (const task of ['auto', 'classification', 'regression'] as const) {
+      for (const text of [csv, csvReg]) expect(typedEngineSupports(defaultRunConfig({ data: { name: 'csv', task, csv: await file(text) } }))).toBeNull();
+    }
+    expect(chooseEngine(defaultRunConfig({ data: { name: 'csv', csv: await file(csvReg) } })).engine).toBe('typed');
   });
 
-  test('a 3-class CSV: the typed engine’s records are the tfjs engine’s (cpu)', async () => {
+  // The task declared, or found by parsing (auto): the typed trainer takes the loss of the parsed data set's task.
+  const csvCases = [
+    { id: '3 classes, declared', text: csv, task: 'classification', standardize: 'inputs', want: 'classification' },
+    { id: '3 classes, auto', text: csv, task: 'auto', standardize: 'none', want: 'classification' },
+    { id: 'a number, auto', text: csvReg, task: 'auto', standardize: 'none', want: 'regression' },
+    { id: 'a number, declared, standardized', text: csvReg, task: 'regression', standardize: 'inputs_and_target', want: 'regression' },
+  ] as const;
+  test.each(csvCases)('a CSV ($id): the typed engine’s records are the tfjs engine’s (cpu)', async ({ text, task, standardize, want }) => {
     const { Trainer } = await import('../trainer.ts');
     const { TypedTrainer } = await import('../typed/trainer.ts');
-    const cfg = defaultRunConfig({ data: { name: 'csv', task: 'classification', standardize: 'inputs', csv: await file(csv) }, model: { hidden: [8, 8] }, train: { batchSize: 8, evalEvery: 2 } });
+    const cfg = defaultRunConfig({ data: { name: 'csv', task, standardize, csv: await file(text) }, model: { hidden: [8, 8] }, train: { batchSize: 8, evalEvery: 2 } });
     const a = new Trainer(cfg);
     const b = new TypedTrainer(cfg);
     try {
+      expect(b.data.task).toBe(want);
+      expect(a.data.task).toBe(want);
       const ra = await a.runSteps(5);
       const rb = await b.runSteps(5);
-      expect(rb.map((r) => [r.loss, r.acc, r.testAcc, r.gradNorm])).toEqual(ra.map((r) => [r.loss, r.acc, r.testAcc, r.gradNorm]));
+      const pick = (r: (typeof ra)[number]) => [r.loss, r.acc, r.testLoss, r.testAcc, r.gradNorm, ...r.layers.map((l) => l.gradNorm)];
+      expect(rb.map(pick)).toEqual(ra.map(pick));
+      expect(ra.some((r) => r.testAcc !== undefined)).toBe(true);
     } finally {
       a.dispose();
       b.dispose();

@@ -1,9 +1,11 @@
 /**
  * The typed engine against the tfjs engine on its cpu backend, from the same config
  * and seed: the same initial weights bit for bit, then the same packed rows (loss,
- * accuracy, every per-layer norm, status, held-out metrics) and the same weights
+ * accuracy or R², every per-layer norm, status, held-out metrics) and the same weights
  * after N steps; on diverging runs the same status at every step, hence the same
- * first diverged step, and the same layer named as its cause.
+ * first diverged step, and the same layer named as its cause. Classifications
+ * (cross-entropy) and regressions (mean squared error, R²: plane, housing, raw or
+ * standardized) alike.
  *
  * Tolerance for every number: |typed − tfjs| ≤ 1e-4·|tfjs| + floor, with float32
  * resolution as the floor for values near 0:
@@ -21,7 +23,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { setNodeBackend } from '../../node/tf-node.ts';
 import { defaultRunConfig, type RunConfig, type RunConfigInput } from '../config.ts';
-import { ACTIVATIONS, CLIP_MODES, INITS, NORMS, OPTIMIZERS, POINT_DATASETS, REGRESSION_DATASETS, SCHEDULES } from '../meta.ts';
+import { ACTIVATIONS, CLIP_MODES, INITS, NORMS, OPTIMIZERS, POINT_DATASETS, REGRESSION_DATASETS, SCHEDULES, STANDARDIZE } from '../meta.ts';
 import { ROW, LAYER_FIELDS, STATUS, describeDivergence, firstDiverged, layerValue, type LayerField } from '../rows.ts';
 import { Trainer } from '../trainer.ts';
 import { PRESETS, presetExperiment } from '../../ui/presets.ts';
@@ -146,7 +148,9 @@ function mismatches(p: Pair): string[] {
 const arbConfig: fc.Arbitrary<RunConfigInput> = fc
   .record({
     seed: fc.integer({ min: 0, max: 10_000 }),
-    data: fc.constantFrom(...POINT_DATASETS.filter((d) => !REGRESSION_DATASETS.includes(d))),
+    // the 2-D sets (plane a regression) and housing (a regression on 3 features)
+    data: fc.constantFrom(...new Set([...POINT_DATASETS, ...REGRESSION_DATASETS])),
+    standardize: fc.constantFrom(...STANDARDIZE),
     samples: fc.integer({ min: 16, max: 96 }),
     testFraction: fc.constantFrom(0, 0.25, 0.5),
     hidden: fc.array(fc.integer({ min: 1, max: 32 }), { minLength: 1, maxLength: 6 }),
@@ -174,7 +178,7 @@ const arbConfig: fc.Arbitrary<RunConfigInput> = fc
   .map(
     (r): RunConfigInput => ({
       seed: r.seed,
-      data: { name: r.data, samples: r.samples, testFraction: r.testFraction },
+      data: { name: r.data, samples: r.samples, testFraction: r.testFraction, standardize: r.standardize },
       model: { arch: 'mlp', hidden: r.hidden, activation: r.activation, init: r.init, initGain: r.initGain, norm: r.norm, residual: r.residual },
       optimizer: {
         name: r.optimizer,
@@ -193,24 +197,36 @@ afterAll(() => {
 });
 
 describe('typed vs tfjs engine, random configs in the typed domain', () => {
+  const drawn = { regression: new Set<string>(), standardizedRegressions: 0, rawRegressions: 0, classifications: 0 };
   test('the same rows and weights within 1e-4 (fast-check)', async () => {
     const before = { ...tally };
     await fc.assert(
       fc.asyncProperty(arbConfig, async (input) => {
         const p = await trainBoth(input, input.train!.steps!);
+        const name = p.cfg.data.name;
+        if (REGRESSION_DATASETS.includes(name)) {
+          drawn.regression.add(name);
+          if (p.cfg.data.standardize === 'inputs_and_target') drawn.standardizedRegressions++;
+          if (p.cfg.data.standardize === 'none') drawn.rawRegressions++;
+        } else drawn.classifications++;
         expect(mismatches(p), JSON.stringify(input)).toEqual([]);
       }),
       { numRuns: 100, seed: 20261201, endOnFailure: true },
     );
     const values = tally.values - before.values;
     expect(values).toBeGreaterThan(10_000);
+    // the runs drew regressions, raw and standardized, and classifications
+    expect(drawn.regression.size).toBe(REGRESSION_DATASETS.length);
+    expect(drawn.standardizedRegressions).toBeGreaterThan(0);
+    expect(drawn.rawRegressions).toBeGreaterThan(0);
+    expect(drawn.classifications).toBeGreaterThan(0);
     expect((tally.identical - before.identical) / values).toBeGreaterThan(0.99);
   });
 });
 
 describe('diverging runs: the same step, status and layer', () => {
   // Every run of every preset, for the steps its preset test trains it (presets.test.ts).
-  // (Those the typed engine trains: not the conv nets or the regressions.)
+  // (Those the typed engine trains: every MLP, the scaling preset's regressions included; not the conv nets.)
   const presetRuns = PRESETS.flatMap((p) => presetExperiment(p).runs.map((run, i) => ({ id: `${p.id} / ${run.label}`, run, steps: p.checkSteps, expect: p.expect[i] }))).filter((c) => typedEngineSupports(c.run) === null);
   // divergence.test.ts's exploding net, its skipNonFinite: false twin, and a net whose
   // float32 gradient overflows for some batches only (divergence comes and goes).
@@ -224,13 +240,31 @@ describe('diverging runs: the same step, status and layer', () => {
     optimizer: { name, lr: name === 'adam' ? 1e-3 : 1e-22 },
     train: { batchSize: 2, evalEvery: 0 },
   });
+  // The scaling preset (an MLP regression on housing, raw and standardized) for all of its steps.
+  const scaling = presetExperiment(PRESETS.find((p) => p.id === 'scaling')!).runs;
+  // A regression on plane that overflows: a linear output whose squared error grows without bound.
+  const REGRESSION_EXPLODING: RunConfigInput = {
+    data: { name: 'plane' },
+    model: { hidden: [16, 16, 16], init: 'normal', initGain: 3 },
+    optimizer: { name: 'momentum', lr: 0.5, momentum: 0.9 },
+    train: { batchSize: 16, evalEvery: 2 },
+  };
   const cases: { id: string; run: RunConfigInput; steps: number; expect?: string }[] = [
     ...presetRuns,
+    ...scaling.map((run, i) => ({ id: `scaling preset, ${run.label}, all ${run.train.steps} steps`, run, steps: run.train.steps, expect: i === 0 ? 'diverges' : 'finite' })),
+    { id: 'regression exploding, momentum', run: REGRESSION_EXPLODING, steps: 30, expect: 'diverges' },
+    { id: 'regression exploding, skipNonFinite false', run: { ...REGRESSION_EXPLODING, stabilizers: { skipNonFinite: false } }, steps: 30, expect: 'diverges' },
     { id: 'exploding, momentum', run: EXPLODING, steps: 10, expect: 'diverges' },
     { id: 'exploding, skipNonFinite false', run: { ...EXPLODING, stabilizers: { skipNonFinite: false } }, steps: 8, expect: 'diverges' },
     { id: 'transient overflow, momentum', run: TRANSIENT('momentum'), steps: 16, expect: 'diverges' },
     { id: 'transient overflow, adam', run: TRANSIENT('adam'), steps: 16, expect: 'diverges' },
   ];
+
+  test('the preset runs include the scaling preset’s regressions', () => {
+    const ids = presetRuns.map((c) => c.id);
+    for (const run of scaling) expect(ids).toContain(`scaling / ${run.label}`);
+    expect(scaling.every((run) => run.data.name === 'housing')).toBe(true);
+  });
 
   test.each(cases)('$id', async ({ run, steps, expect: outcome }) => {
     const p = await trainBoth(run, steps);

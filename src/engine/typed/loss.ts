@@ -1,5 +1,6 @@
 /**
- * The typed engine's loss: softmax cross-entropy with its gradient, and the L1/L2
+ * The typed engine's losses: softmax cross-entropy (classification) and mean
+ * squared error with R² (regression), each with its gradient, and the L1/L2
  * penalties on the kernels, every op rounded to float32 as tfjs rounds it.
  */
 import type { Arr, NetLayer } from './net.ts';
@@ -58,6 +59,57 @@ export function crossEntropyRows(
   }
   out[0] = -r(meanSum);
   out[1] = correct;
+}
+
+/**
+ * Σ (p − t)² of n one-output predictions against `targets[start…]`, as the tfjs
+ * engine's evaluation sums a chunk (trainerStep.ts evaluate): sum(square(sub(p, t))),
+ * each difference and square rounded (`r`), the squares summed in float64 in order
+ * (the cpu Sum kernel) and the sum rounded.
+ */
+export function sumSquaredErrors(pred: Arr, targets: ArrayLike<number>, start: number, n: number, r: (x: number) => number): number {
+  let sse = 0;
+  for (let b = 0; b < n; b++) {
+    const d = r(pred[b] - targets[start + b]);
+    sse += r(d * d);
+  }
+  return r(sse);
+}
+
+/**
+ * Mean squared error of n one-output predictions against `targets[start…]` and the
+ * batch's R², as model.ts meanSquaredError and rSquared compute them in tfjs, every
+ * op rounded (`r`) and every sum in float64 in index order, as the cpu kernels do:
+ *   d = p − t;  loss = Σ (d²/n)   (the cpu Mean divides each element by n, then sums)
+ *   m = Σ (t/n);  SSE = Σ d²;  SST = Σ (t − m)²
+ *   R² = 1 − SSE/max(SST, 1e-30) where SST > 0, else 0
+ * With `dpred`, also writes ∂L/∂p as tfjs's gradient functions compute it from
+ * dy = 1: Mean's dy/n, then Square's dy·(2d), then Sub's dy unchanged:
+ * ∂L/∂p = (1/n)·(2d). `out` receives [the mean loss, R²].
+ */
+export function meanSquaredErrorRows(pred: Arr, targets: ArrayLike<number>, start: number, n: number, dpred: Arr | null, r: (x: number) => number, out: Float64Array): void {
+  let loss = 0;
+  let sse = 0;
+  let mean = 0;
+  const dyMean = r(1 / n);
+  for (let b = 0; b < n; b++) {
+    const t = targets[start + b];
+    const d = r(pred[b] - t);
+    const sq = r(d * d);
+    loss += r(sq / n);
+    sse += sq;
+    mean += r(t / n);
+    if (dpred) dpred[b] = r(dyMean * r(d * 2));
+  }
+  const m = r(mean);
+  let sst = 0;
+  for (let b = 0; b < n; b++) {
+    const c = r(targets[start + b] - m);
+    sst += r(c * c);
+  }
+  const sst32 = r(sst);
+  out[0] = r(loss);
+  out[1] = sst32 > 0 ? r(1 - r(r(sse) / r(Math.max(sst32, r(1e-30))))) : 0;
 }
 
 /**

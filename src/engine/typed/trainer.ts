@@ -22,15 +22,19 @@
  * and weights come out the same bit for bit in practice (typed/differential.test.ts),
  * NaN and Infinity included, so a run diverges at the same step in both engines.
  *
- * This file holds the trainer and its step; the loss and the L1/L2 penalties are in
+ * The loss is the tfjs engine's for the data set's task: softmax cross-entropy for a
+ * classification (acc: the share correct), mean squared error for a regression (one
+ * linear output; acc: the batch's R², and the held-out R² against the test targets'
+ * Σ(t − mean t)² in float64, as trainer.ts computes it).
+ *
+ * This file holds the trainer and its step; the losses and the L1/L2 penalties are in
  * loss.ts, the telemetry sums in sums.ts, the clip modes in clip.ts, the optimizer
  * rules and batch norm's moving statistics in update.ts.
  */
-import { gridPoints } from '../data/datasets.ts';
 import { rebuildNeeded } from '../fields.ts';
 import { withChangesAt, type ConfigChange } from '../changes.ts';
 import type { RunConfig } from '../config.ts';
-import { BatchStream, makeDataset, type Dataset } from '../data/datasets.ts';
+import { BatchStream, gridPoints, makeDataset, sumSquaredDeviations, targetRange, type Dataset } from '../data/datasets.ts';
 import { initKernel } from '../init.ts';
 import { layerNamesFor } from '../model.ts';
 import { OPTIMIZER_RULES, learningRateAt } from '../optimizers.ts';
@@ -39,7 +43,7 @@ import { subRng } from '../rng.ts';
 import { ROW, STATUS, rowLength } from '../rows.ts';
 import { decodeEngineRows, isEvalStep, type RunTrainer } from '../runTrainer.ts';
 import { clipGradients, type AdaptiveStats, type ClipBuffers } from './clip.ts';
-import { addPenalties, crossEntropyRows } from './loss.ts';
+import { addPenalties, crossEntropyRows, meanSquaredErrorRows, sumSquaredErrors } from './loss.ts';
 import { MlpNet, type InferSink } from './net.ts';
 import { sumSquares } from './sums.ts';
 import { typedEngineSupports } from './supports.ts';
@@ -67,6 +71,12 @@ export class TypedTrainer implements RunTrainer {
   private readonly batches: BatchStream;
   private readonly idx: Int32Array;
   private readonly labels: Int32Array;
+  /** A regression's batch targets. */
+  private readonly targets: Float32Array;
+  /** The data set is a regression (mean squared error, R²), else a classification. */
+  private readonly regression: boolean;
+  /** A regression's Σ(t − mean t)² over the test targets (float64), for the held-out R². */
+  private readonly testSst: number;
   private optimizerName: RunConfig['optimizer']['name'];
   /** Optimizer slots: one array of the parameters' size per slot of the rule (optimizers.ts). */
   private slots: Float32Array[];
@@ -89,6 +99,7 @@ export class TypedTrainer implements RunTrainer {
   private readonly penalties = new Float64Array(2);
   /** What the clip mode reads and writes: gSq, cSq, the adaptive statistics and scratch. */
   private readonly clipBuffers: ClipBuffers;
+  /** The loss function's result: [mean loss, correct count] (classification) or [mean loss, R²] (regression). */
   private readonly ce = new Float64Array(2);
   private readonly evalSink: InferSink & { lossSum: number; correct: number };
   private disposed = false;
@@ -113,6 +124,9 @@ export class TypedTrainer implements RunTrainer {
     for (const layer of net.layers) layer.kernel.set(initKernel(init, layer.fanIn, layer.units, initGain, rng));
     this.idx = new Int32Array(this.batchSize);
     this.labels = new Int32Array(this.batchSize);
+    this.regression = d.task === 'regression';
+    this.targets = new Float32Array(this.regression ? this.batchSize : 0);
+    this.testSst = this.regression ? sumSquaredDeviations(d.tTest) : 0;
     this.slots = this.freshSlots(cfg.optimizer.name);
     this.replay = cfg.changes ?? [];
     const L = net.nLayers;
@@ -135,16 +149,26 @@ export class TypedTrainer implements RunTrainer {
     const ce = this.ce;
     const C = d.nClasses;
     const yTest = d.yTest;
-    this.evalSink = {
-      lossSum: 0,
-      correct: 0,
-      take(logits, start, count) {
-        crossEntropyRows(logits, yTest, start, count, C, null, f, ce);
-        // the tfjs engine: Σ over chunks of (chunk mean loss)·(chunk size)
-        this.lossSum = f(this.lossSum + f(ce[0] * count));
-        this.correct += ce[1];
-      },
-    };
+    const tTest = d.tTest;
+    this.evalSink = this.regression
+      ? {
+          lossSum: 0,
+          correct: 0,
+          take(pred, start, count) {
+            // the tfjs engine: Σ over chunks of the chunk's Σ(p − t)²
+            this.lossSum = f(this.lossSum + sumSquaredErrors(pred, tTest, start, count, f));
+          },
+        }
+      : {
+          lossSum: 0,
+          correct: 0,
+          take(logits, start, count) {
+            crossEntropyRows(logits, yTest, start, count, C, null, f, ce);
+            // the tfjs engine: Σ over chunks of (chunk mean loss)·(chunk size)
+            this.lossSum = f(this.lossSum + f(ce[0] * count));
+            this.correct += ce[1];
+          },
+        };
   }
 
   get paramCount(): number {
@@ -214,6 +238,8 @@ export class TypedTrainer implements RunTrainer {
       for (let k = 0; k < D; k++) x[b * D + k] = d.xTrain[src + k];
       this.labels[b] = d.yTrain[idx[b]];
     }
+    const reg = this.regression;
+    if (reg) for (let b = 0; b < B; b++) this.targets[b] = d.tTrain[idx[b]];
 
     // Held-out metrics on the weights this record describes (before the update).
     const evalDue = this.isEvalStep(step);
@@ -225,17 +251,21 @@ export class TypedTrainer implements RunTrainer {
       sink.correct = 0;
       net.infer(d.xTest, d.nTest, sink);
       testLoss = f(sink.lossSum / d.nTest);
-      testAcc = f(sink.correct / d.nTest);
+      // a regression: R² = 1 − SSE/testSst (0 when the test targets are all equal), as trainerStep.ts evaluate
+      if (reg) testAcc = this.testSst > 0 ? f(1 - f(sink.lossSum / f(this.testSst))) : 0;
+      else testAcc = f(sink.correct / d.nTest);
     }
 
     // Forward, loss, backward.
     net.forwardTrain();
     const out = layers[L - 1];
-    crossEntropyRows(net.logits, this.labels, 0, B, C, out.dh, f, this.ce);
+    if (reg) meanSquaredErrorRows(net.logits, this.targets, 0, B, out.dh, f, this.ce);
+    else crossEntropyRows(net.logits, this.labels, 0, B, C, out.dh, f, this.ce);
     let loss = this.ce[0];
     const dataLoss = loss;
     let penalty = 0;
-    const correct = this.ce[1];
+    // the batch's R², or its share of correct predictions
+    const acc = reg ? this.ce[1] : f(this.ce[1] / B);
     net.backward();
 
     // L1/L2 penalties on every kernel, in the loss and in the gradient (loss.ts).
@@ -276,7 +306,7 @@ export class TypedTrainer implements RunTrainer {
     rows[off + ROW.loss] = loss;
     rows[off + ROW.dataLoss] = dataLoss;
     rows[off + ROW.penalty] = penalty;
-    rows[off + ROW.acc] = f(correct / B);
+    rows[off + ROW.acc] = acc;
     rows[off + ROW.gradNorm] = gNorm;
     rows[off + ROW.gradNormClipped] = gNormClipped;
     rows[off + ROW.status] = finite ? (changed ? STATUS.clipped : STATUS.ok) : STATUS.diverged;
@@ -316,12 +346,31 @@ export class TypedTrainer implements RunTrainer {
     return this.decode(await this.runStepsPacked(k));
   }
 
-  /** Class-1 probability on an n×n grid over [lo, hi]² (inference mode), row-major from (lo, lo). */
+  /**
+   * Class-1 probability on an n×n grid over [lo, hi]² (inference mode), row-major
+   * from (lo, lo). A regression gives its prediction mapped to 0..1 over the
+   * training targets' range, clipped, as the tfjs engine computes it.
+   */
   async predictGrid(n: number, lo = -1.5, hi = 1.5): Promise<Float32Array> {
     if (this.data.inputSize !== 2) throw new Error('predictGrid needs a 2-D data set');
     const pts = gridPoints(n, lo, hi);
     const probs = new Float32Array(n * n);
     const C = this.data.nClasses;
+    if (this.regression) {
+      // (p − tMin)/(tMax − tMin), then clipByValue to [0, 1] (NaN stays NaN)
+      const [tMin, tMax] = targetRange(this.data.tTrain);
+      const min = f(tMin);
+      const span = f(tMax - tMin || 1);
+      this.net.infer(pts, n * n, {
+        take(pred, start, count) {
+          for (let b = 0; b < count; b++) {
+            const v = f(f(pred[b] - min) / span);
+            probs[start + b] = v > 1 ? 1 : v < 0 ? 0 : v;
+          }
+        },
+      });
+      return probs;
+    }
     this.net.infer(pts, n * n, {
       take(logits, start, count) {
         for (let b = 0; b < count; b++) {

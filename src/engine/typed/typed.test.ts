@@ -9,9 +9,11 @@ import { setNodeBackend } from '../../node/tf-node.ts';
 import { defaultRunConfig, type RunConfigInput } from '../config.ts';
 import { chooseEngine, EngineUnsupportedError, macsPerStep, TYPED_MAX_MACS, TYPED_MAX_MACS_GPU } from '../engines.ts';
 import { estimateRun } from '../estimate.ts';
+import { BatchStream } from '../data/datasets.ts';
 import type { StepRecord } from '../records.ts';
 import { Trainer } from '../trainer.ts';
 import { createTrainer, trainRun } from '../train.ts';
+import { PRESETS, presetExperiment } from '../../ui/presets.ts';
 import { typedEngineSupports } from './supports.ts';
 import { TypedTrainer } from './trainer.ts';
 
@@ -23,12 +25,22 @@ const SMALL: RunConfigInput = { data: { name: 'moons', samples: 200 }, model: { 
 const CNN: RunConfigInput = { data: { name: 'shapes', samples: 30 }, model: { arch: 'cnn', hidden: [2, 2] }, train: { batchSize: 4 } };
 
 describe('the typed engine’s domain and the engine choice', () => {
-  test('typedEngineSupports: MLPs on the 2-D data sets; not conv nets, not MLPs on images', () => {
-    for (const name of ['circle', 'xor', 'gauss', 'spiral', 'moons'] as const) {
+  test('typedEngineSupports: MLPs on the 2-D data sets and the regression sets; not conv nets, not MLPs on images', () => {
+    for (const name of ['circle', 'xor', 'gauss', 'spiral', 'moons', 'plane', 'housing'] as const) {
       expect(typedEngineSupports(defaultRunConfig({ data: { name }, model: { norm: 'batch', residual: true } }))).toBeNull();
     }
+    expect(typedEngineSupports(defaultRunConfig({ data: { name: 'housing', standardize: 'inputs_and_target' } }))).toBeNull();
     expect(typedEngineSupports(defaultRunConfig(CNN))).toMatch(/conv nets/);
     expect(typedEngineSupports(defaultRunConfig({ data: { name: 'shapes' } }))).toMatch(/image data/);
+  });
+
+  test('every MLP preset run is in the typed engine’s domain (the scaling preset’s regressions included)', () => {
+    const runs = PRESETS.flatMap((p) => presetExperiment(p).runs.map((run) => ({ id: `${p.id} / ${run.label}`, run })));
+    const mlps = runs.filter((c) => c.run.model.arch === 'mlp');
+    expect(mlps.length).toBeGreaterThan(0);
+    expect(mlps.map((c) => c.id)).toContain('scaling / standardized');
+    for (const c of mlps) expect(typedEngineSupports(c.run), c.id).toBeNull();
+    for (const c of mlps) expect(chooseEngine(c.run, 'typed').engine, c.id).toBe('typed');
   });
 
   test('chooseEngine: forced engines, the domain, the multiply-add bounds', () => {
@@ -129,11 +141,14 @@ async function typedArraysMadeBy(fn: () => Promise<unknown>): Promise<number> {
 }
 
 describe('preallocated buffers', () => {
-  test('a chunk of k steps makes one typed array (its rows), whatever k; the buffers are the same arrays throughout', async () => {
-    // 1,000 samples: 800 training examples, so the batches below stay in one epoch
-    // (a new epoch draws a new permutation, an Int32Array, once per epoch)
+  // 1,000 samples: 800 training examples, so the batches below stay in one epoch
+  // (a new epoch draws a new permutation, an Int32Array, once per epoch)
+  test.each([
+    ['a classification', { samples: 1000 }],
+    ['a regression (plane, standardized)', { name: 'plane', samples: 1000, standardize: 'inputs_and_target' }],
+  ] as const)('%s: a chunk of k steps makes one typed array (its rows), whatever k; the buffers are the same arrays throughout', async (_what, data) => {
     const cfg = defaultRunConfig({
-      data: { samples: 1000 },
+      data,
       model: { hidden: [12, 12, 12], norm: 'batch', residual: true, activation: 'tanh' },
       optimizer: { name: 'adam' },
       stabilizers: { clip: { mode: 'agc', threshold: 0.1 }, l1: 0.001, l2: 0.001 },
@@ -230,6 +245,66 @@ describe('views and changes', () => {
     } finally {
       a.dispose();
       b.dispose();
+    }
+  });
+
+  test('a regression’s predictGrid: the prediction over the training targets’ range, clipped to 0..1, the tfjs engine’s bit for bit', async () => {
+    const cfg = defaultRunConfig({ data: { name: 'plane', samples: 200 }, model: { hidden: [8, 8] }, optimizer: { name: 'adam', lr: 0.05 }, train: { batchSize: 16 } });
+    const a = new Trainer(cfg);
+    const b = new TypedTrainer(cfg);
+    try {
+      await a.runStepsPacked(20);
+      await b.runStepsPacked(20);
+      const [ga, gb] = [await a.predictGrid(16), await b.predictGrid(16)];
+      expect(gb).toHaveLength(16 * 16);
+      expect(gb.every((v, i) => Object.is(v, ga[i]))).toBe(true);
+      expect(gb.every((v) => v >= 0 && v <= 1)).toBe(true);
+      expect(Math.max(...gb) - Math.min(...gb)).toBeGreaterThan(0.1);
+    } finally {
+      a.dispose();
+      b.dispose();
+    }
+  });
+
+  test('a regression’s records: loss = mean (p − t)² and acc = R² of the batch, testLoss and testAcc of the test set, from the predictions in float64', async () => {
+    const cfg = defaultRunConfig({ data: { name: 'housing', samples: 300, standardize: 'inputs_and_target' }, model: { hidden: [8] }, train: { batchSize: 20, evalEvery: 1 } });
+    const t = new TypedTrainer(cfg);
+    try {
+      const d = t.data;
+      const D = d.inputSize;
+      const predict = (x: Float32Array, n: number) => {
+        const p = new Float64Array(n);
+        t.net.infer(x, n, { take: (out, start, count) => p.set(out.subarray(0, count), start) });
+        return p;
+      };
+      const scores = (p: Float64Array, targets: ArrayLike<number>) => {
+        const n = p.length;
+        let mean = 0;
+        for (let i = 0; i < n; i++) mean += targets[i] / n;
+        let sse = 0;
+        let sst = 0;
+        for (let i = 0; i < n; i++) {
+          sse += (p[i] - targets[i]) ** 2;
+          sst += (targets[i] - mean) ** 2;
+        }
+        return { mse: sse / n, r2: 1 - sse / sst };
+      };
+      // the first batch, drawn as the trainer draws it; no normalization, so inference = training mode
+      const idx = new BatchStream(d.nTrain, cfg.seed).next(t.batchSize);
+      const xb = new Float32Array(idx.length * D);
+      idx.forEach((i, b) => xb.set(d.xTrain.subarray(i * D, (i + 1) * D), b * D));
+      const batch = scores(predict(xb, idx.length), Array.from(idx, (i) => d.tTrain[i]));
+      const test = scores(predict(d.xTest, d.nTest), d.tTest);
+      const [r] = await t.runSteps(1);
+      const near = (got: number | undefined, want: number) => expect(Math.abs(got! - want)).toBeLessThan(1e-5 * Math.max(1, Math.abs(want)));
+      near(r.loss, batch.mse);
+      near(r.acc, batch.r2);
+      near(r.testLoss, test.mse);
+      near(r.testAcc, test.r2);
+      // an untrained net explains little of either
+      expect(batch.r2).toBeLessThan(0.9);
+    } finally {
+      t.dispose();
     }
   });
 

@@ -2,12 +2,13 @@
  * The typed engine's per-unit snapshot (see ../unitSnapshot.ts): one forward and
  * backward pass over the fixed batch at the current weights, in the net's own
  * buffers (every training step rewrites them all, so training is unchanged),
- * and the unit outputs over the input plane from an inference pass.
+ * and the unit outputs over the input plane from an inference pass. The loss is
+ * the training step's: cross-entropy, or a regression's mean squared error.
  */
 import type { RunConfig } from '../config.ts';
 import { gridPoints, type Dataset } from '../data/datasets.ts';
 import { PLANE_HI, PLANE_LO, PLANE_N, representativeUnits, type LayerUnits, type UnitSnapshot, type UpdateTracker } from '../unitSnapshot.ts';
-import { addPenalties, crossEntropyRows } from './loss.ts';
+import { addPenalties, crossEntropyRows, meanSquaredErrorRows } from './loss.ts';
 import type { MlpNet } from './net.ts';
 
 const f = Math.fround;
@@ -21,7 +22,8 @@ export function typedUnitSnapshot(net: MlpNet, data: Dataset, cfg: RunConfig, st
   net.forwardTrain();
   const L = net.layers.length;
   const ce = new Float64Array(2);
-  crossEntropyRows(net.logits, labels, 0, B, C, net.layers[L - 1].dh, f, ce);
+  if (data.task === 'regression') meanSquaredErrorRows(net.logits, data.tTrain, 0, B, net.layers[L - 1].dh, f, ce);
+  else crossEntropyRows(net.logits, labels, 0, B, C, net.layers[L - 1].dh, f, ce);
   net.backward();
   const { l1, l2 } = cfg.stabilizers;
   if (l1 > 0 || l2 > 0) addPenalties(net.layers, l1, l2, ce[0], new Float64Array(2));
