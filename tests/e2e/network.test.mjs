@@ -12,7 +12,7 @@ import { launchChromium, serveDir, watchPage } from './harness.mjs';
 const ROOT = join(new URL('.', import.meta.url).pathname, '..', '..');
 const DIST = process.env.GRADSCOPE_DIST || join(ROOT, 'dist');
 const T = 120_000;
-const PRESET_IDS = ['learns', 'explode', 'clip-rescue', 'he-vs-xavier', 'sigmoid-vanishing', 'batchnorm', 'residual', 'adam-vs-sgd', 'agc-vs-global', 'tanh-chaos'];
+const PRESET_IDS = ['learns', 'explode', 'clip-rescue', 'he-vs-xavier', 'sigmoid-vanishing', 'batchnorm', 'residual', 'adam-vs-sgd', 'agc-vs-global', 'tanh-chaos', 'scaling'];
 
 let server;
 let browser;
