@@ -27,6 +27,37 @@ function gemm(A: Arr, aRow: number, aK: number, P: number, Bm: Arr, bRow: number
     const o1 = o0 + Q;
     let q = 0;
     for (; q + 3 < Q; q += 4) {
+      if (K <= BLOCK) {
+        // One block (every layer of a small net): the sums, then one rounding each (0 + t, as below).
+        let t00 = 0, t01 = 0, t02 = 0, t03 = 0, t10 = 0, t11 = 0, t12 = 0, t13 = 0;
+        let ia = p * aRow;
+        let ib = q * bRow;
+        for (let k = 0; k < K; k++, ia += aK, ib += bK) {
+          const x0 = A[ia];
+          const x1 = A[ia + aRow];
+          const w0 = Bm[ib];
+          const w1 = Bm[ib + bRow];
+          const w2 = Bm[ib + b2];
+          const w3 = Bm[ib + b3];
+          t00 += x0 * w0;
+          t01 += x0 * w1;
+          t02 += x0 * w2;
+          t03 += x0 * w3;
+          t10 += x1 * w0;
+          t11 += x1 * w1;
+          t12 += x1 * w2;
+          t13 += x1 * w3;
+        }
+        out[o0 + q] = r(0 + t00);
+        out[o0 + q + 1] = r(0 + t01);
+        out[o0 + q + 2] = r(0 + t02);
+        out[o0 + q + 3] = r(0 + t03);
+        out[o1 + q] = r(0 + t10);
+        out[o1 + q + 1] = r(0 + t11);
+        out[o1 + q + 2] = r(0 + t12);
+        out[o1 + q + 3] = r(0 + t13);
+        continue;
+      }
       let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
       for (let k0 = 0; k0 < K; k0 += BLOCK) {
         const k1 = Math.min(k0 + BLOCK, K);
