@@ -64,8 +64,8 @@ Options:
   --backend B        auto (default: wasm for MLPs, cpu for CNNs, which wasm
                      cannot train), cpu or wasm
   --engine E         auto (default: the typed engine, plain TypeScript over typed
-                     arrays, for MLPs on points, regressions and CSVs, else
-                     tfjs), tfjs or typed
+                     arrays, for MLPs on any data set, tfjs for conv nets and
+                     very large MLPs), tfjs or typed
   --data FILE        train every run on this CSV file (a header row, numeric
                      features, one target column: data.target, default the last);
                      a config or link that names a file by its SHA-256 must get it

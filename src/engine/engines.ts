@@ -1,6 +1,6 @@
 /**
  * Which engine trains a run: the tfjs engine (trainer.ts: any model, any tfjs
- * backend) or the typed engine (typed/trainer.ts: MLPs on feature vectors, plain
+ * backend) or the typed engine (typed/trainer.ts: every MLP, plain
  * loops over typed arrays). Both produce the same packed rows for the same config
  * and seed (against tfjs's cpu backend bit for bit in practice, and within 1e-4 by
  * test: typed/differential.test.ts).

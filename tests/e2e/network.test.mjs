@@ -148,6 +148,20 @@ test('every MLP preset trains on the typed engine and draws each run’s layers,
   await context.close();
 });
 
+test('an MLP on the digits trains on the typed engine in the page (its 196 pixels flattened) and its layers are drawn', async () => {
+  const exp = { v: 1, runs: [{ label: 'mlp', data: { name: 'digits', samples: 200 }, model: { hidden: [32, 16] }, train: { steps: 20, batchSize: 16 } }] };
+  const { page, log, context } = await open(`#e=${LZString.compressToEncodedURIComponent(JSON.stringify(exp))}`);
+  await page.click('[data-testid="train-toggle"]');
+  await waitFor(page, 'done', () => document.querySelector('[data-testid="run-status"]')?.textContent === 'done');
+  assert.deepEqual(await page.evaluate(() => [window.gradscope.store.getState().runtime[0].engine, window.gradscope.store.getState().runtime[0].error ?? null]), ['typed', null]);
+  assert.equal(await page.textContent('[data-testid="engine"]'), 'typed');
+  const v = await picture(page, 0, 20);
+  assert.deepEqual(JSON.parse(v.layers), ['dense1', 'dense2', 'dense3']);
+  assert.ok(JSON.parse(v.signals).every((x) => x > 0), 'every layer has a signal');
+  assert.deepEqual(log.errors, [], log.dump());
+  await context.close();
+});
+
 test('a CNN on shapes: conv layers as strips of filters and the dense head, in the page and in the PNG', async () => {
   const exp = { v: 1, runs: [{ label: 'cnn', data: { name: 'shapes', samples: 256 }, model: { arch: 'cnn', hidden: [8, 12] }, train: { steps: 30, batchSize: 16 } }] };
   const { page, log, context } = await open(linkOf(exp));

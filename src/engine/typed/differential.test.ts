@@ -29,9 +29,11 @@ import { Trainer } from '../trainer.ts';
 import { PRESETS, presetExperiment } from '../../ui/presets.ts';
 import { TypedTrainer } from './trainer.ts';
 import { typedEngineSupports } from './supports.ts';
+import { loadDigitsInNode } from '../../node/digits.ts';
 
 beforeAll(async () => {
   await setNodeBackend('cpu');
+  loadDigitsInNode();
 });
 
 const REL = 1e-4;
@@ -221,6 +223,24 @@ describe('typed vs tfjs engine, random configs in the typed domain', () => {
     expect(drawn.rawRegressions).toBeGreaterThan(0);
     expect(drawn.classifications).toBeGreaterThan(0);
     expect((tally.identical - before.identical) / values).toBeGreaterThan(0.99);
+  });
+});
+
+describe('MLPs on images (pixels flattened, as the flatten layer of the tfjs model reads them)', () => {
+  const cases: { id: string; run: RunConfigInput; steps: number }[] = [
+    { id: 'shapes, relu, sgd', run: { seed: 2, data: { name: 'shapes', samples: 160 }, model: { hidden: [32, 16], activation: 'relu' }, train: { batchSize: 16, evalEvery: 4 } }, steps: 12 },
+    {
+      id: 'shapes, tanh, batch norm, adam, L2, global-norm clipping',
+      run: { seed: 3, data: { name: 'shapes', samples: 160 }, model: { hidden: [16, 16], activation: 'tanh', norm: 'batch' }, optimizer: { name: 'adam', lr: 0.01 }, stabilizers: { l2: 1e-3, clip: { mode: 'global_norm', threshold: 0.5 } }, train: { batchSize: 8, evalEvery: 3 } },
+      steps: 12,
+    },
+    { id: 'digits, relu, residual, layer norm, momentum', run: { seed: 4, data: { name: 'digits', samples: 200 }, model: { hidden: [24, 24, 24], activation: 'relu', norm: 'layer', residual: true }, optimizer: { name: 'momentum', lr: 0.05 }, train: { batchSize: 16, evalEvery: 5 } }, steps: 10 },
+  ];
+  test.each(cases)('$id', async ({ run, steps }) => {
+    const p = await trainBoth(run, steps);
+    expect(mismatches(p)).toEqual([]);
+    // every value of these runs identical bit for bit on tfjs's cpu backend
+    expect(sameBits(p.typed.rows, p.tfjs.rows)).toBe(true);
   });
 });
 

@@ -25,13 +25,13 @@ const SMALL: RunConfigInput = { data: { name: 'moons', samples: 200 }, model: { 
 const CNN: RunConfigInput = { data: { name: 'shapes', samples: 30 }, model: { arch: 'cnn', hidden: [2, 2] }, train: { batchSize: 4 } };
 
 describe('the typed engine’s domain and the engine choice', () => {
-  test('typedEngineSupports: MLPs on the 2-D data sets and the regression sets; not conv nets, not MLPs on images', () => {
+  test('typedEngineSupports: MLPs on the 2-D data sets, the regression sets and the image sets; not conv nets', () => {
     for (const name of ['circle', 'xor', 'gauss', 'spiral', 'moons', 'plane', 'housing'] as const) {
       expect(typedEngineSupports(defaultRunConfig({ data: { name }, model: { norm: 'batch', residual: true } }))).toBeNull();
     }
     expect(typedEngineSupports(defaultRunConfig({ data: { name: 'housing', standardize: 'inputs_and_target' } }))).toBeNull();
     expect(typedEngineSupports(defaultRunConfig(CNN))).toMatch(/conv nets/);
-    expect(typedEngineSupports(defaultRunConfig({ data: { name: 'shapes' } }))).toMatch(/image data/);
+    for (const name of ['shapes', 'digits'] as const) expect(typedEngineSupports(defaultRunConfig({ data: { name } }))).toBeNull();
   });
 
   test('every MLP preset run is in the typed engine’s domain (the scaling preset’s regressions included)', () => {
