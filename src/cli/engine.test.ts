@@ -28,20 +28,12 @@ describe('gradscope run --engine', () => {
     expect(withoutEngine(records(typed.stdout))).toEqual(withoutEngine(records(tfjs.stdout)));
   });
 
-  test('auto trains an MLP on images (shapes, 16×16 pixels flattened) on the typed engine: the tfjs engine’s records', async () => {
-    const IMG = '{"seed":4,"data":{"name":"shapes","samples":128},"model":{"hidden":[24,12],"activation":"relu"},"train":{"batchSize":16,"evalEvery":3}}';
-    const auto = await captureMain(['run', IMG, '--steps', '7']);
-    const tfjs = await captureMain(['run', IMG, '--steps', '7', '--engine', 'tfjs', '--backend', 'cpu']);
-    expect(auto.code).toBe(0);
-    expect(tfjs.code).toBe(0);
-    expect(records(auto.stdout).map((r) => r.engine)).toEqual(Array(7).fill('typed'));
-    expect(withoutEngine(records(auto.stdout))).toEqual(withoutEngine(records(tfjs.stdout)));
-  });
-
-  test('auto trains a regression (housing, standardized) on the typed engine: the tfjs engine’s records', async () => {
-    const REG = '{"seed":5,"data":{"name":"housing","samples":160,"standardize":"inputs_and_target"},"model":{"hidden":[8]},"train":{"batchSize":16,"evalEvery":3}}';
-    const auto = await captureMain(['run', REG, '--steps', '7']);
-    const tfjs = await captureMain(['run', REG, '--steps', '7', '--engine', 'tfjs', '--backend', 'cpu']);
+  test.each([
+    ['an MLP on images (shapes, 16×16 pixels flattened)', '{"seed":4,"data":{"name":"shapes","samples":128},"model":{"hidden":[24,12],"activation":"relu"},"train":{"batchSize":16,"evalEvery":3}}'],
+    ['a regression (housing, standardized)', '{"seed":5,"data":{"name":"housing","samples":160,"standardize":"inputs_and_target"},"model":{"hidden":[8]},"train":{"batchSize":16,"evalEvery":3}}'],
+  ])('auto trains %s on the typed engine: the tfjs engine’s records', async (_what, config) => {
+    const auto = await captureMain(['run', config, '--steps', '7']);
+    const tfjs = await captureMain(['run', config, '--steps', '7', '--engine', 'tfjs', '--backend', 'cpu']);
     expect(auto.code).toBe(0);
     expect(tfjs.code).toBe(0);
     expect(records(auto.stdout).map((r) => r.engine)).toEqual(Array(7).fill('typed'));
