@@ -86,47 +86,27 @@ export function tanhPoly(x: number): number {
   return x > -LIMIT && x < LIMIT ? poly(x) : Math.tanh(x);
 }
 
-/** Math.fround(Math.tanh(x)), bit for bit (±0, NaN and the infinities included). */
-export function tanh32(x: number): number {
-  if (!(x > -LIMIT && x < LIMIT) || x === 0) return f(Math.tanh(x));
-  const p = poly(x);
+/**
+ * The float32 of the polynomial's value p at x when no float32 rounding boundary
+ * lies within p's band (then it is Math.tanh's float32 too), else Math.tanh's.
+ */
+function rounded(p: number, x: number): number {
   const e = p * BAND;
   const r = f(p);
   return f(p - e) === r && f(p + e) === r ? r : f(Math.tanh(x));
 }
 
-/**
- * y[i] = fround(tanh(a[i])) for i < n, as tanh32 (`a` and `y` may be the same
- * array). The polynomial is written out here rather than called: a call that
- * is not inlined returns its float64 boxed.
- */
+/** Math.fround(Math.tanh(x)), bit for bit (±0, NaN and the infinities included). */
+export function tanh32(x: number): number {
+  return x > -LIMIT && x < LIMIT && x !== 0 ? rounded(poly(x), x) : f(Math.tanh(x));
+}
+
+/** y[i] = fround(tanh(a[i])) for i < n, as tanh32 (`a` and `y` may be the same array). */
 export function tanhInto32(a: ArrayLike<number>, y: Float32Array, n: number): void {
-  const c = COEF;
   for (let i = 0; i < n; i++) {
     const x = a[i];
-    let p: number;
-    if (Math.abs(x) < SMALL) {
-      if (x === 0) {
-        y[i] = x; // ±0
-        continue;
-      }
-      const x2 = x * x;
-      p = x + x * x2 * (-1 / 3 + x2 * (2 / 15 + x2 * (-17 / 315 + x2 * (62 / 2835 + x2 * (-1382 / 155925)))));
-    } else {
-      if (!(Math.abs(x) < LIMIT)) {
-        y[i] = Math.tanh(x); // |x| ≥ 9, ±Infinity, NaN
-        continue;
-      }
-      const j = ((x + LIMIT) * PER_UNIT) | 0;
-      const u = x - ((j + 0.5) * WIDTH - LIMIT);
-      const o = j * STRIDE;
-      const u2 = u * u;
-      const u4 = u2 * u2;
-      p = c[o] + u * c[o + 1] + u2 * (c[o + 2] + u * c[o + 3]) + u4 * (c[o + 4] + u * c[o + 5] + u2 * (c[o + 6] + u * c[o + 7])) + u4 * u4 * (c[o + 8] + u * c[o + 9]);
-    }
-    const e = p * BAND;
-    const r = f(p);
-    y[i] = f(p - e) === r && f(p + e) === r ? r : Math.tanh(x);
+    // |x| ≥ 9, ±Infinity, NaN and ±0 from Math.tanh; the rest from the table.
+    y[i] = Math.abs(x) < LIMIT && x !== 0 ? rounded(poly(x), x) : Math.tanh(x);
   }
 }
 
