@@ -25,6 +25,17 @@ export function fitCanvas(canvas: HTMLCanvasElement, width: number, height: numb
   return dpr;
 }
 
+/** A filled dot with a 1 px outline (a line chart's sparse points, the network view's inputs). */
+export function outlinedDot(ctx: CanvasRenderingContext2D, x: number, y: number, radius: number, fill: string, outline: string): void {
+  ctx.beginPath();
+  ctx.arc(x, y, radius, 0, 2 * Math.PI);
+  ctx.fillStyle = fill;
+  ctx.fill();
+  ctx.lineWidth = 1;
+  ctx.strokeStyle = outline;
+  ctx.stroke();
+}
+
 /**
  * Text on a white box, so that it stays readable over lines (drawn after the
  * data). `align` is where x is: the text's left or right end, or its centre.

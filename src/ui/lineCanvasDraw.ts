@@ -4,7 +4,7 @@
  * reference lines, step markers with their labels, and the cursor's read-out
  * line and dots.
  */
-import { CHART_FONT, CHART_FONT_PX, boxedText, context2d, fitCanvas } from './canvas.ts';
+import { CHART_FONT, CHART_FONT_PX, boxedText, context2d, fitCanvas, outlinedDot } from './canvas.ts';
 import { chartPalette } from './colors.ts';
 import { logTicks, niceTicks, type Range } from './chartScale.ts';
 import type { LineCanvasProps } from './LineCanvas.tsx';
@@ -150,13 +150,7 @@ export function draw(canvas: HTMLCanvasElement, width: number, p: LineCanvasProp
       for (let i = 0; i < xs.length; i++) {
         const v = s.values[i];
         if (!ok(v) || v > yhi || v < ylo) continue;
-        ctx.beginPath();
-        ctx.arc(xPx(xs[i]), yPx(v), 3.5, 0, 2 * Math.PI);
-        ctx.fillStyle = s.color;
-        ctx.fill();
-        ctx.lineWidth = 1;
-        ctx.strokeStyle = pal.background;
-        ctx.stroke();
+        outlinedDot(ctx, xPx(xs[i]), yPx(v), 3.5, s.color, pal.background);
       }
       continue;
     }

@@ -10,6 +10,7 @@
  */
 import type { EdgeQuantity, LayerUnits, UnitSnapshot } from '../engine/unitSnapshot.ts';
 import { PLANE_N } from '../engine/unitSnapshot.ts';
+import { outlinedDot } from './canvas.ts';
 
 export const FONT_FAMILY = 'system-ui, sans-serif';
 /** Columns narrower than this make the canvas wider than its box (it scrolls sideways). */
@@ -424,15 +425,7 @@ export function drawNetwork(ctx: CanvasRenderingContext2D, L: NetLayout, p: NetP
     ctx.fillText(c.caption, c.x, 6 + L.line, c.x1 - c.x0 - 2);
     if (c.note) ctx.fillText(c.note, c.x, 6 + 2 * L.line, c.x1 - c.x0 - 2);
     if (c.kind === 'input') {
-      for (const u of c.units) {
-        ctx.beginPath();
-        ctx.arc(u.x, u.y, L.radius, 0, 2 * Math.PI);
-        ctx.fillStyle = p.background;
-        ctx.fill();
-        ctx.lineWidth = 1;
-        ctx.strokeStyle = p.muted;
-        ctx.stroke();
-      }
+      for (const u of c.units) outlinedDot(ctx, u.x, u.y, L.radius, p.background, p.muted);
       continue;
     }
     const l = snap.layers[c.layer];
